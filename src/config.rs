@@ -1,0 +1,170 @@
+//! Client configuration: where the platform is, who is calling, and how the
+//! calls behave (version, timeouts, user agent, signer, clock, limits).
+//! Loadable from the environment. The secret is a `SecretString` and never
+//! appears in Debug output.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::error::Error;
+use crate::sign::{Clock, Md5Signer, Signer, SystemClock};
+
+/// Environment variable holding the base URL.
+pub const ENV_BASE_URL: &str = "SHIHENG_BASE_URL";
+/// Environment variable holding the appId.
+pub const ENV_APP_ID: &str = "SHIHENG_APP_ID";
+/// Environment variable holding the app secret.
+pub const ENV_APP_SECRET: &str = "SHIHENG_APP_SECRET";
+/// Environment variable holding the API version (default "1.0").
+pub const ENV_API_VERSION: &str = "SHIHENG_API_VERSION";
+
+/// The API version sent when none is configured.
+pub const DEFAULT_API_VERSION: &str = "1.0";
+
+/// Everything a [`crate::Client`] needs. Build with [`Config::new`] or
+/// [`Config::from_env`], then adjust with the `with_*` methods.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) base_url: String,
+    pub(crate) app_id: String,
+    pub(crate) app_secret: SecretString,
+    pub(crate) api_version: String,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) user_agent: String,
+    pub(crate) signer: Arc<dyn Signer>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl Config {
+    /// A configuration with the defaults: API version "1.0", a 30 s request
+    /// timeout, a 10 s connect timeout, the default MD5 signer, the system
+    /// clock and a 16 MiB response limit.
+    pub fn new(
+        base_url: impl Into<String>,
+        app_id: impl Into<String>,
+        app_secret: impl Into<SecretString>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            app_id: app_id.into(),
+            app_secret: app_secret.into(),
+            api_version: DEFAULT_API_VERSION.to_string(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: concat!("shiheng-rust/", env!("CARGO_PKG_VERSION")).to_string(),
+            signer: Arc::new(Md5Signer::new()),
+            clock: Arc::new(SystemClock),
+            max_response_bytes: 16 * 1024 * 1024,
+        }
+    }
+
+    /// Reads `SHIHENG_BASE_URL`, `SHIHENG_APP_ID`, `SHIHENG_APP_SECRET` and
+    /// (optionally) `SHIHENG_API_VERSION`.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], reading variables through `lookup` (for tests
+    /// and for tools that keep their settings elsewhere).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| Error::config(format!("{name} is not set")))
+        };
+        let mut config = Self::new(
+            required(ENV_BASE_URL)?,
+            required(ENV_APP_ID)?,
+            SecretString::from(required(ENV_APP_SECRET)?),
+        );
+        if let Some(version) = lookup(ENV_API_VERSION).filter(|v| !v.trim().is_empty()) {
+            config.api_version = version;
+        }
+        Ok(config)
+    }
+
+    /// The API version sent in every envelope (default "1.0").
+    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// The timeout of one HTTP request, from sending to the last byte.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The timeout for establishing a connection.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Another signing rule (the default is [`Md5Signer`]).
+    pub fn with_signer(mut self, signer: impl Signer + 'static) -> Self {
+        self.signer = Arc::new(signer);
+        self
+    }
+
+    /// Another clock for request timestamps (the default is the system clock).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 16 MiB); a
+    /// larger one fails with [`Error::ResponseTooLarge`] instead of filling memory.
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The appId.
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// The API version.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The response size limit in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.app_id)
+            .field("app_secret", &"[REDACTED]")
+            .field("api_version", &self.api_version)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("signer", &self.signer)
+            .field("clock", &self.clock)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}

@@ -1,0 +1,501 @@
+//! The crate's one error type, and the mapping from what the generated client
+//! returns (progenitor's error, or an envelope whose `code` is not "0") to it.
+//! Every variant's Display is one line naming the operation, what failed and,
+//! where the platform gave them, its `code`, `msg` and `traceId`.
+
+use std::fmt;
+
+use progenitor_client::ResponseValue;
+use serde::Deserialize;
+
+use crate::generated::types::ErrorEnvelope;
+
+/// Longest piece of a response body quoted in an error.
+const SNIPPET_CHARS: usize = 200;
+
+/// Prefix of the middleware's marker for an oversized body (see `middleware`).
+pub(crate) const TOO_LARGE_MARKER: &str = "shiheng: response body over ";
+
+/// What went wrong, as a value: for matching, metrics and retry decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The platform answered with a business error (`code` is not "0").
+    Api,
+    /// A non-2xx HTTP answer without a platform envelope.
+    Http,
+    /// The request could not be sent or its answer not received.
+    Transport,
+    /// The request or the listing ran out of time.
+    Timeout,
+    /// The answer could not be decoded.
+    Decode,
+    /// The answer was larger than the configured maximum.
+    ResponseTooLarge,
+    /// An argument was refused before anything was sent.
+    InvalidArgument,
+    /// A listing did not make progress (a cursor that does not advance, too many pages).
+    Pagination,
+    /// The client's configuration is incomplete or invalid.
+    Config,
+}
+
+/// Transport failure detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be made: the request provably never left.
+    Connect,
+    /// The request or its answer timed out.
+    Timeout,
+    /// The connection failed while the answer was being read.
+    Body,
+    /// Anything else reqwest reports.
+    Other,
+}
+
+/// Every error this crate returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The platform's business error: the envelope's `code` was not "0".
+    #[error(
+        "{operation}: the platform answered code {code}{msg} (traceId {trace}, HTTP {http})",
+        msg = quoted(msg.as_deref()),
+        trace = or_unknown(trace_id.as_deref()),
+        http = status.map_or("unknown".to_string(), |s| s.to_string())
+    )]
+    Api {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The envelope's `code`.
+        code: String,
+        /// The envelope's `msg`.
+        msg: Option<String>,
+        /// The envelope's `traceId`.
+        trace_id: Option<String>,
+        /// The HTTP status the envelope came with, when known.
+        status: Option<u16>,
+    },
+    /// A non-2xx answer that is not a platform envelope (a gateway's page, say).
+    #[error("{operation}: HTTP {status} without a platform envelope; body: {snippet}")]
+    Http {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, on one line.
+        snippet: String,
+        /// `Retry-After` in seconds, when the server sent one.
+        retry_after: Option<u64>,
+    },
+    /// The request could not be sent, or its answer not received.
+    #[error("{operation}: {what}: {detail}", what = transport_what(*kind), detail = chain(source))]
+    Transport {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// What kind of transport failure.
+        kind: TransportKind,
+        /// reqwest's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The answer could not be decoded into the spec's types.
+    #[error(
+        "{operation}: undecodable response (HTTP {http}, traceId {trace}): {what}; body: {snippet}",
+        http = status.map_or("200 or 400".to_string(), |s| s.to_string()),
+        trace = or_unknown(trace_id.as_deref())
+    )]
+    Decode {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The HTTP status, when known.
+        status: Option<u16>,
+        /// What failed to parse, and where.
+        what: String,
+        /// The start of the body, on one line.
+        snippet: String,
+        /// The envelope's `traceId`, when it could be read.
+        trace_id: Option<String>,
+    },
+    /// The answer was larger than [`crate::Config::max_response_bytes`].
+    #[error("{operation}: response body larger than the {limit}-byte limit")]
+    ResponseTooLarge {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// An argument was refused before anything was sent.
+    #[error("{operation}: invalid argument: {message}")]
+    InvalidArgument {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// A listing stopped because it was not making progress.
+    #[error("{operation}: pagination stopped: {message}")]
+    Pagination {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// A listing or call ran past its deadline.
+    #[error("{operation}: deadline of {seconds:.1}s exceeded")]
+    Deadline {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The deadline in seconds.
+        seconds: f64,
+    },
+    /// The configuration is incomplete or invalid.
+    #[error("configuration: {message}")]
+    Config {
+        /// What was wrong.
+        message: String,
+    },
+    /// The signing middleware could not sign the request.
+    #[error("{operation}: could not sign the request: {message}")]
+    Signing {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api { .. } => ErrorKind::Api,
+            Error::Http { .. } => ErrorKind::Http,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+            | Error::Deadline { .. } => ErrorKind::Timeout,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Decode { .. } => ErrorKind::Decode,
+            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::InvalidArgument { .. } | Error::Signing { .. } => ErrorKind::InvalidArgument,
+            Error::Pagination { .. } => ErrorKind::Pagination,
+            Error::Config { .. } => ErrorKind::Config,
+        }
+    }
+
+    /// The platform's `code`, for business errors.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The platform's `traceId`, when the answer carried one.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { trace_id, .. } | Error::Decode { trace_id, .. } => trace_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Decode { status, .. } => *status,
+            Error::Http { status, .. } => Some(*status),
+            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_argument(operation: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            operation,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+}
+
+/// A successful answer: the envelope's `result` and what came with it.
+#[derive(Debug, Clone)]
+pub struct Reply<T> {
+    /// The envelope's `result` (its default when the platform sent null).
+    pub payload: T,
+    /// The envelope's `traceId`.
+    pub trace_id: Option<String>,
+    /// The HTTP status.
+    pub status: u16,
+}
+
+/// A response envelope of the spec (`code`, `msg`, `traceId`, `result`).
+/// `build.rs` implements it for each operation's success response.
+pub trait Envelope {
+    /// The type of `result`.
+    type Payload: Default;
+    /// The envelope's `code`.
+    fn code(&self) -> &str;
+    /// The envelope's `msg`.
+    fn msg(&self) -> Option<&str>;
+    /// The envelope's `traceId`.
+    fn trace_id(&self) -> Option<&str>;
+    /// The envelope's `result`.
+    fn into_payload(self) -> Option<Self::Payload>;
+}
+
+/// The code of a successful envelope.
+pub const SUCCESS_CODE: &str = "0";
+
+/// Turns what a generated method returned into the payload or an [`Error`].
+pub(crate) async fn settle<R: Envelope>(
+    operation: &'static str,
+    result: Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
+) -> Result<Reply<R::Payload>, Error> {
+    match result {
+        Ok(value) => {
+            let status = value.status().as_u16();
+            let envelope = value.into_inner();
+            if envelope.code() != SUCCESS_CODE {
+                return Err(Error::Api {
+                    operation,
+                    code: envelope.code().to_owned(),
+                    msg: envelope.msg().map(str::to_owned),
+                    trace_id: envelope.trace_id().map(str::to_owned),
+                    status: Some(status),
+                });
+            }
+            let trace_id = envelope.trace_id().map(str::to_owned);
+            Ok(Reply {
+                payload: envelope.into_payload().unwrap_or_default(),
+                trace_id,
+                status,
+            })
+        }
+        Err(error) => Err(from_generated(operation, error).await),
+    }
+}
+
+/// The head of any envelope, read leniently to classify undecodable answers.
+#[derive(Deserialize)]
+struct EnvelopeHead {
+    code: Option<serde_json::Value>,
+    msg: Option<String>,
+    #[serde(rename = "traceId")]
+    trace_id: Option<String>,
+}
+
+fn read_head(body: &[u8]) -> Option<EnvelopeHead> {
+    serde_json::from_slice::<EnvelopeHead>(body).ok()
+}
+
+fn code_text(code: &serde_json::Value) -> String {
+    match code {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+async fn from_generated(
+    operation: &'static str,
+    error: progenitor_client::Error<ErrorEnvelope>,
+) -> Error {
+    use progenitor_client::Error as G;
+    match error {
+        G::InvalidRequest(message) => Error::invalid_argument(operation, message),
+        G::CommunicationError(source) | G::InvalidUpgrade(source) => transport(operation, source),
+        G::ResponseBodyError(source) => Error::Transport {
+            operation,
+            kind: if source.is_timeout() {
+                TransportKind::Timeout
+            } else {
+                TransportKind::Body
+            },
+            source,
+        },
+        G::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            let envelope = value.into_inner();
+            Error::Api {
+                operation,
+                code: envelope.code,
+                msg: envelope.msg,
+                trace_id: envelope.trace_id,
+                status: Some(status),
+            }
+        }
+        G::InvalidResponsePayload(body, decode_error) => match read_head(&body) {
+            Some(EnvelopeHead {
+                code: Some(code),
+                msg,
+                trace_id,
+            }) if code_text(&code) != SUCCESS_CODE => Error::Api {
+                operation,
+                code: code_text(&code),
+                msg,
+                trace_id,
+                status: None,
+            },
+            head => Error::Decode {
+                operation,
+                status: None,
+                what: decode_error.to_string(),
+                snippet: snippet(&body),
+                trace_id: head.and_then(|h| h.trace_id),
+            },
+        },
+        G::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let body = match response.bytes().await {
+                Ok(body) => body,
+                Err(source) => return transport(operation, source),
+            };
+            match read_head(&body) {
+                Some(EnvelopeHead {
+                    code: Some(code),
+                    msg,
+                    trace_id,
+                }) if code_text(&code) != SUCCESS_CODE => Error::Api {
+                    operation,
+                    code: code_text(&code),
+                    msg,
+                    trace_id,
+                    status: Some(status),
+                },
+                _ => Error::Http {
+                    operation,
+                    status,
+                    snippet: snippet(&body),
+                    retry_after,
+                },
+            }
+        }
+        G::Custom(message) => match message.strip_prefix(TOO_LARGE_MARKER) {
+            Some(limit) => Error::ResponseTooLarge {
+                operation,
+                limit: limit.parse().unwrap_or(0),
+            },
+            None => Error::Signing { operation, message },
+        },
+    }
+}
+
+fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+    let kind = if source.is_timeout() {
+        TransportKind::Timeout
+    } else if source.is_connect() {
+        TransportKind::Connect
+    } else if source.is_body() || source.is_decode() {
+        TransportKind::Body
+    } else {
+        TransportKind::Other
+    };
+    Error::Transport {
+        operation,
+        kind,
+        source,
+    }
+}
+
+/// The start of a body, lossily decoded, on one line.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty)".to_string();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_CHARS * 4)]);
+    let mut out: String = text
+        .chars()
+        .take(SNIPPET_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > SNIPPET_CHARS || body.len() > SNIPPET_CHARS * 4 {
+        out.push('…');
+    }
+    out
+}
+
+fn quoted(msg: Option<&str>) -> String {
+    match msg {
+        Some(m) if !m.is_empty() => format!(" \"{m}\""),
+        _ => String::new(),
+    }
+}
+
+fn or_unknown(value: Option<&str>) -> &str {
+    value.unwrap_or("unknown")
+}
+
+fn transport_what(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Connect => "could not connect",
+        TransportKind::Timeout => "timed out",
+        TransportKind::Body => "connection failed while reading the answer",
+        TransportKind::Other => "request failed",
+    }
+}
+
+/// An error and its sources on one line, without repeating a message.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_is_bounded_and_one_line() {
+        let body = format!("<html>\n{}</html>", "x".repeat(1000));
+        let s = snippet(body.as_bytes());
+        assert!(!s.contains('\n'));
+        assert!(s.chars().count() <= SNIPPET_CHARS + 1);
+        assert!(s.ends_with('…'));
+        assert_eq!(snippet(b""), "(empty)");
+        assert_eq!(snippet(&[0xff, 0xfe, b'a']), "\u{fffd}\u{fffd}a");
+    }
+
+    #[test]
+    fn api_error_is_one_line_with_code_msg_and_trace() {
+        let e = Error::Api {
+            operation: "listWecomEmployees",
+            code: "40001".into(),
+            msg: Some("invalid sign".into()),
+            trace_id: Some("abc".into()),
+            status: Some(200),
+        };
+        assert_eq!(
+            e.to_string(),
+            "listWecomEmployees: the platform answered code 40001 \"invalid sign\" (traceId abc, HTTP 200)"
+        );
+        assert_eq!(e.kind(), ErrorKind::Api);
+        assert_eq!(e.code(), Some("40001"));
+    }
+}

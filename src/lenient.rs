@@ -1,0 +1,331 @@
+//! Lenient wire types: where the platform's samples disagree with its own
+//! field tables, these accept every form seen on the wire and expose one
+//! honest Rust type. `build.rs` maps the spec's schemas of the same names
+//! (`EmployeeStatus`, `FollowUserFlag`, `PhoneNumber`, `PlatformTime`) onto
+//! them, so the generated types use them directly.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// An employee's status (员工状态). Undocumented values (the published sample
+/// sends 6) decode as [`EmployeeStatus::Undocumented`] and keep their number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmployeeStatus {
+    /// 0: unknown (未知).
+    Unknown,
+    /// 1: activated (已激活).
+    Activated,
+    /// 2: disabled (已禁用).
+    Disabled,
+    /// 4: not activated (未激活).
+    NotActivated,
+    /// 5: left the company (退出企业).
+    Left,
+    /// A value the platform's table does not list, as received.
+    Undocumented(i64),
+}
+
+impl EmployeeStatus {
+    /// The status as the platform's integer.
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Unknown => 0,
+            Self::Activated => 1,
+            Self::Disabled => 2,
+            Self::NotActivated => 4,
+            Self::Left => 5,
+            Self::Undocumented(n) => n,
+        }
+    }
+}
+
+impl From<i64> for EmployeeStatus {
+    fn from(n: i64) -> Self {
+        match n {
+            0 => Self::Unknown,
+            1 => Self::Activated,
+            2 => Self::Disabled,
+            4 => Self::NotActivated,
+            5 => Self::Left,
+            n => Self::Undocumented(n),
+        }
+    }
+}
+
+impl fmt::Display for EmployeeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unknown => f.write_str("unknown"),
+            Self::Activated => f.write_str("activated"),
+            Self::Disabled => f.write_str("disabled"),
+            Self::NotActivated => f.write_str("not-activated"),
+            Self::Left => f.write_str("left"),
+            Self::Undocumented(n) => write!(f, "undocumented({n})"),
+        }
+    }
+}
+
+impl Serialize for EmployeeStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for EmployeeStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IntegerVisitor("an employee status integer"))
+            .map(Self::from)
+    }
+}
+
+/// A yes/no flag the platform sends as `true`/`false` or as `1`/`0`
+/// (`followUserFlag`: "0-否 1-是").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Flag(pub bool);
+
+impl Flag {
+    /// The flag's value.
+    pub fn get(self) -> bool {
+        self.0
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
+    }
+}
+
+impl From<bool> for Flag {
+    fn from(b: bool) -> Flag {
+        Flag(b)
+    }
+}
+
+impl Serialize for Flag {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FlagVisitor;
+        impl Visitor<'_> for FlagVisitor {
+            type Value = Flag;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean, 0 or 1")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flag, E> {
+                match v {
+                    0 => Ok(Flag(false)),
+                    1 => Ok(Flag(true)),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Flag, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Flag, E> {
+                match v {
+                    "1" | "true" => Ok(Flag(true)),
+                    "0" | "false" => Ok(Flag(false)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(FlagVisitor)
+    }
+}
+
+/// A phone number, kept as text digit for digit, whether the platform sent a
+/// JSON string or a JSON number (the customer sample sends `13577770000`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct PhoneNumber(pub String);
+
+impl PhoneNumber {
+    /// The number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for PhoneNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct PhoneVisitor;
+        impl Visitor<'_> for PhoneVisitor {
+            type Value = PhoneNumber;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a phone number as a string or an integer")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PhoneNumber, E> {
+                Ok(PhoneNumber(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<PhoneNumber, E> {
+                Ok(PhoneNumber(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PhoneNumber, E> {
+                Ok(PhoneNumber(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PhoneNumber, E> {
+                Ok(PhoneNumber(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<PhoneNumber, E> {
+                // A fraction or a value past 2^53 has already lost digits:
+                // refuse it rather than invent a number.
+                if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+                    Ok(PhoneNumber(format!("{v:.0}")))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(PhoneVisitor)
+    }
+}
+
+/// A point in time as the platform sends it: epoch milliseconds as a JSON
+/// number (what the samples send) or text (what the tables say).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PlatformTime {
+    /// Epoch milliseconds.
+    EpochMillis(i64),
+    /// Text, kept as received.
+    Text(String),
+}
+
+impl PlatformTime {
+    /// Epoch milliseconds, when the value is a number or all-digit text.
+    pub fn epoch_millis(&self) -> Option<i64> {
+        match self {
+            Self::EpochMillis(ms) => Some(*ms),
+            Self::Text(text) => text.trim().parse().ok(),
+        }
+    }
+}
+
+impl fmt::Display for PlatformTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EpochMillis(ms) => write!(f, "{ms}"),
+            Self::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+impl Serialize for PlatformTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::EpochMillis(ms) => s.serialize_i64(*ms),
+            Self::Text(text) => s.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PlatformTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TimeVisitor;
+        impl Visitor<'_> for TimeVisitor {
+            type Value = PlatformTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("epoch milliseconds or a time string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PlatformTime, E> {
+                Ok(PlatformTime::Text(v.to_owned()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PlatformTime, E> {
+                i64::try_from(v)
+                    .map(PlatformTime::EpochMillis)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PlatformTime, E> {
+                Ok(PlatformTime::EpochMillis(v))
+            }
+        }
+        d.deserialize_any(TimeVisitor)
+    }
+}
+
+/// Accepts a JSON integer, or text holding one.
+struct IntegerVisitor(&'static str);
+
+impl Visitor<'_> for IntegerVisitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+        v.trim()
+            .parse()
+            .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_keeps_undocumented_values() {
+        let s: EmployeeStatus = serde_json::from_str("6").unwrap();
+        assert_eq!(s, EmployeeStatus::Undocumented(6));
+        assert_eq!(serde_json::to_string(&s).unwrap(), "6");
+        let s: EmployeeStatus = serde_json::from_str("1").unwrap();
+        assert_eq!(s, EmployeeStatus::Activated);
+        assert!(serde_json::from_str::<EmployeeStatus>("true").is_err());
+    }
+
+    #[test]
+    fn flag_accepts_bool_and_zero_one_only() {
+        for (json, want) in [("true", true), ("false", false), ("1", true), ("0", false)] {
+            assert_eq!(serde_json::from_str::<Flag>(json).unwrap(), Flag(want));
+        }
+        assert!(serde_json::from_str::<Flag>("2").is_err());
+        assert!(serde_json::from_str::<Flag>("-1").is_err());
+    }
+
+    #[test]
+    fn phone_never_loses_digits() {
+        let p: PhoneNumber = serde_json::from_str("13577770000").unwrap();
+        assert_eq!(p.as_str(), "13577770000");
+        let p: PhoneNumber = serde_json::from_str("\"+86 135 7777 0000\"").unwrap();
+        assert_eq!(p.as_str(), "+86 135 7777 0000");
+        assert!(serde_json::from_str::<PhoneNumber>("1.5").is_err());
+        assert!(serde_json::from_str::<PhoneNumber>("1e300").is_err());
+    }
+
+    #[test]
+    fn time_accepts_millis_and_text() {
+        let t: PlatformTime = serde_json::from_str("1666751098000").unwrap();
+        assert_eq!(t.epoch_millis(), Some(1_666_751_098_000));
+        let t: PlatformTime = serde_json::from_str("\"2022-10-26 10:24:58\"").unwrap();
+        assert_eq!(t, PlatformTime::Text("2022-10-26 10:24:58".into()));
+        assert_eq!(t.epoch_millis(), None);
+    }
+}

@@ -1,0 +1,246 @@
+//! Request signing: owns the canonical JSON form, the string to sign and the
+//! default MD5 rule, as pure functions of (envelope parameters, secret). The
+//! client's middleware, the sandbox's verifier and `shiheng sign` all call
+//! this module, so they cannot disagree.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use md5::{Digest, Md5};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+/// The envelope parameters that a signature covers (everything but `sign`).
+#[derive(Debug, Clone, Copy)]
+pub struct SignInput<'a> {
+    /// The application's id (`appId`).
+    pub app_id: &'a str,
+    /// Request time in epoch milliseconds (`timestamp`).
+    pub timestamp: i64,
+    /// API version (`version`).
+    pub version: &'a str,
+    /// The endpoint's parameters (`paramContent`), when the request has them.
+    pub param_content: Option<&'a Value>,
+}
+
+/// A computed signature, with the text it was computed over.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// The string to sign *without* the secret (what the platform's support
+    /// asks for when a sign is rejected; safe to log).
+    pub string_to_sign: String,
+    /// The `sign` field's value.
+    pub sign: String,
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signature")
+            .field("string_to_sign", &self.string_to_sign)
+            .field("sign", &self.sign)
+            .finish()
+    }
+}
+
+/// A signing rule. The default is [`Md5Signer`]; implement this trait to plug
+/// in another rule (another digest, another placement of the secret) without
+/// forking the client.
+pub trait Signer: Send + Sync + fmt::Debug {
+    /// Signs `input` with `secret`.
+    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature;
+}
+
+/// The platform's default rule (see `spec/shiheng-open.yaml`, `info.description`):
+/// parameters sorted by name and joined as `name=value` with `&`, the secret
+/// appended, MD5 in hex.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Md5Signer {
+    uppercase: bool,
+}
+
+impl Md5Signer {
+    /// The default rule with lowercase hex.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The default rule with uppercase hex, for integrations issued that way.
+    pub fn uppercase() -> Self {
+        Self { uppercase: true }
+    }
+}
+
+impl Signer for Md5Signer {
+    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature {
+        let string_to_sign = string_to_sign(input);
+        let mut md5 = Md5::new();
+        md5.update(string_to_sign.as_bytes());
+        md5.update(secret.expose_secret().as_bytes());
+        let digest = md5.finalize();
+        Signature {
+            string_to_sign,
+            sign: hex(&digest, self.uppercase),
+        }
+    }
+}
+
+/// The default rule's string to sign, before the secret: parameter names in
+/// byte order (`appId` < `paramContent` < `timestamp` < `version`), each as
+/// `name=value`, joined with `&`.
+pub fn string_to_sign(input: &SignInput<'_>) -> String {
+    let mut out = String::with_capacity(96);
+    out.push_str("appId=");
+    out.push_str(input.app_id);
+    if let Some(params) = input.param_content {
+        out.push_str("&paramContent=");
+        write_canonical(&mut out, params);
+    }
+    let _ = write!(out, "&timestamp={}", input.timestamp);
+    out.push_str("&version=");
+    out.push_str(input.version);
+    out
+}
+
+/// Canonical JSON: compact, object keys sorted by byte order at every depth,
+/// array order kept, non-ASCII written as itself, only `"`, `\` and control
+/// characters escaped.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(&mut out, value);
+    out
+}
+
+fn write_canonical(out: &mut String, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            // Sorted here rather than trusting the map's order: a dependency
+            // that turns on serde_json's `preserve_order` must not change signs.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_canonical(out, value);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(out, item);
+            }
+            out.push(']');
+        }
+        Value::String(s) => write_string(out, s),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str("null"),
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn hex(bytes: &[u8], uppercase: bool) -> String {
+    let digits: &[u8; 16] = if uppercase {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(digits[usize::from(b >> 4)] as char);
+        out.push(digits[usize::from(b & 0x0f)] as char);
+    }
+    out
+}
+
+/// Compares two signs in constant time (for verifiers), ignoring hex case.
+pub fn signs_match(expected: &str, received: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), received.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x.to_ascii_lowercase() ^ y.to_ascii_lowercase();
+    }
+    diff == 0
+}
+
+/// Where request timestamps come from; inject a fixed clock in tests.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&self) -> i64;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that always answers the same instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now_millis(&self) -> i64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth_and_keeps_unicode() {
+        let v: Value =
+            serde_json::from_str(r#"{"b":[{"z":1,"a":"é\u0001"}],"a":"张三","c":null}"#).unwrap();
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":"张三","b":[{"a":"é\u0001","z":1}],"c":null}"#
+        );
+    }
+
+    #[test]
+    fn signs_match_is_case_insensitive_and_length_strict() {
+        assert!(signs_match("0f63ab", "0F63AB"));
+        assert!(!signs_match("0f63ab", "0f63ac"));
+        assert!(!signs_match("0f63ab", "0f63a"));
+    }
+}
