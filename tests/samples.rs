@@ -1,0 +1,104 @@
+//! Every published sample (tests/fixtures/samples, verbatim) decodes into the
+//! generated types, with the values the platform sent, including where the
+//! samples contradict the field tables.
+
+mod common;
+
+use shiheng::lenient::{EmployeeStatus, Flag, PlatformTime};
+use shiheng::types::{
+    ListWecomCustomersResponse, ListWecomEmployeesResponse, ListWecomGroupChatsResponse,
+};
+
+#[test]
+fn employee_sample_decodes_with_undocumented_status() {
+    let envelope: ListWecomEmployeesResponse =
+        serde_json::from_str(&common::fixture("samples/wecom-employee-page.json")).unwrap();
+    assert_eq!(envelope.code, "0");
+    assert_eq!(envelope.msg, None);
+    assert_eq!(
+        envelope.trace_id.as_deref(),
+        Some("1a2f11b046bf414ea6e5dc0c97860460")
+    );
+    let page = envelope.result.unwrap();
+    assert_eq!((page.pages, page.total), (Some(232), Some(464)));
+    let employees = page.result.unwrap();
+    assert_eq!(employees.len(), 2);
+    assert_eq!(employees[0].id, Some(1_473_493));
+    assert_eq!(employees[1].id, Some(1_473_494));
+    assert_eq!(employees[0].status, Some(EmployeeStatus::Undocumented(6)));
+    assert_eq!(employees[0].status.unwrap().code(), 6);
+    assert_eq!(employees[0].follow_user_flag, Some(Flag(false)));
+    assert_eq!(employees[0].we_com_user_id.as_deref(), Some("xxxx"));
+    assert_eq!(employees[0].phone, None);
+    assert_eq!(employees[0].gender, None);
+}
+
+#[test]
+fn customer_sample_keeps_the_13_digit_phone_and_millis() {
+    let envelope: ListWecomCustomersResponse =
+        serde_json::from_str(&common::fixture("samples/wecom-customer-list.json")).unwrap();
+    assert_eq!(
+        envelope.trace_id.as_deref(),
+        Some("13d0f3a6dadf4487b91a1ed2fe85bed5")
+    );
+    let page = envelope.result.unwrap();
+    assert_eq!(page.next_start_id, Some(105_295));
+    assert_eq!(page.page_size, Some(2));
+    let customers = page.result.unwrap();
+    assert_eq!(customers[0].id, Some(1234));
+    assert_eq!(customers[0].member_id, Some(1234));
+    assert_eq!(customers[0].phone.as_ref().unwrap().as_str(), "13577770000");
+    assert_eq!(
+        customers[0].sh_create_time,
+        Some(PlatformTime::EpochMillis(1_666_751_098_000))
+    );
+    assert_eq!(customers[1].name.as_deref(), Some("李四"));
+    assert_eq!(customers[1].phone, None);
+    assert_eq!(customers[1].union_id, None);
+    assert_eq!(
+        customers[1]
+            .sh_create_time
+            .as_ref()
+            .and_then(PlatformTime::epoch_millis),
+        Some(1_728_960_079_000)
+    );
+}
+
+#[test]
+fn group_chat_sample_decodes() {
+    let envelope: ListWecomGroupChatsResponse =
+        serde_json::from_str(&common::fixture("samples/wecom-group-chat-list.json")).unwrap();
+    let page = envelope.result.unwrap();
+    assert_eq!(page.next_start_id, Some(133));
+    let chats = page.result.unwrap();
+    assert_eq!(chats.len(), 2);
+    assert_eq!(chats[0].id, Some(132));
+    assert_eq!(chats[0].employee_id, Some(1_444_448));
+    assert_eq!(chats[0].num, Some(15));
+    assert_eq!(chats[0].status, Some(0));
+    assert_eq!(
+        chats[0].chat_create_time,
+        Some(PlatformTime::EpochMillis(1_648_353_114_000))
+    );
+    assert_eq!(chats[1].chat_name.as_deref(), Some("123sda"));
+    assert_eq!(chats[1].notice, None);
+}
+
+#[test]
+fn lenient_forms_decode_and_ids_stay_exact() {
+    let json = r#"{"id": 9007199254740993, "status": "2", "followUserFlag": 1,
+        "phone": "13577770000", "unknownField": {"x": 1}}"#;
+    let e: shiheng::types::Employee = serde_json::from_str(json).unwrap();
+    assert_eq!(e.id, Some(9_007_199_254_740_993));
+    assert_eq!(e.status, Some(EmployeeStatus::Disabled));
+    assert_eq!(e.follow_user_flag.map(bool::from), Some(true));
+    assert_eq!(e.phone.unwrap().to_string(), "13577770000");
+    let c: shiheng::types::Customer =
+        serde_json::from_str(r#"{"phone": 13577770000, "shCreateTime": "2022-10-26 10:24:58"}"#)
+            .unwrap();
+    assert_eq!(c.phone.unwrap().as_str(), "13577770000");
+    assert_eq!(
+        c.sh_create_time,
+        Some(PlatformTime::Text("2022-10-26 10:24:58".into()))
+    );
+}
