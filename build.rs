@@ -33,17 +33,36 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(SPEC));
     println!("cargo:rerun-if-env-changed=SHIHENG_SPEC");
-    if let Err(problem) = generate(&spec_path) {
+    println!("cargo:rerun-if-env-changed=SHIHENG_SPEC_OVERLAY");
+    println!("cargo::rustc-check-cfg=cfg(shiheng_spec_overlay)");
+    let overlay = std::env::var_os("SHIHENG_SPEC_OVERLAY").map(PathBuf::from);
+    if let Some(overlay) = &overlay {
+        println!("cargo:rerun-if-changed={}", overlay.display());
+        // Lets tests that exercise the overlaid operations compile only then.
+        println!("cargo::rustc-cfg=shiheng_spec_overlay");
+    }
+    if let Err(problem) = generate(&spec_path, overlay.as_deref()) {
         // One readable line instead of a panic backtrace.
+        // `cargo::error` puts the line at the top of cargo's output; stderr keeps it
+        // for older cargo versions.
+        println!("cargo::error={}: {problem}", spec_path.display());
         eprintln!("error: {}: {problem}", spec_path.display());
         std::process::exit(1);
     }
 }
 
-fn generate(spec_path: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read: {e}"))?;
+fn generate(spec_path: &Path, overlay: Option<&Path>) -> Result<(), String> {
+    let mut text = std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read: {e}"))?;
     let mut doc: Value =
         serde_yaml_ng::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
+    if let Some(overlay) = overlay {
+        let extra = std::fs::read_to_string(overlay)
+            .map_err(|e| format!("overlay {}: cannot read: {e}", overlay.display()))?;
+        let extra: Value = serde_yaml_ng::from_str(&extra)
+            .map_err(|e| format!("overlay {}: not valid YAML: {e}", overlay.display()))?;
+        merge(&mut doc, extra);
+        text.push_str(&serde_json::to_string(&doc).unwrap_or_default());
+    }
     let version = doc
         .pointer("/openapi")
         .and_then(Value::as_str)
@@ -93,6 +112,23 @@ fn generate(spec_path: &Path) -> Result<(), String> {
     );
     write(&out.join("glue.rs"), &(meta + &glue))?;
     Ok(())
+}
+
+/// Deep-merges `extra` into `doc`: maps key by key, anything else replaced.
+fn merge(doc: &mut Value, extra: Value) {
+    match (doc, extra) {
+        (Value::Object(doc), Value::Object(extra)) => {
+            for (key, value) in extra {
+                match doc.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        doc.insert(key, value);
+                    }
+                }
+            }
+        }
+        (doc, extra) => *doc = extra,
+    }
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
