@@ -241,6 +241,7 @@ mod glue {
 
     pub fn generate(doc: &Value) -> Result<String, String> {
         let mut out = String::new();
+        let mut idempotent = Vec::new();
         let paths = doc
             .get("paths")
             .and_then(Value::as_object)
@@ -258,8 +259,19 @@ mod glue {
                 }
                 let at = format!("paths.{path}.{method}");
                 operation(doc, op, &at, &mut out).map_err(|e| format!("{at}: {e}"))?;
+                if op.get("x-idempotent") == Some(&Value::Bool(true)) {
+                    // As progenitor names it in `OperationInfo::operation_id`.
+                    idempotent.push(str_at(op, "operationId")?.to_snake_case());
+                }
             }
         }
+        writeln!(
+            out,
+            "/// Operations marked `x-idempotent: true` in the spec (safe to retry after\n\
+             /// a failure that may have reached the server), as progenitor names them.\n\
+             pub const IDEMPOTENT_OPERATIONS: &[&str] = &{idempotent:?};"
+        )
+        .unwrap();
         Ok(out)
     }
 
@@ -407,7 +419,14 @@ impl crate::paginate::{trait_name} for {marker} {{
         page_size: u32,
     ) -> impl ::std::future::Future<Output = Result<crate::Reply<Self::Page>, crate::Error>> + Send + 'static {{
         let client = client.clone();
-        async move {{
+        let span = ::tracing::debug_span!(
+            "shiheng.call",
+            operation = Self::OPERATION_ID,
+            {position_arg},
+            page_size,
+            trace_id = ::tracing::field::Empty,
+        );
+        ::tracing::Instrument::instrument(async move {{
             let params: types::{params_ty} = types::{params_ty}::builder()
                 .{cursor_setter}({position_arg})
                 .{size_setter}(page_size)
@@ -419,7 +438,7 @@ impl crate::paginate::{trait_name} for {marker} {{
             let body = types::{request_ty}::builder().{set_params};
             let result = client.generated().{method}().body(body).send().await;
             crate::error::settle(Self::OPERATION_ID, result).await
-        }}
+        }}, span)
     }}
     fn into_items(page: Self::Page) -> Vec<Self::Item> {{ {items_expr} }}
     fn item_id(item: &Self::Item) -> Option<i64> {{ {id_expr} }}

@@ -10,6 +10,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::error::Error;
+use crate::retry::RetryPolicy;
 use crate::sign::{Clock, Md5Signer, Signer, SystemClock};
 
 /// Environment variable holding the base URL.
@@ -38,12 +39,15 @@ pub struct Config {
     pub(crate) signer: Arc<dyn Signer>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_response_bytes: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) rate_limit: Option<f64>,
 }
 
 impl Config {
     /// A configuration with the defaults: API version "1.0", a 30 s request
     /// timeout, a 10 s connect timeout, the default MD5 signer, the system
-    /// clock and a 16 MiB response limit.
+    /// clock, a 16 MiB response limit, the default [`RetryPolicy`] and no
+    /// rate limit.
     pub fn new(
         base_url: impl Into<String>,
         app_id: impl Into<String>,
@@ -60,6 +64,8 @@ impl Config {
             signer: Arc::new(Md5Signer::new()),
             clock: Arc::new(SystemClock),
             max_response_bytes: 16 * 1024 * 1024,
+            retry: RetryPolicy::default(),
+            rate_limit: None,
         }
     }
 
@@ -131,6 +137,20 @@ impl Config {
         self
     }
 
+    /// The retry policy (default: [`RetryPolicy::default`]; turn retries off
+    /// with [`RetryPolicy::disabled`]).
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// At most this many requests per second from this client, all calls and
+    /// concurrent page fetches together (default: no cap).
+    pub fn with_rate_limit(mut self, requests_per_second: f64) -> Self {
+        self.rate_limit = Some(requests_per_second);
+        self
+    }
+
     /// The base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -165,6 +185,8 @@ impl fmt::Debug for Config {
             .field("signer", &self.signer)
             .field("clock", &self.clock)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }

@@ -260,6 +260,28 @@ pub(crate) async fn settle<R: Envelope>(
     operation: &'static str,
     result: Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
 ) -> Result<Reply<R::Payload>, Error> {
+    let settled = settle_inner(operation, result).await;
+    let span = tracing::Span::current();
+    match &settled {
+        Ok(reply) => {
+            if let Some(trace_id) = &reply.trace_id {
+                span.record("trace_id", trace_id.as_str());
+            }
+        }
+        Err(error) => {
+            if let Some(trace_id) = error.trace_id() {
+                span.record("trace_id", trace_id);
+            }
+            tracing::debug!(%error, "call failed");
+        }
+    }
+    settled
+}
+
+async fn settle_inner<R: Envelope>(
+    operation: &'static str,
+    result: Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
+) -> Result<Reply<R::Payload>, Error> {
     match result {
         Ok(value) => {
             let status = value.status().as_u16();

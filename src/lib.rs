@@ -31,6 +31,7 @@ pub mod error;
 pub mod lenient;
 pub mod middleware;
 pub mod paginate;
+pub mod retry;
 pub mod sign;
 
 /// The client and types progenitor generated from `spec/shiheng-open.yaml`.
@@ -55,3 +56,4 @@ pub use error::{Error, ErrorKind, Reply};
 pub use generated::types;
 pub use operations::{SPEC_SHA256, SPEC_VERSION};
 pub use paginate::{Items, ListingSummary, Page};
+pub use retry::RetryPolicy;

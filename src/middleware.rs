@@ -6,7 +6,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use backon::Retryable;
+use bytes::Bytes;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use secrecy::SecretString;
@@ -16,6 +19,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::error::TOO_LARGE_MARKER;
 use crate::generated;
+use crate::retry::{RateLimiter, RetryPolicy};
 use crate::sign::{Clock, SignInput, Signature, Signer};
 
 /// The state the hooks need: credentials, signer, clock and limits. Cheap to
@@ -32,6 +36,8 @@ struct State {
     signer: Arc<dyn Signer>,
     clock: Arc<dyn Clock>,
     max_response_bytes: usize,
+    retry: RetryPolicy,
+    rate_limiter: Option<RateLimiter>,
 }
 
 /// Marks a response whose body was over the limit (read by the `post` hook).
@@ -49,6 +55,8 @@ impl Middleware {
                 signer: config.signer.clone(),
                 clock: config.clock.clone(),
                 max_response_bytes: config.max_response_bytes,
+                retry: config.retry.clone(),
+                rate_limiter: config.rate_limit.and_then(RateLimiter::new),
             }),
         }
     }
@@ -81,6 +89,17 @@ impl Middleware {
     }
 }
 
+impl Middleware {
+    /// `body` signed anew with a fresh timestamp (or as it was, if it could
+    /// not be: it was signed once already).
+    fn resign(&self, body: &Bytes) -> Bytes {
+        match self.sign_body(body) {
+            Ok((signed, _)) => signed.into(),
+            Err(_) => body.clone(),
+        }
+    }
+}
+
 impl fmt::Debug for Middleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Middleware")
@@ -89,6 +108,8 @@ impl fmt::Debug for Middleware {
             .field("api_version", &self.state.api_version)
             .field("signer", &self.state.signer)
             .field("max_response_bytes", &self.state.max_response_bytes)
+            .field("retry", &self.state.retry)
+            .field("rate_limiter", &self.state.rate_limiter)
             .finish()
     }
 }
@@ -121,34 +142,52 @@ impl ClientHooks<Middleware> for generated::Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let span = tracing::debug_span!(
-            "shiheng.request",
-            operation = info.operation_id,
-            status = tracing::field::Empty,
-            bytes = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        let limit = self.inner().state.max_response_bytes;
-        async move {
-            let started = Instant::now();
-            let response = self.client().execute(request).await;
-            let response = match response {
-                Ok(response) => read_bounded(response, limit).await,
-                Err(e) => Err(e),
-            };
-            let span = tracing::Span::current();
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            match &response {
-                Ok(r) => {
-                    span.record("status", r.status().as_u16());
-                    tracing::debug!("answered");
-                }
-                Err(e) => tracing::debug!(error = %e, "transport failure"),
-            }
-            response
+        let middleware = self.inner();
+        let idempotent = crate::operations::IDEMPOTENT_OPERATIONS.contains(&info.operation_id);
+        let policy = &middleware.state.retry;
+        if policy.max_attempts <= 1 {
+            return self
+                .attempt(request, info, 1)
+                .await
+                .map_or_else(|failure| failure.into_result(), Ok);
         }
-        .instrument(span)
-        .await
+        // Each retry is rebuilt from these parts and signed anew (fresh timestamp).
+        let Some(body) = request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .map(Bytes::copy_from_slice)
+        else {
+            return self
+                .attempt(request, info, 1)
+                .await
+                .map_or_else(|failure| failure.into_result(), Ok);
+        };
+        let template = RequestParts::of(&request);
+        let first = std::sync::Mutex::new(Some(request));
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let result = (|| async {
+            let number = attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let first = first.lock().ok().and_then(|mut r| r.take());
+            let request = first.unwrap_or_else(|| template.build(middleware.resign(&body)));
+            self.attempt(request, info, number).await
+        })
+        .retry(policy.backoff())
+        .when(|failure| failure.retryable(idempotent))
+        .adjust(|failure, backoff| match (failure.retry_after(), backoff) {
+            (Some(asked), _) if asked > policy.max_retry_after => None,
+            (Some(asked), Some(backoff)) => Some(asked.max(backoff)),
+            (_, backoff) => backoff,
+        })
+        .notify(|failure, wait| {
+            tracing::warn!(
+                operation = info.operation_id,
+                reason = %failure,
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+        })
+        .await;
+        result.map_or_else(Failure::into_result, Ok)
     }
 
     async fn post<E>(
@@ -167,39 +206,190 @@ impl ClientHooks<Middleware> for generated::Client {
     }
 }
 
-/// Reads the whole body, refusing more than `limit` bytes, and hands back an
-/// equivalent response whose body is already in memory.
+impl generated::Client {
+    /// One attempt: waits for the rate limit, sends, reads the answer within
+    /// the size limit, and sorts out the answers worth another attempt.
+    async fn attempt(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+        number: u32,
+    ) -> Result<reqwest::Response, Failure> {
+        let state = &self.inner().state;
+        let span = tracing::debug_span!(
+            "shiheng.attempt",
+            operation = info.operation_id,
+            attempt = number,
+            status = tracing::field::Empty,
+            bytes = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        async move {
+            if let Some(limiter) = &state.rate_limiter {
+                limiter.acquire().await;
+            }
+            let started = Instant::now();
+            let response = match self.client().execute(request).await {
+                Ok(response) => read_bounded(response, state.max_response_bytes).await,
+                Err(e) => Err(e),
+            };
+            let span = tracing::Span::current();
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            let response = match response {
+                Ok(response) => response,
+                Err(e) => {
+                    tracing::debug!(error = %e, "transport failure");
+                    return Err(Failure::Transport(e));
+                }
+            };
+            let status = response.status().as_u16();
+            span.record("status", status);
+            tracing::debug!("answered");
+            if state.retry.retries_status(status) {
+                let retry_after = retry_after(&response);
+                return Err(Failure::Status(response, retry_after));
+            }
+            if !state.retry.retry_codes.is_empty()
+                && let Some(code) = envelope_code(response.body())
+                && state.retry.retries_code(&code)
+            {
+                return Err(Failure::Code(response, code));
+            }
+            Ok(reqwest::Response::from(response))
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// Why an attempt did not produce the final answer.
+enum Failure {
+    /// reqwest could not send the request or read its answer.
+    Transport(reqwest::Error),
+    /// A retryable HTTP status, with the server's `Retry-After`.
+    Status(http::Response<Bytes>, Option<Duration>),
+    /// A retryable business code.
+    Code(http::Response<Bytes>, String),
+}
+
+impl Failure {
+    fn retryable(&self, idempotent: bool) -> bool {
+        match self {
+            // No connection: the request provably never reached the server.
+            Failure::Transport(e) if e.is_connect() => true,
+            Failure::Transport(_) | Failure::Status(..) | Failure::Code(..) => idempotent,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Failure::Status(_, retry_after) => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The last attempt's outcome, for the generated code to decode.
+    fn into_result(self) -> reqwest::Result<reqwest::Response> {
+        match self {
+            Failure::Transport(e) => Err(e),
+            Failure::Status(response, _) | Failure::Code(response, _) => {
+                Ok(reqwest::Response::from(response))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Transport(e) => write!(f, "transport failure: {e}"),
+            Failure::Status(response, _) => write!(f, "HTTP {}", response.status().as_u16()),
+            Failure::Code(_, code) => write!(f, "platform code {code}"),
+        }
+    }
+}
+
+/// What a retry reuses of the first request.
+struct RequestParts {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: reqwest::header::HeaderMap,
+    timeout: Option<Duration>,
+    version: reqwest::Version,
+}
+
+impl RequestParts {
+    fn of(request: &reqwest::Request) -> Self {
+        Self {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: request.headers().clone(),
+            timeout: request.timeout().copied(),
+            version: request.version(),
+        }
+    }
+
+    fn build(&self, body: Bytes) -> reqwest::Request {
+        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *request.headers_mut() = self.headers.clone();
+        *request.timeout_mut() = self.timeout;
+        *request.version_mut() = self.version;
+        *request.body_mut() = Some(body.into());
+        request
+    }
+}
+
+fn retry_after(response: &http::Response<Bytes>) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The envelope's `code`, read from a body already in memory.
+fn envelope_code(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        code: Option<Value>,
+    }
+    match serde_json::from_slice::<Head>(body).ok()?.code? {
+        Value::String(code) => Some(code),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Reads the whole body, refusing more than `limit` bytes: an oversized
+/// answer becomes an empty one marked [`BodyTooLarge`], for the `post` hook.
 async fn read_bounded(
     mut response: reqwest::Response,
     limit: usize,
-) -> reqwest::Result<reqwest::Response> {
+) -> reqwest::Result<http::Response<Bytes>> {
     let mut builder = http::Response::builder()
         .status(response.status())
         .version(response.version());
     if let Some(headers) = builder.headers_mut() {
         *headers = std::mem::take(response.headers_mut());
     }
-    let too_large = |builder: http::response::Builder| {
-        let response = builder
-            .extension(BodyTooLarge(limit))
-            .body(bytes::Bytes::new())
-            .expect("status and headers came from a valid response");
-        Ok(reqwest::Response::from(response))
-    };
     let declared = response.content_length().unwrap_or(0);
-    if declared > limit as u64 {
-        return too_large(builder);
-    }
-    let mut body = Vec::with_capacity(declared as usize);
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return too_large(builder);
+    let mut body = Vec::with_capacity(declared.min(limit as u64) as usize);
+    let mut too_large = declared > limit as u64;
+    while !too_large && let Some(chunk) = response.chunk().await? {
+        too_large = body.len() + chunk.len() > limit;
+        if !too_large {
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+    }
+    if too_large {
+        body = Vec::new();
+        builder = builder.extension(BodyTooLarge(limit));
     }
     tracing::Span::current().record("bytes", body.len());
-    let response = builder
-        .body(bytes::Bytes::from(body))
-        .expect("status and headers came from a valid response");
-    Ok(reqwest::Response::from(response))
+    Ok(builder
+        .body(Bytes::from(body))
+        .expect("status, version and headers came from a valid response"))
 }

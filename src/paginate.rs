@@ -9,6 +9,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 
@@ -140,6 +141,7 @@ pub struct PageNumberRequest<Op> {
     concurrency: usize,
     max_pages: u32,
     dedup_window_pages: usize,
+    deadline: Option<Duration>,
     _op: PhantomData<fn() -> Op>,
 }
 
@@ -153,6 +155,7 @@ impl<Op: PageNumberOperation> PageNumberRequest<Op> {
             concurrency: DEFAULT_CONCURRENCY,
             max_pages: DEFAULT_MAX_PAGES,
             dedup_window_pages: DEFAULT_DEDUP_WINDOW_PAGES,
+            deadline: None,
             _op: PhantomData,
         }
     }
@@ -185,6 +188,14 @@ impl<Op: PageNumberOperation> PageNumberRequest<Op> {
     /// How many recent pages' ids are remembered to drop duplicates (default 16).
     pub fn dedup_window_pages(mut self, pages: usize) -> Self {
         self.dedup_window_pages = pages;
+        self
+    }
+
+    /// The longest a whole listing may take, from its first poll; past it the
+    /// stream yields [`Error::Deadline`] and ends (default: none; each request
+    /// still has the client's timeout).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -229,14 +240,15 @@ impl<Op: PageNumberOperation> PageNumberRequest<Op> {
                 .min(Op::PAGE.max as u32),
             _op: PhantomData,
         };
-        stream::unfold(
+        let pages = stream::unfold(
             (listing, NumberState::Start(self.page)),
             |(listing, state)| async move {
                 let (item, next) = listing.step(state).await?;
                 Some((item, (listing, next)))
             },
         )
-        .boxed()
+        .boxed();
+        with_deadline(pages, Op::OPERATION_ID, self.deadline)
     }
 
     /// Every item of the listing, in page order, without duplicates; read
@@ -390,6 +402,7 @@ pub struct CursorRequest<Op> {
     page_size: u32,
     max_pages: u32,
     dedup_window_pages: usize,
+    deadline: Option<Duration>,
     _op: PhantomData<fn() -> Op>,
 }
 
@@ -403,6 +416,7 @@ impl<Op: CursorOperation> CursorRequest<Op> {
             page_size: Op::PAGE_SIZE.max as u32,
             max_pages: DEFAULT_MAX_PAGES,
             dedup_window_pages: DEFAULT_DEDUP_WINDOW_PAGES,
+            deadline: None,
             _op: PhantomData,
         }
     }
@@ -429,6 +443,14 @@ impl<Op: CursorOperation> CursorRequest<Op> {
     /// How many recent pages' ids are remembered to drop duplicates (default 16).
     pub fn dedup_window_pages(mut self, pages: usize) -> Self {
         self.dedup_window_pages = pages;
+        self
+    }
+
+    /// The longest a whole listing may take, from its first poll; past it the
+    /// stream yields [`Error::Deadline`] and ends (default: none; each request
+    /// still has the client's timeout).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -471,7 +493,7 @@ impl<Op: CursorOperation> CursorRequest<Op> {
             max_pages: self.max_pages,
             previous_ids: Vec::new(),
         };
-        stream::unfold(state, |mut state| async move {
+        let pages = stream::unfold(state, |mut state| async move {
             let cursor = state.cursor.take()?;
             let stop = |message: String, state: State| {
                 let error = Error::Pagination {
@@ -523,7 +545,8 @@ impl<Op: CursorOperation> CursorRequest<Op> {
             };
             Some((Ok(page), state))
         })
-        .boxed()
+        .boxed();
+        with_deadline(pages, Op::OPERATION_ID, self.deadline)
     }
 
     /// Every item of the listing, in order, without duplicates; read
@@ -532,6 +555,35 @@ impl<Op: CursorOperation> CursorRequest<Op> {
         let window = self.dedup_window_pages;
         Items::new(self.pages(), Op::item_id, window)
     }
+}
+
+/// Ends `pages` with [`Error::Deadline`] once `deadline` has passed since
+/// its first poll; the requests in flight are dropped with it.
+fn with_deadline<T: Send + 'static>(
+    pages: BoxStream<'static, Result<T, Error>>,
+    operation: &'static str,
+    deadline: Option<Duration>,
+) -> BoxStream<'static, Result<T, Error>> {
+    let Some(limit) = deadline else {
+        return pages;
+    };
+    let state = (Some(pages), None::<tokio::time::Instant>);
+    stream::unfold(state, move |(pages, started)| async move {
+        let mut pages = pages?;
+        let started = started.unwrap_or_else(tokio::time::Instant::now);
+        match tokio::time::timeout_at(started + limit, pages.next()).await {
+            Ok(Some(item)) => Some((item, (Some(pages), Some(started)))),
+            Ok(None) => None,
+            Err(_) => {
+                let error = Error::Deadline {
+                    operation,
+                    seconds: limit.as_secs_f64(),
+                };
+                Some((Err(error), (None, Some(started))))
+            }
+        }
+    })
+    .boxed()
 }
 
 /// What a listing saw, for checking that nothing was lost or doubled.

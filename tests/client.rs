@@ -313,8 +313,9 @@ async fn slow_server_is_a_timeout() {
                 .json_body(employee_page(1, 1, None, None));
         })
         .await;
-    let config =
-        Config::new(server.base_url(), APP_ID, SECRET).with_timeout(Duration::from_millis(200));
+    let config = Config::new(server.base_url(), APP_ID, SECRET)
+        .with_timeout(Duration::from_millis(200))
+        .with_retry(shiheng::RetryPolicy::disabled());
     let started = std::time::Instant::now();
     let e = shiheng::Client::new(config)
         .unwrap()

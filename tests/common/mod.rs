@@ -2,6 +2,8 @@
 //! check written independently of `shiheng::sign`, and a capturing matcher.
 #![allow(dead_code)]
 
+pub mod scripted;
+
 use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
@@ -81,8 +83,13 @@ pub fn signed_by(
 }
 
 /// A client for `base_url` with the test credentials.
+/// Retries are on (the default policy) with short backoffs, to keep tests fast.
 pub fn client(base_url: &str) -> shiheng::Client {
-    shiheng::Client::new(shiheng::Config::new(base_url, APP_ID, SECRET)).unwrap()
+    let retry = shiheng::RetryPolicy::default().with_backoff(
+        std::time::Duration::from_millis(5),
+        std::time::Duration::from_millis(20),
+    );
+    shiheng::Client::new(shiheng::Config::new(base_url, APP_ID, SECRET).with_retry(retry)).unwrap()
 }
 
 /// An employee page envelope with ids `from..from+n`.
