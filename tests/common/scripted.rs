@@ -17,6 +17,8 @@ pub enum Action {
     Delay(Duration, Box<Action>),
     /// Close the connection without answering.
     Drop,
+    /// Whatever status and body bytes the test put there last.
+    Shared(Arc<Mutex<(u16, Vec<u8>)>>),
 }
 
 pub fn json(status: u16, body: serde_json::Value) -> Action {
@@ -60,6 +62,9 @@ impl ScriptedServer {
                 let Ok((mut socket, _)) = listener.accept().await else {
                     return;
                 };
+                // Head and body go out in two writes: without this, Nagle and
+                // delayed ACKs add 40 ms to every answer.
+                let _ = socket.set_nodelay(true);
                 let seen = seen.clone();
                 let script = script.clone();
                 tokio::spawn(async move {
@@ -90,6 +95,18 @@ impl ScriptedServer {
                                 head.push_str("\r\n");
                                 if socket.write_all(head.as_bytes()).await.is_err()
                                     || socket.write_all(body.as_bytes()).await.is_err()
+                                {
+                                    return;
+                                }
+                            }
+                            Action::Shared(shared) => {
+                                let (status, body) = shared.lock().unwrap().clone();
+                                let head = format!(
+                                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n\r\n",
+                                    body.len()
+                                );
+                                if socket.write_all(head.as_bytes()).await.is_err()
+                                    || socket.write_all(&body).await.is_err()
                                 {
                                     return;
                                 }
