@@ -15,6 +15,9 @@ use shiheng::{ErrorKind, RetryPolicy};
 
 const CASES: u32 = 400;
 
+/// The status and body the scripted server answers with next.
+type Answer = Arc<Mutex<(u16, Vec<u8>)>>;
+
 fn runner() -> TestRunner {
     TestRunner::new(ProptestConfig {
         cases: CASES,
@@ -69,7 +72,7 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
 fn check(
     rt: &tokio::runtime::Runtime,
     client: &shiheng::Client,
-    shared: &Arc<Mutex<(u16, Vec<u8>)>>,
+    shared: &Answer,
     status: u16,
     body: Vec<u8>,
 ) -> Result<(), TestCaseError> {
@@ -96,13 +99,13 @@ fn setup() -> (
     tokio::runtime::Runtime,
     ScriptedServer,
     shiheng::Client,
-    Arc<Mutex<(u16, Vec<u8>)>>,
+    Answer,
 ) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let shared: Arc<Mutex<(u16, Vec<u8>)>> = Arc::default();
+    let shared: Answer = Arc::default();
     let server = rt.block_on(ScriptedServer::start(vec![Action::Shared(shared.clone())]));
     let client = shiheng::Client::new(
         shiheng::Config::new(&server.url, common::APP_ID, common::SECRET)
