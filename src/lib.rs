@@ -25,6 +25,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod config;
 pub mod error;
@@ -49,6 +51,11 @@ pub mod operations {
     use crate::generated::types;
     include!(concat!(env!("OUT_DIR"), "/glue.rs"));
 }
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use client::Client;
 pub use config::Config;
