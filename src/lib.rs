@@ -57,6 +57,11 @@ pub mod operations {
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// docs/pagination.md's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/pagination.md")]
+pub struct PaginationDocDoctests;
+
 pub use client::Client;
 pub use config::Config;
 pub use error::{Error, ErrorKind, Reply};
