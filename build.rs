@@ -44,7 +44,10 @@ fn generate(spec_path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read: {e}"))?;
     let mut doc: Value =
         serde_yaml_ng::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
-    let version = doc.pointer("/openapi").and_then(Value::as_str).unwrap_or("");
+    let version = doc
+        .pointer("/openapi")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if !version.starts_with("3.0.") {
         return Err(format!(
             "`openapi: {version}` is not supported: the generator reads OpenAPI 3.0.x"
@@ -59,8 +62,8 @@ fn generate(spec_path: &Path) -> Result<(), String> {
     let glue = glue::generate(&doc)?;
     let replacements = rust_view(&mut doc)?;
 
-    let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
-        .map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(doc).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
@@ -280,7 +283,10 @@ mod glue {
         )?;
         let item_schema = schema(doc, &item)?;
         let item_id = str_at(pagination, "itemId")?;
-        if item_schema.pointer(&format!("/properties/{item_id}")).is_none() {
+        if item_schema
+            .pointer(&format!("/properties/{item_id}"))
+            .is_none()
+        {
             return Err(format!("x-pagination.itemId: {item} has no `{item_id}`"));
         }
         let page_size = str_at(pagination, "pageSize")?;
@@ -298,39 +304,53 @@ mod glue {
         };
         let items_expr = field_expr(payload_schema, items_field, "page", "unwrap_or_default()");
         let id_expr = int_expr(item_schema, item_id, "item");
-        let (cursor_field, trait_name, request_type, position_ty, position_arg, extra) =
-            match style {
-                "page-number" => {
-                    let page = str_at(pagination, "page")?;
-                    let page_bounds = bounds(params_schema, page, &params)?;
-                    let pages = str_at(pagination, "pages")?;
-                    let total = str_at(pagination, "total")?;
-                    let extra = format!(
-                        "const PAGE: crate::paginate::Bounds = {page_bounds};\n\
+        let (cursor_field, trait_name, request_type, position_ty, position_arg, extra) = match style
+        {
+            "page-number" => {
+                let page = str_at(pagination, "page")?;
+                let page_bounds = bounds(params_schema, page, &params)?;
+                let pages = str_at(pagination, "pages")?;
+                let total = str_at(pagination, "total")?;
+                let extra = format!(
+                    "const PAGE: crate::paginate::Bounds = {page_bounds};\n\
                          fn pages(page: &Self::Page) -> Option<i64> {{ {} }}\n\
                          fn total(page: &Self::Page) -> Option<i64> {{ {} }}\n",
-                        int_expr(payload_schema, pages, "page"),
-                        int_expr(payload_schema, total, "page"),
-                    );
-                    (page, "PageNumberOperation", "PageNumberRequest", "u32", "page", extra)
-                }
-                "cursor" => {
-                    let cursor = str_at(pagination, "cursor")?;
-                    let cursor_bounds = bounds(params_schema, cursor, &params)?;
-                    let next = str_at(pagination, "nextCursor")?;
-                    let extra = format!(
-                        "const CURSOR: crate::paginate::Bounds = {cursor_bounds};\n\
+                    int_expr(payload_schema, pages, "page"),
+                    int_expr(payload_schema, total, "page"),
+                );
+                (
+                    page,
+                    "PageNumberOperation",
+                    "PageNumberRequest",
+                    "u32",
+                    "page",
+                    extra,
+                )
+            }
+            "cursor" => {
+                let cursor = str_at(pagination, "cursor")?;
+                let cursor_bounds = bounds(params_schema, cursor, &params)?;
+                let next = str_at(pagination, "nextCursor")?;
+                let extra = format!(
+                    "const CURSOR: crate::paginate::Bounds = {cursor_bounds};\n\
                          fn next_cursor(page: &Self::Page) -> Option<i64> {{ {} }}\n",
-                        int_expr(payload_schema, next, "page"),
-                    );
-                    (cursor, "CursorOperation", "CursorRequest", "i64", "cursor", extra)
-                }
-                other => {
-                    return Err(format!(
-                        "x-pagination.style `{other}` is not one of page-number, cursor"
-                    ));
-                }
-            };
+                    int_expr(payload_schema, next, "page"),
+                );
+                (
+                    cursor,
+                    "CursorOperation",
+                    "CursorRequest",
+                    "i64",
+                    "cursor",
+                    extra,
+                )
+            }
+            other => {
+                return Err(format!(
+                    "x-pagination.style `{other}` is not one of page-number, cursor"
+                ));
+            }
+        };
         let cursor_setter = cursor_field.to_snake_case();
         let size_setter = page_size.to_snake_case();
         write!(

@@ -31,6 +31,8 @@ pub mod error;
 pub mod lenient;
 pub mod middleware;
 pub mod paginate;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod sign;
 
 /// The client and types progenitor generated from `spec/shiheng-open.yaml`.

@@ -73,10 +73,7 @@ impl Middleware {
             &state.app_secret,
         );
         envelope.insert("appId".into(), Value::String(state.app_id.clone()));
-        envelope.insert(
-            "version".into(),
-            Value::String(state.api_version.clone()),
-        );
+        envelope.insert("version".into(), Value::String(state.api_version.clone()));
         envelope.insert("timestamp".into(), Value::from(timestamp));
         envelope.insert("sign".into(), Value::String(signature.sign.clone()));
         let body = serde_json::to_vec(&envelope).map_err(|e| e.to_string())?;

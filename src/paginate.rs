@@ -323,9 +323,7 @@ impl<Op: PageNumberOperation> NumberListing<Op> {
                             let numbers = (first + 1)..=last_known;
                             let fetches: Vec<_> = numbers.map(|n| self.fetch(n)).collect();
                             NumberState::Concurrent {
-                                inflight: stream::iter(fetches)
-                                    .buffered(self.concurrency)
-                                    .boxed(),
+                                inflight: stream::iter(fetches).buffered(self.concurrency).boxed(),
                                 last_known,
                             }
                         }
