@@ -139,10 +139,10 @@ fn rust_view(doc: &mut Value) -> Result<Vec<(String, String)>, String> {
         if let Some(obj) = schema.as_object_mut() {
             obj.remove("nullable");
         }
-        if let Some(rust_type) = plain_rust_type(schema) {
-            if !LENIENT_TYPES.iter().any(|(n, _)| n == name) {
-                replacements.push((name.clone(), rust_type.to_string()));
-            }
+        if let Some(rust_type) = plain_rust_type(schema)
+            && !LENIENT_TYPES.iter().any(|(n, _)| n == name)
+        {
+            replacements.push((name.clone(), rust_type.to_string()));
         }
         let Some(props) = schema.get("properties").and_then(Value::as_object) else {
             continue;

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! A Rust client for the Shiheng Open Platform (食亨开放平台): the WeCom
 //! (企业微信) employees, customers and customer group chats of a restaurant
 //! chain, with signed requests, typed results and pagination as streams.

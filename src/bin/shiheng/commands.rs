@@ -219,15 +219,17 @@ pub async fn sandbox(
     let sandbox = Sandbox::bind(config, args.listen)
         .await
         .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    // A closed stdout (a supervisor that read the URL and went away) must
+    // not stop the server: the banner is best effort.
+    let url = sandbox.url();
+    let banner = format!(
+        "shiheng sandbox listening on {url}\n  export SHIHENG_BASE_URL={url}\n  export SHIHENG_APP_ID={app_id}\n  export SHIHENG_APP_SECRET={}\nPress Ctrl-C to stop.\n",
+        // The sandbox's own secret, chosen on this command line: printing it
+        // is the point. The tool never prints a secret it signs with.
+        args.app_secret
+    );
     let mut out = io::stdout().lock();
-    writeln!(out, "shiheng sandbox listening on {}", sandbox.url())?;
-    writeln!(out, "  export SHIHENG_BASE_URL={}", sandbox.url())?;
-    writeln!(out, "  export SHIHENG_APP_ID={app_id}")?;
-    // The sandbox's own secret, chosen on this command line: printing it
-    // is the point. The tool never prints a secret it was given to sign with.
-    writeln!(out, "  export SHIHENG_APP_SECRET={}", args.app_secret)?;
-    writeln!(out, "Press Ctrl-C to stop.")?;
-    out.flush()?;
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     drop(out);
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("shiheng: cannot wait for Ctrl-C ({e}); stopping");

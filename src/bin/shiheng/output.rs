@@ -319,7 +319,7 @@ mod fields {
         };
     }
 
-    impl<'a> ser::Serializer for &'a mut Names {
+    impl ser::Serializer for &mut Names {
         type Ok = ();
         type Error = NotAStruct;
         type SerializeSeq = Impossible<(), NotAStruct>;
