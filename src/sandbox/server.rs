@@ -1,7 +1,7 @@
 //! The sandbox's HTTP side: routing, the request envelope's schema checks
 //! (HTTP 400, code 40004), the platform's business checks (HTTP 200: appId
-//! 40003, then timestamp 40002, then sign 40001), fault injection and the
-//! response envelopes. Every input ends in an envelope or a gateway page:
+//! 40003, then timestamp 40002, then sign 40001, then an unsupported
+//! `version` as 40004), fault injection and the response envelopes. Every input ends in an envelope or a gateway page:
 //! nothing here panics on request data, and every wait is bounded.
 
 use std::sync::Arc;

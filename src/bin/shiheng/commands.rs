@@ -134,16 +134,16 @@ async fn write_listing<T: Row>(
 }
 
 /// A progress bar on stderr when a person is watching it; hidden otherwise,
-/// so logs and pipes get no control characters.
+/// so logs and pipes get no control characters. It starts as a spinner and
+/// becomes a bar once the listing reports its total (page-number listings).
 fn progress_bar() -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    let style =
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} items, {per_sec}, {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} items, {per_sec}, {elapsed}") {
+        bar.set_style(style);
+    }
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }
@@ -151,9 +151,15 @@ fn progress_bar() -> ProgressBar {
 fn track<T>(bar: &ProgressBar, items: &Items<T>) {
     bar.inc(1);
     if bar.length().is_none()
+        && !bar.is_hidden()
         && let Some(total) = items.summary().last_total
     {
         bar.set_length(u64::try_from(total).unwrap_or(0));
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} items, {per_sec}, eta {eta}")
+        {
+            bar.set_style(style);
+        }
     }
 }
 
