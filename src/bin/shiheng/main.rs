@@ -17,6 +17,9 @@ use shiheng::{ErrorKind, config};
 
 use output::Format;
 
+/// The help heading of the options every command accepts.
+const GLOBAL: &str = "Global options";
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -35,10 +38,10 @@ never from a flag value (it would show in `ps`).";
 #[command(name = "shiheng", version, after_help = EXIT_CODES)]
 struct Cli {
     /// The platform's base URL.
-    #[arg(long, global = true, env = config::ENV_BASE_URL, value_name = "URL")]
+    #[arg(long, global = true, env = config::ENV_BASE_URL, value_name = "URL", help_heading = GLOBAL)]
     base_url: Option<String>,
     /// The application's appId (for `sandbox`: the one app it accepts).
-    #[arg(long, global = true, env = config::ENV_APP_ID, value_name = "ID")]
+    #[arg(long, global = true, env = config::ENV_APP_ID, value_name = "ID", help_heading = GLOBAL)]
     app_id: Option<String>,
     /// The API version sent in every envelope.
     #[arg(
@@ -46,12 +49,13 @@ struct Cli {
         global = true,
         env = config::ENV_API_VERSION,
         default_value = config::DEFAULT_API_VERSION,
-        value_name = "VERSION"
+        value_name = "VERSION",
+        help_heading = GLOBAL
     )]
     api_version: String,
     /// A file holding the app secret (a trailing newline is ignored);
     /// otherwise SHIHENG_APP_SECRET is read.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     app_secret_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
