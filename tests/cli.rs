@@ -322,6 +322,55 @@ fn all_returns_every_item_exactly_once() {
 }
 
 #[test]
+fn items_reach_the_output_while_the_listing_is_still_running() {
+    let sb = TestSandbox::start(SandboxConfig {
+        app_secret: SECRET.to_string(),
+        employees: 8,
+        latency: Duration::from_millis(400),
+        ..SandboxConfig::default()
+    });
+    let started = Instant::now();
+    let child = std::process::Command::new(BIN)
+        .env("SHIHENG_BASE_URL", sb.url())
+        .env("SHIHENG_APP_ID", "demo-app")
+        .env("SHIHENG_APP_SECRET", SECRET)
+        .args([
+            "employees",
+            "--all",
+            "--page-size",
+            "1",
+            "--concurrency",
+            "1",
+            "--format",
+            "jsonl",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut child = Running(child);
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next().and_then(Result::ok).unwrap_or_default());
+        let _ = tx.send(lines.map_while(Result::ok).count().to_string());
+    });
+    // Eight pages take over three seconds; the first item shows after one.
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a first line");
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_millis(2400),
+        "first item after {waited:?}"
+    );
+    assert!(first.contains("\"id\""), "{first}");
+    let rest = rx.recv_timeout(Duration::from_secs(30)).expect("the rest");
+    assert_eq!(rest, "7");
+}
+
+#[test]
 fn output_goes_to_a_file_and_global_options_work_after_the_command() {
     let sb = TestSandbox::new();
     let dir = tempfile::tempdir().expect("tempdir");

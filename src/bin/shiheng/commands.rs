@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 use shiheng::operations::ListWecomEmployees;
@@ -102,7 +102,16 @@ async fn write_listing<T: Row>(
     let mut writer = ItemWriter::new::<T>(output.format, open_output(output)?);
     let bar = progress_bar();
     let outcome = loop {
-        match items.next().await {
+        // Flush whenever the next item is not ready yet: what has arrived is
+        // visible while the next page is on its way, and writes stay batched.
+        let next = match items.next().now_or_never() {
+            Some(next) => next,
+            None => match writer.flush() {
+                Ok(()) => items.next().await,
+                Err(e) => break Err(Failure::from(e)),
+            },
+        };
+        match next {
             None => break Ok(()),
             Some(Err(e)) => break Err(Failure::from(e)),
             Some(Ok(item)) => {

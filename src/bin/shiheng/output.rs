@@ -161,6 +161,11 @@ impl<W: Write> ItemWriter<W> {
         }
     }
 
+    /// Pushes what was written so far to the output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Ends the output (an empty listing is `[]` in json, a header alone in
     /// csv) and flushes.
     pub fn finish<T: Row>(mut self) -> io::Result<()> {
