@@ -433,12 +433,15 @@ impl Tables {
         }
     }
 
-    /// Adds `n` employees before the first one (ids below it, still ascending).
+    /// Adds `n` employees before the first one (ids below it, still
+    /// ascending); fewer when the ids below the first run out, so ids stay
+    /// unique and positive.
     pub(crate) fn insert_employees(&mut self, n: usize) {
         let first = self.employees.first().map_or(1_473_001, |(id, _)| *id);
+        let n = n.min(usize::try_from(first - 1).unwrap_or(0));
         let fresh: Vec<(i64, Value)> = (0..n)
             .map(|k| {
-                let id = (first - n as i64 + k as i64).max(1);
+                let id = first - (n - k) as i64;
                 let index = 1_000_000 + self.inserted + k as u64;
                 (id, employee(self.seed, index, id))
             })
@@ -532,5 +535,11 @@ mod tests {
         assert!(t.employees.windows(2).all(|w| w[0].0 < w[1].0));
         t.remove_employees(5);
         assert_eq!(t.employees.len(), 8);
+        t.remove_employees(100);
+        t.insert_employees(2);
+        assert_eq!(
+            t.employees.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            [1_473_001 - 2, 1_473_001 - 1]
+        );
     }
 }
