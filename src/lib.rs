@@ -34,6 +34,8 @@ pub mod lenient;
 pub mod middleware;
 pub mod paginate;
 pub mod retry;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod sign;
 
 /// The client and types progenitor generated from `spec/shiheng-open.yaml`.

@@ -1,0 +1,273 @@
+//! A local implementation of the platform's three WeCom endpoints, for tests,
+//! benchmarks, the `shiheng demo` command and other teams' integration work.
+//! Owns the sandbox's configuration, its lifecycle (bind, address, graceful
+//! shutdown) and the knobs tests turn while it runs (latency, failure rate,
+//! data changes mid-listing). Request handling lives in `server`, the seeded
+//! data in `data`.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use shiheng::sandbox::{Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! println!("listening on {}", sandbox.url());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod data;
+mod server;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use data::Tables;
+
+/// How long [`Sandbox::shutdown`] waits for open connections before it
+/// drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// What the sandbox serves and how it behaves.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// The one appId the sandbox accepts.
+    pub app_id: String,
+    /// That app's secret. A sandbox secret protects nothing; it is still
+    /// never logged or echoed.
+    pub app_secret: String,
+    /// The API version accepted in envelopes ("1.0").
+    pub api_version: String,
+    /// Number of employees generated.
+    pub employees: usize,
+    /// Number of customers generated.
+    pub customers: usize,
+    /// Number of group chats generated.
+    pub group_chats: usize,
+    /// Seed of the data and of the failure decisions: same seed, same sandbox.
+    pub seed: u64,
+    /// Delay added before every answer.
+    pub latency: Duration,
+    /// Share of endpoint requests answered with a gateway's 503 page (0.0..=1.0).
+    pub fail_rate: f64,
+    /// How far a request's timestamp may be from the sandbox's clock.
+    pub timestamp_window: Duration,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            app_id: "demo-app".to_string(),
+            app_secret: "demo-secret".to_string(),
+            api_version: "1.0".to_string(),
+            employees: 464,
+            customers: 250,
+            group_chats: 120,
+            seed: 42,
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            timestamp_window: Duration::from_secs(300),
+        }
+    }
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &"[REDACTED]")
+            .field("api_version", &self.api_version)
+            .field("employees", &self.employees)
+            .field("customers", &self.customers)
+            .field("group_chats", &self.group_chats)
+            .field("seed", &self.seed)
+            .field("latency", &self.latency)
+            .field("fail_rate", &self.fail_rate)
+            .field("timestamp_window", &self.timestamp_window)
+            .finish()
+    }
+}
+
+/// State shared by the handle and the request handlers.
+pub(crate) struct Shared {
+    pub(crate) app_id: String,
+    pub(crate) app_secret: SecretString,
+    pub(crate) api_version: String,
+    pub(crate) seed: u64,
+    pub(crate) timestamp_window: Duration,
+    tables: Mutex<Tables>,
+    pub(crate) requests: AtomicU64,
+    /// Feeds trace ids and failure decisions: deterministic per sandbox.
+    pub(crate) sequence: AtomicU64,
+    fail_rate_bits: AtomicU64,
+    latency_micros: AtomicU64,
+}
+
+impl Shared {
+    /// The tables. A handler that panicked cannot leave them half-written
+    /// (every change is one `splice`/`drain`), so a poisoned lock is still usable.
+    pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
+        self.tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn fail_rate(&self) -> f64 {
+        f64::from_bits(self.fail_rate_bits.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_micros(self.latency_micros.load(Ordering::Relaxed))
+    }
+}
+
+fn clamp_rate(rate: f64) -> f64 {
+    if rate.is_nan() {
+        0.0
+    } else {
+        rate.clamp(0.0, 1.0)
+    }
+}
+
+/// A running sandbox. Dropping it stops the server abruptly; prefer
+/// [`Sandbox::shutdown`].
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .field("app_id", &self.shared.app_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox on an ephemeral port of 127.0.0.1.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        Self::bind(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a sandbox on `addr`.
+    pub async fn bind(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let tables = Tables::generate(
+            config.seed,
+            config.employees,
+            config.customers,
+            config.group_chats,
+        );
+        let shared = Arc::new(Shared {
+            app_id: config.app_id,
+            app_secret: SecretString::from(config.app_secret),
+            api_version: config.api_version,
+            seed: config.seed,
+            timestamp_window: config.timestamp_window,
+            tables: Mutex::new(tables),
+            requests: AtomicU64::new(0),
+            sequence: AtomicU64::new(0),
+            fail_rate_bits: AtomicU64::new(clamp_rate(config.fail_rate).to_bits()),
+            latency_micros: AtomicU64::new(duration_micros(config.latency)),
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = server::router(shared.clone());
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "sandbox server stopped");
+            }
+        });
+        Ok(Sandbox {
+            shared,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a client, e.g. `http://127.0.0.1:38211`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The appId the sandbox accepts.
+    pub fn app_id(&self) -> &str {
+        &self.shared.app_id
+    }
+
+    /// Requests received so far, on every path (including refused and
+    /// failed ones).
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Changes the share of endpoint requests answered with a 503 page
+    /// (clamped to 0.0..=1.0).
+    pub fn set_fail_rate(&self, rate: f64) {
+        self.shared
+            .fail_rate_bits
+            .store(clamp_rate(rate).to_bits(), Ordering::Relaxed);
+    }
+
+    /// Changes the delay added before every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared
+            .latency_micros
+            .store(duration_micros(latency), Ordering::Relaxed);
+    }
+
+    /// Adds `n` new employees before the first one: every page-number page
+    /// shifts by `n` items, as when people join during a listing.
+    pub fn insert_employees(&self, n: usize) {
+        self.shared.tables().insert_employees(n);
+    }
+
+    /// Removes the first `n` employees: pages shift the other way.
+    pub fn remove_employees(&self, n: usize) {
+        self.shared.tables().remove_employees(n);
+    }
+
+    /// Stops accepting connections, lets answers in progress finish, and
+    /// returns within a few seconds whatever the clients do.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+fn duration_micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
