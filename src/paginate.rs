@@ -313,6 +313,24 @@ impl<Op: PageNumberOperation> NumberListing<Op> {
         page.items.len() >= self.page_size as usize
     }
 
+    /// Whether page `number`, full, is the last one by both counts: `pages`
+    /// names it and `total` is exactly `number` full pages. Then there is
+    /// no need to look one page further; with only one of the two counts,
+    /// either may be the one that lies.
+    fn ends_exactly(&self, number: u32, page: &Page<Op::Item>) -> bool {
+        page.pages == Some(i64::from(number))
+            && page.total == Some(i64::from(number) * i64::from(self.page_size))
+    }
+
+    /// After a full page: look one page further, unless the counts agree it was the last.
+    fn after_full(&self, number: u32, page: &Page<Op::Item>) -> NumberState<Op::Item> {
+        if self.ends_exactly(number, page) {
+            NumberState::Done
+        } else {
+            NumberState::Sequential(number.saturating_add(1))
+        }
+    }
+
     async fn step(
         &self,
         state: NumberState<Op::Item>,
@@ -341,8 +359,8 @@ impl<Op: PageNumberOperation> NumberListing<Op> {
                         }
                     }
                     // `pages` says this was the last page, or is missing: a full
-                    // page means there may be more, so look one page further.
-                    _ if self.is_full(&page) => NumberState::Sequential(first.saturating_add(1)),
+                    // page means there may be more.
+                    _ if self.is_full(&page) => self.after_full(first, &page),
                     _ => NumberState::Done,
                 };
                 Some((Ok(page), next))
@@ -364,7 +382,7 @@ impl<Op: PageNumberOperation> NumberListing<Op> {
                         }
                     } else if self.is_full(&page) {
                         // `pages` may have been too low: keep going one by one.
-                        NumberState::Sequential(number.saturating_add(1))
+                        self.after_full(number, &page)
                     } else {
                         NumberState::Done
                     };
@@ -380,7 +398,7 @@ impl<Op: PageNumberOperation> NumberListing<Op> {
                     (_, Ok(page)) if page.items.is_empty() => None,
                     (_, Ok(page)) => {
                         let next = if self.is_full(&page) {
-                            NumberState::Sequential(number + 1)
+                            self.after_full(number, &page)
                         } else {
                             NumberState::Done
                         };

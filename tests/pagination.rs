@@ -82,7 +82,7 @@ async fn one_page() {
 }
 
 #[tokio::test]
-async fn exactly_full_last_page_checks_one_page_further() {
+async fn exactly_full_last_page_with_agreeing_counts_ends_there() {
     let server = MockServer::start_async().await;
     on_page(&server, 1, employee_page(1, 2, Some(2), Some(4)), 0).await;
     on_page(&server, 2, employee_page(3, 2, Some(2), Some(4)), 0).await;
@@ -90,6 +90,18 @@ async fn exactly_full_last_page_checks_one_page_further() {
     let (ids, summary) = employee_ids(&server, 2).await;
     assert_eq!(ids.unwrap(), [1, 2, 3, 4]);
     assert_eq!(summary.items, 4);
+    // pages = 2 and total = 2 full pages: no need to ask for page 3.
+    third.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn exactly_full_last_page_without_a_total_checks_one_page_further() {
+    let server = MockServer::start_async().await;
+    on_page(&server, 1, employee_page(1, 2, Some(2), None), 0).await;
+    on_page(&server, 2, employee_page(3, 2, Some(2), None), 0).await;
+    let third = on_page(&server, 3, employee_page(5, 0, Some(2), None), 0).await;
+    let (ids, _) = employee_ids(&server, 2).await;
+    assert_eq!(ids.unwrap(), [1, 2, 3, 4]);
     third.assert_calls_async(1).await;
 }
 
@@ -143,9 +155,10 @@ async fn pages_too_high_stops_at_the_first_empty_page() {
 #[tokio::test]
 async fn pages_too_low_keeps_going_while_pages_are_full() {
     let server = MockServer::start_async().await;
-    on_page(&server, 1, employee_page(1, 2, Some(1), Some(2)), 0).await;
-    on_page(&server, 2, employee_page(3, 2, Some(1), Some(2)), 0).await;
-    on_page(&server, 3, employee_page(5, 1, Some(1), Some(2)), 0).await;
+    // `pages` says 1, `total` says 5: the counts disagree, so follow the data.
+    on_page(&server, 1, employee_page(1, 2, Some(1), Some(5)), 0).await;
+    on_page(&server, 2, employee_page(3, 2, Some(1), Some(5)), 0).await;
+    on_page(&server, 3, employee_page(5, 1, Some(1), Some(5)), 0).await;
     let (ids, _) = employee_ids(&server, 2).await;
     assert_eq!(ids.unwrap(), [1, 2, 3, 4, 5]);
 }

@@ -1,0 +1,472 @@
+//! The client's performance against the baselines a user would otherwise
+//! use, measured side by side in one run against the sandbox on loopback.
+//! A bench binary with its own statistics (medians over repeated runs), not
+//! a timed test:
+//!
+//! ```sh
+//! cargo bench --features sandbox --bench listing            # everything
+//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu
+//! ```
+//!
+//! The sandbox runs in a child process (this same binary, `--sandbox-child`)
+//! so its memory and allocations never count as the client's; the scale runs
+//! list in child processes of their own (`--list-child`), so each peak RSS
+//! (VmHWM) is that listing's alone. Figures go to docs/benchmarks.md.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use shiheng::sandbox::{Sandbox, SandboxConfig};
+use shiheng::{Client, Config, RetryPolicy};
+
+const APP_ID: &str = "bench-app";
+const SECRET: &str = "bench-secret";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--sandbox-child") => return sandbox_child(&args[1..]),
+        Some("--list-child") => return list_child(&args[1..]),
+        _ => {}
+    }
+    // `cargo bench` passes `--bench`; anything else selects parts.
+    let parts: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wants = |part: &str| parts.is_empty() || parts.contains(&part);
+    println!("# shiheng benchmarks ({})", machine());
+    if wants("cpu") {
+        cpu();
+    }
+    if wants("overhead") {
+        overhead();
+    }
+    if wants("listing") {
+        listing();
+    }
+    if wants("scale") {
+        scale();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn client(url: &str, retry: RetryPolicy) -> Client {
+    Client::new(Config::new(url, APP_ID, SECRET).with_retry(retry)).expect("a client")
+}
+
+/// A sandbox in a child process; killed when dropped.
+struct ChildSandbox {
+    child: Child,
+    url: String,
+}
+
+impl ChildSandbox {
+    fn start(employees: usize, latency_ms: u64) -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("own path"))
+            .args([
+                "--sandbox-child",
+                &employees.to_string(),
+                &latency_ms.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn the sandbox child");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the sandbox's URL");
+        Self {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for ChildSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves until stdin closes (the parent exits or kills it).
+fn sandbox_child(args: &[String]) {
+    let employees: usize = args[0].parse().expect("employees");
+    let latency_ms: u64 = args[1].parse().expect("latency");
+    runtime().block_on(async move {
+        let sandbox = Sandbox::start(SandboxConfig {
+            app_id: APP_ID.into(),
+            app_secret: SECRET.into(),
+            employees,
+            customers: 10,
+            group_chats: 10,
+            latency: Duration::from_millis(latency_ms),
+            // The hand-built baseline reuses one signed body for the whole run.
+            timestamp_window: Duration::from_secs(24 * 3600),
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox");
+        println!("{}", sandbox.url());
+        std::io::stdout().flush().ok();
+        let _ = tokio::task::spawn_blocking(|| {
+            let mut sink = String::new();
+            let _ = std::io::stdin().read_line(&mut sink);
+        })
+        .await;
+        sandbox.shutdown().await;
+    });
+}
+
+/// Lists every employee and prints `items seconds vmhwm_kib`.
+fn list_child(args: &[String]) {
+    let url = &args[0];
+    let concurrency: usize = args[1].parse().expect("concurrency");
+    let rt = runtime();
+    let (items, elapsed) = rt.block_on(async {
+        let client = client(url, RetryPolicy::disabled());
+        let started = Instant::now();
+        let mut stream = client
+            .list_wecom_employees()
+            .page_size(50)
+            .concurrency(concurrency)
+            .stream();
+        let mut items = 0u64;
+        while let Some(item) = stream.next().await {
+            item.expect("listing");
+            items += 1;
+        }
+        (items, started.elapsed())
+    });
+    println!("{items} {} {}", elapsed.as_secs_f64(), vm_hwm_kib());
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+fn percentile(mut xs: Vec<f64>, p: f64) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[((xs.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Per-call CPU cost of the client's own work: signing and decoding.
+fn cpu() {
+    use shiheng::sign::{Md5Signer, SignInput, Signer};
+    println!("\n## CPU cost per call (no network)\n");
+    println!("| step | ns per call |\n|---|---|");
+    let secret = secrecy::SecretString::from(SECRET);
+    let params = serde_json::json!({"pageNum": 7, "pageSize": 50});
+    let input = SignInput {
+        app_id: APP_ID,
+        timestamp: 1_700_000_000_000,
+        version: "1.0",
+        param_content: Some(&params),
+    };
+    let signer = Md5Signer::new();
+    let ns = time_per_op(200_000, || {
+        std::hint::black_box(signer.sign(std::hint::black_box(&input), &secret));
+    });
+    println!("| sign (canonical JSON + MD5) | {ns:.0} |");
+
+    let middleware =
+        shiheng::middleware::Middleware::new(&Config::new("http://127.0.0.1:1", APP_ID, SECRET));
+    let body = br#"{"paramContent":{"pageNum":7,"pageSize":50}}"#;
+    let ns = time_per_op(200_000, || {
+        std::hint::black_box(
+            middleware
+                .sign_body(std::hint::black_box(body))
+                .expect("signs"),
+        );
+    });
+    println!("| sign the request body (parse, fill envelope, sign, serialize) | {ns:.0} |");
+
+    let page = page_body(50);
+    let ns = time_per_op(20_000, || {
+        let envelope: shiheng::types::ListWecomEmployeesResponse =
+            serde_json::from_slice(std::hint::black_box(&page)).expect("decodes");
+        std::hint::black_box(envelope);
+    });
+    println!(
+        "| decode a 50-employee page ({} bytes) into the generated types | {ns:.0} |",
+        page.len()
+    );
+}
+
+fn time_per_op(iterations: u32, mut op: impl FnMut()) -> f64 {
+    for _ in 0..iterations / 10 {
+        op();
+    }
+    let runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..iterations {
+                op();
+            }
+            started.elapsed().as_nanos() as f64 / f64::from(iterations)
+        })
+        .collect();
+    median(runs)
+}
+
+/// A 50-employee page as the sandbox serves it.
+fn page_body(n: usize) -> Vec<u8> {
+    let rt = runtime();
+    rt.block_on(async {
+        let sandbox = Sandbox::start(SandboxConfig {
+            app_id: APP_ID.into(),
+            app_secret: SECRET.into(),
+            employees: n,
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox");
+        let body = raw_call(&reqwest::Client::new(), &sandbox.url(), &signed_body(1)).await;
+        sandbox.shutdown().await;
+        assert!(
+            body.starts_with(br#"{"code":"0""#),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        body
+    })
+}
+
+/// A signed request body for page `page`, built once.
+fn signed_body(page: u32) -> Vec<u8> {
+    let middleware =
+        shiheng::middleware::Middleware::new(&Config::new("http://127.0.0.1:1", APP_ID, SECRET));
+    let unsigned = serde_json::json!({"paramContent": {"pageNum": page, "pageSize": 50}});
+    middleware
+        .sign_body(unsigned.to_string().as_bytes())
+        .expect("signs")
+        .0
+}
+
+async fn raw_call(http: &reqwest::Client, url: &str, body: &[u8]) -> Vec<u8> {
+    http.post(format!("{url}/wecom/employee/page"))
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("sent")
+        .bytes()
+        .await
+        .expect("read")
+        .to_vec()
+}
+
+/// One signed call of a 50-item page through the client vs the same request
+/// built by hand with reqwest + serde_json, interleaved, zero latency.
+fn overhead() {
+    println!("\n## Per-request overhead (50-item page, zero injected latency)\n");
+    let sandbox = ChildSandbox::start(1_000, 0);
+    let rt = runtime();
+    let (ours, hand) = rt.block_on(async {
+        let client = client(&sandbox.url, RetryPolicy::disabled());
+        let http = reqwest::Client::new();
+        let body = signed_body(3);
+        let mut ours = Vec::new();
+        let mut hand = Vec::new();
+        for i in 0..3_000 {
+            let started = Instant::now();
+            let page = client
+                .list_wecom_employees()
+                .page(3)
+                .page_size(50)
+                .send()
+                .await
+                .expect("client call");
+            std::hint::black_box(page);
+            let a = started.elapsed().as_secs_f64() * 1e6;
+            let started = Instant::now();
+            let bytes = raw_call(&http, &sandbox.url, &body).await;
+            let envelope: shiheng::types::ListWecomEmployeesResponse =
+                serde_json::from_slice(&bytes).expect("decodes");
+            assert_eq!(envelope.code, "0");
+            std::hint::black_box(envelope);
+            let b = started.elapsed().as_secs_f64() * 1e6;
+            if i >= 300 {
+                ours.push(a);
+                hand.push(b);
+            }
+        }
+        (ours, hand)
+    });
+    println!("| variant | median µs | p95 µs |\n|---|---|---|");
+    println!(
+        "| hand-built reqwest + serde_json (pre-signed body) | {:.1} | {:.1} |",
+        median(hand.clone()),
+        percentile(hand.clone(), 0.95)
+    );
+    println!(
+        "| shiheng client (signed per call, hooks, error mapping) | {:.1} | {:.1} |",
+        median(ours.clone()),
+        percentile(ours.clone(), 0.95)
+    );
+    println!(
+        "\nratio (client / hand-built), medians: **{:.3}** (2,700 calls each, interleaved, after 300 warm-up calls)",
+        median(ours) / median(hand)
+    );
+}
+
+/// 10,000 employees (200 pages of 50) with 20 ms injected latency.
+fn listing() {
+    const TOTAL: usize = 10_000;
+    const LATENCY_MS: u64 = 20;
+    const PAGES: u64 = 200;
+    println!(
+        "\n## Full listing: {TOTAL} employees, {PAGES} pages of 50, {LATENCY_MS} ms injected latency\n"
+    );
+    let sandbox = ChildSandbox::start(TOTAL, LATENCY_MS);
+    let rt = runtime();
+    let floor = |c: u64| LATENCY_MS as f64 / 1e3 * (1 + (PAGES - 1).div_ceil(c)) as f64;
+    let runs = 3;
+    let mut rows: Vec<(String, f64, f64)> = Vec::new();
+    let naive = median(
+        (0..runs)
+            .map(|_| rt.block_on(naive_loop(&sandbox.url, TOTAL)))
+            .collect(),
+    );
+    rows.push(("naive sequential loop of `.send()`".into(), naive, floor(1)));
+    let mut by_concurrency = Vec::new();
+    for c in [1usize, 4, 8, 16] {
+        let t = median(
+            (0..runs)
+                .map(|_| rt.block_on(stream_all(&sandbox.url, c, TOTAL)))
+                .collect(),
+        );
+        by_concurrency.push((c, t));
+        let label = if c == shiheng::paginate::DEFAULT_CONCURRENCY {
+            format!("client `.stream()`, concurrency {c} (default)")
+        } else {
+            format!("client `.stream()`, concurrency {c}")
+        };
+        rows.push((label, t, floor(c as u64)));
+    }
+    println!("| variant | median s | floor s | ratio to floor | speed-up vs concurrency 1 |");
+    println!("|---|---|---|---|---|");
+    let c1 = by_concurrency[0].1;
+    for (label, t, f) in &rows {
+        println!(
+            "| {label} | {t:.3} | {f:.3} | {:.2} | {:.2}× |",
+            t / f,
+            c1 / t
+        );
+    }
+    let c8 = by_concurrency[2].1;
+    println!(
+        "\nconcurrency 8 vs the naive loop: **{:.1}× faster**; floor = L × (1 + ceil((pages − 1) / concurrency)); median of {runs} runs each.",
+        naive / c8
+    );
+}
+
+async fn naive_loop(url: &str, total: usize) -> f64 {
+    let client = client(url, RetryPolicy::disabled());
+    let started = Instant::now();
+    let mut items = 0;
+    let mut page = 1;
+    loop {
+        let result = client
+            .list_wecom_employees()
+            .page(page)
+            .page_size(50)
+            .send()
+            .await
+            .expect("page");
+        let n = result.result.map_or(0, |r| r.len());
+        items += n;
+        if n < 50 || i64::from(page) >= result.pages.unwrap_or(0) {
+            break;
+        }
+        page += 1;
+    }
+    assert_eq!(items, total);
+    started.elapsed().as_secs_f64()
+}
+
+async fn stream_all(url: &str, concurrency: usize, total: usize) -> f64 {
+    let client = client(url, RetryPolicy::disabled());
+    let started = Instant::now();
+    let mut stream = client
+        .list_wecom_employees()
+        .page_size(50)
+        .concurrency(concurrency)
+        .stream();
+    let mut items = 0;
+    while let Some(item) = stream.next().await {
+        item.expect("item");
+        items += 1;
+    }
+    assert_eq!(items, total);
+    started.elapsed().as_secs_f64()
+}
+
+/// 100,000 and 1,000,000 employees at zero latency, each listed by a child
+/// process that reports its own peak RSS.
+fn scale() {
+    println!("\n## Scale: zero injected latency, page size 50, default concurrency\n");
+    println!("| employees | seconds | items per second | peak RSS of the listing process |");
+    println!("|---|---|---|---|");
+    for total in [100_000usize, 1_000_000] {
+        let sandbox = ChildSandbox::start(total, 0);
+        let out = Command::new(std::env::current_exe().expect("own path"))
+            .args([
+                "--list-child",
+                &sandbox.url,
+                &shiheng::paginate::DEFAULT_CONCURRENCY.to_string(),
+            ])
+            .output()
+            .expect("list child");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let fields: Vec<f64> = text
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        assert_eq!(fields.len(), 3, "list child said: {text}");
+        assert_eq!(fields[0] as usize, total);
+        println!(
+            "| {total} | {:.2} | {:.0} | {:.1} MiB |",
+            fields[1],
+            fields[0] / fields[1],
+            fields[2] / 1024.0
+        );
+    }
+}
