@@ -417,7 +417,7 @@ impl crate::paginate::{trait_name} for {marker} {{
         client: &crate::Client,
         {position_arg}: {position_ty},
         page_size: u32,
-    ) -> impl ::std::future::Future<Output = Result<crate::Reply<Self::Page>, crate::Error>> + Send + 'static {{
+    ) -> impl ::std::future::Future<Output = Result<crate::Reply<Self::Page>, crate::Error>> + Send + 'static + use<> {{
         let client = client.clone();
         let span = ::tracing::debug_span!(
             "shiheng.call",

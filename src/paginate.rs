@@ -59,7 +59,7 @@ pub trait PageNumberOperation: Send + Sync + 'static {
         client: &Client,
         page: u32,
         page_size: u32,
-    ) -> impl Future<Output = Result<Reply<Self::Page>, Error>> + Send + 'static;
+    ) -> impl Future<Output = Result<Reply<Self::Page>, Error>> + Send + 'static + use<Self>;
     /// The number of pages the answer reports.
     fn pages(page: &Self::Page) -> Option<i64>;
     /// The number of items the answer reports.
@@ -88,7 +88,7 @@ pub trait CursorOperation: Send + Sync + 'static {
         client: &Client,
         cursor: i64,
         page_size: u32,
-    ) -> impl Future<Output = Result<Reply<Self::Page>, Error>> + Send + 'static;
+    ) -> impl Future<Output = Result<Reply<Self::Page>, Error>> + Send + 'static + use<Self>;
     /// The cursor of the next page; `None` at the end.
     fn next_cursor(page: &Self::Page) -> Option<i64>;
     /// The page's items.
@@ -281,7 +281,15 @@ enum NumberState<T> {
 
 impl<Op: PageNumberOperation> NumberListing<Op> {
     fn fetch(&self, number: u32) -> impl Future<Output = Fetched<Op::Item>> + Send + 'static {
-        let request = Op::fetch(&self.client, number, self.page_size);
+        Self::fetch_page(&self.client, number, self.page_size)
+    }
+
+    fn fetch_page(
+        client: &Client,
+        number: u32,
+        page_size: u32,
+    ) -> impl Future<Output = Fetched<Op::Item>> + Send + 'static + use<Op> {
+        let request = Op::fetch(client, number, page_size);
         async move {
             let page = request.await.map(|reply| {
                 let pages = Op::pages(&reply.payload);
@@ -350,10 +358,15 @@ impl<Op: PageNumberOperation> NumberListing<Op> {
                         if last_known <= first {
                             NumberState::Sequential(first.saturating_add(1))
                         } else {
-                            let numbers = (first + 1)..=last_known;
-                            let fetches: Vec<_> = numbers.map(|n| self.fetch(n)).collect();
+                            // Requests are made as `buffered` asks for them, so
+                            // memory holds `concurrency` of them, not one per page.
+                            let (client, page_size) = (self.client.clone(), self.page_size);
+                            let inflight = stream::iter((first + 1)..=last_known)
+                                .map(move |n| Self::fetch_page(&client, n, page_size))
+                                .buffered(self.concurrency)
+                                .boxed();
                             NumberState::Concurrent {
-                                inflight: stream::iter(fetches).buffered(self.concurrency).boxed(),
+                                inflight,
                                 last_known,
                             }
                         }
