@@ -376,20 +376,37 @@ async fn read_bounded(
         *headers = std::mem::take(response.headers_mut());
     }
     let declared = response.content_length().unwrap_or(0);
-    let mut body = Vec::with_capacity(declared.min(limit as u64) as usize);
     let mut too_large = declared > limit as u64;
+    // Most answers arrive in one chunk: keep it as it is, copy only to join.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut len = 0usize;
     while !too_large && let Some(chunk) = response.chunk().await? {
-        too_large = body.len() + chunk.len() > limit;
-        if !too_large {
-            body.extend_from_slice(&chunk);
+        len += chunk.len();
+        too_large = len > limit;
+        if too_large {
+            break;
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            None => joined.extend_from_slice(&chunk),
+            Some(head) => {
+                joined.reserve(declared.min(limit as u64) as usize);
+                joined.extend_from_slice(&head);
+                joined.extend_from_slice(&chunk);
+            }
         }
     }
-    if too_large {
-        body = Vec::new();
-        builder = builder.extension(BodyTooLarge(limit));
-    }
+    let body = match (too_large, first) {
+        (true, _) => {
+            builder = builder.extension(BodyTooLarge(limit));
+            Bytes::new()
+        }
+        (false, Some(only)) => only,
+        (false, None) => Bytes::from(joined),
+    };
     tracing::Span::current().record("bytes", body.len());
     Ok(builder
-        .body(Bytes::from(body))
+        .body(body)
         .expect("status, version and headers came from a valid response"))
 }

@@ -6,6 +6,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
+use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -653,7 +654,7 @@ pub struct Items<T> {
     pages: BoxStream<'static, Result<Page<T>, Error>>,
     buffer: VecDeque<T>,
     item_id: fn(&T) -> Option<i64>,
-    recent_ids: VecDeque<HashSet<i64>>,
+    recent: RecentIds,
     window_pages: usize,
     summary: ListingSummary,
     finished: bool,
@@ -671,7 +672,7 @@ impl<T> Items<T> {
             pages,
             buffer: VecDeque::new(),
             item_id,
-            recent_ids: VecDeque::new(),
+            recent: RecentIds::default(),
             window_pages: window_pages.max(1),
             summary: ListingSummary::default(),
             finished: false,
@@ -701,23 +702,67 @@ impl<T> Items<T> {
             self.summary.first_total.get_or_insert(total);
             self.summary.last_total = Some(total);
         }
-        let mut ids = HashSet::with_capacity(page.items.len());
+        let mut page_ids = Vec::with_capacity(page.items.len());
         for item in page.items {
             if let Some(id) = (self.item_id)(&item) {
-                let seen = ids.contains(&id) || self.recent_ids.iter().any(|set| set.contains(&id));
-                if seen {
+                if !self.recent.insert(id) {
                     self.summary.duplicates_dropped += 1;
                     tracing::debug!(id, "dropped a duplicate item");
                     continue;
                 }
-                ids.insert(id);
+                page_ids.push(id);
             }
             self.buffer.push_back(item);
         }
-        self.recent_ids.push_back(ids);
-        while self.recent_ids.len() > self.window_pages {
-            self.recent_ids.pop_front();
+        self.recent.end_page(page_ids, self.window_pages);
+    }
+}
+
+/// The ids of the last few pages: one set to look up, and each page's ids
+/// to forget when it leaves the window.
+#[derive(Default)]
+struct RecentIds {
+    set: HashSet<i64, BuildHasherDefault<IdHasher>>,
+    pages: VecDeque<Vec<i64>>,
+}
+
+impl RecentIds {
+    /// Records `id`; false if it is already in the window.
+    fn insert(&mut self, id: i64) -> bool {
+        self.set.insert(id)
+    }
+
+    fn end_page(&mut self, ids: Vec<i64>, window_pages: usize) {
+        self.pages.push_back(ids);
+        while self.pages.len() > window_pages {
+            for id in self.pages.pop_front().unwrap_or_default() {
+                self.set.remove(&id);
+            }
         }
+    }
+}
+
+/// A multiplicative hash for integer ids. SipHash's resistance to chosen
+/// keys buys nothing here (the set holds at most a window of pages), and it
+/// was the listing's largest cost after JSON decoding.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_i64(&mut self, id: i64) {
+        self.0 = (id as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
     }
 }
 
