@@ -228,6 +228,8 @@ pub async fn sandbox(
         seed: args.seed,
         latency: Duration::from_millis(args.latency_ms),
         fail_rate: args.fail_rate,
+        faults: args.faults,
+        slow_fault_delay: Duration::from_millis(args.slow_fault_ms),
         ..SandboxConfig::default()
     };
     let app_id = config.app_id.clone();
