@@ -251,9 +251,9 @@ pub async fn sandbox(
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("shiheng: cannot wait for Ctrl-C ({e}); stopping");
     }
-    let served = sandbox.requests();
+    let (served, faults) = (sandbox.requests(), sandbox.faults_injected());
     sandbox.shutdown().await;
-    eprintln!("sandbox stopped after {served} requests");
+    eprintln!("sandbox stopped after {served} requests; injected {faults}");
     Ok(())
 }
 
