@@ -415,6 +415,8 @@ fn usage_errors_exit_2_before_any_request() {
         &["customers", "--format", "xml"],
         &["customers", "--app-secret", "x"],
         &["sign", "--param-content", "{not json"],
+        &["sandbox", "--faults", "503,teapot"],
+        &["sandbox", "--fail-rate", "1.5"],
         &["nonsense"],
     ] {
         let run = run(sb.cmd().args(args));
@@ -612,10 +614,18 @@ fn the_sandbox_command_serves_until_stopped() {
             "12",
             "--seed",
             "7",
+            // Faults the client's default retries absorb: slow answers come
+            // within its timeout, 503s and dropped connections are retried.
+            "--fail-rate",
+            "0.3",
+            "--faults",
+            "503,drop,slow",
+            "--slow-fault-ms",
+            "50",
         ])
         .env_remove("SHIHENG_APP_ID")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
     let mut child = Running(child);
@@ -645,6 +655,13 @@ fn the_sandbox_command_serves_until_stopped() {
         "demo-app",
         "employees",
         "--all",
+        "--page-size",
+        "1",
+        // One request at a time, so which request fails (a function of the
+        // seed and the request's number) and hence the outcome is the same
+        // every run; concurrent pages would race for the failing numbers.
+        "--concurrency",
+        "1",
         "--format",
         "jsonl",
     ]));
@@ -668,4 +685,11 @@ fn the_sandbox_command_serves_until_stopped() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success());
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.0.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    // Seed 7 fails some of the requests, none four times in a row.
+    assert!(stderr.contains("requests; injected "), "{stderr}");
+    assert!(!stderr.contains("injected 0 faults"), "{stderr}");
 }

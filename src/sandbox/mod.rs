@@ -1,9 +1,9 @@
 //! A local implementation of the platform's three WeCom endpoints, for tests,
 //! benchmarks, the `shiheng demo` command and other teams' integration work.
 //! Owns the sandbox's configuration, its lifecycle (bind, address, graceful
-//! shutdown) and the knobs tests turn while it runs (latency, failure rate,
-//! data changes mid-listing). Request handling lives in `server`, the seeded
-//! data in `data`.
+//! shutdown) and the knobs tests turn while it runs (latency, failure rate
+//! and kinds, data changes mid-listing). Request handling lives in `server`,
+//! the seeded data in `data`, the fault decisions and counters in `faults`.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -15,7 +15,10 @@
 //! ```
 
 mod data;
+mod faults;
 mod server;
+
+pub use faults::{FaultCounts, FaultKind, FaultKinds};
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,10 +30,15 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use data::Tables;
+use faults::FaultState;
 
 /// How long [`Sandbox::shutdown`] waits for open connections before it
 /// drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Default hold-back of a slow fault: longer than any sensible test timeout,
+/// short enough that a shutdown's grace covers it.
+pub const DEFAULT_SLOW_FAULT_DELAY: Duration = Duration::from_secs(2);
 
 /// What the sandbox serves and how it behaves.
 #[derive(Clone)]
@@ -52,8 +60,15 @@ pub struct SandboxConfig {
     pub seed: u64,
     /// Delay added before every answer.
     pub latency: Duration,
-    /// Share of endpoint requests answered with a gateway's 503 page (0.0..=1.0).
+    /// Share of endpoint requests that fail (0.0..=1.0), each with one of
+    /// the kinds in `faults`.
     pub fail_rate: f64,
+    /// The kinds of failure injected, each equally likely (default: only
+    /// 503 gateway pages).
+    pub faults: FaultKinds,
+    /// How long a slow fault holds its answer back before giving it
+    /// normally (default [`DEFAULT_SLOW_FAULT_DELAY`]).
+    pub slow_fault_delay: Duration,
     /// How far a request's timestamp may be from the sandbox's clock.
     pub timestamp_window: Duration,
 }
@@ -70,6 +85,8 @@ impl Default for SandboxConfig {
             seed: 42,
             latency: Duration::ZERO,
             fail_rate: 0.0,
+            faults: FaultKinds::GATEWAY,
+            slow_fault_delay: DEFAULT_SLOW_FAULT_DELAY,
             timestamp_window: Duration::from_secs(300),
         }
     }
@@ -87,6 +104,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("seed", &self.seed)
             .field("latency", &self.latency)
             .field("fail_rate", &self.fail_rate)
+            .field("faults", &self.faults)
+            .field("slow_fault_delay", &self.slow_fault_delay)
             .field("timestamp_window", &self.timestamp_window)
             .finish()
     }
@@ -103,7 +122,7 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicU64,
     /// Feeds trace ids and failure decisions: deterministic per sandbox.
     pub(crate) sequence: AtomicU64,
-    fail_rate_bits: AtomicU64,
+    pub(crate) faults: FaultState,
     latency_micros: AtomicU64,
 }
 
@@ -116,20 +135,8 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn fail_rate(&self) -> f64 {
-        f64::from_bits(self.fail_rate_bits.load(Ordering::Relaxed))
-    }
-
     pub(crate) fn latency(&self) -> Duration {
         Duration::from_micros(self.latency_micros.load(Ordering::Relaxed))
-    }
-}
-
-fn clamp_rate(rate: f64) -> f64 {
-    if rate.is_nan() {
-        0.0
-    } else {
-        rate.clamp(0.0, 1.0)
     }
 }
 
@@ -176,7 +183,11 @@ impl Sandbox {
             tables: Mutex::new(tables),
             requests: AtomicU64::new(0),
             sequence: AtomicU64::new(0),
-            fail_rate_bits: AtomicU64::new(clamp_rate(config.fail_rate).to_bits()),
+            faults: FaultState::new(
+                config.fail_rate,
+                config.faults,
+                duration_micros(config.slow_fault_delay),
+            ),
             latency_micros: AtomicU64::new(duration_micros(config.latency)),
         });
         let (stop, stopped) = oneshot::channel::<()>();
@@ -218,12 +229,32 @@ impl Sandbox {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// Changes the share of endpoint requests answered with a 503 page
-    /// (clamped to 0.0..=1.0).
+    /// Changes the share of endpoint requests that fail (clamped to
+    /// 0.0..=1.0), each with one of the enabled fault kinds.
     pub fn set_fail_rate(&self, rate: f64) {
+        self.shared.faults.set_rate(rate);
+    }
+
+    /// Changes the kinds of failure injected.
+    pub fn set_faults(&self, kinds: FaultKinds) {
+        self.shared.faults.set_kinds(kinds);
+    }
+
+    /// Changes how long a slow fault holds its answer back.
+    pub fn set_slow_fault_delay(&self, delay: Duration) {
         self.shared
-            .fail_rate_bits
-            .store(clamp_rate(rate).to_bits(), Ordering::Relaxed);
+            .faults
+            .set_slow_delay_micros(duration_micros(delay));
+    }
+
+    /// The failures injected so far, by kind.
+    pub fn faults_injected(&self) -> FaultCounts {
+        self.shared.faults.counts()
+    }
+
+    /// The kind of the most recent injected failure, if any.
+    pub fn last_fault(&self) -> Option<FaultKind> {
+        self.shared.faults.last()
     }
 
     /// Changes the delay added before every answer.

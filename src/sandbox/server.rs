@@ -1,7 +1,8 @@
 //! The sandbox's HTTP side: routing, the request envelope's schema checks
 //! (HTTP 400, code 40004), the platform's business checks (HTTP 200: appId
 //! 40003, then timestamp 40002, then sign 40001, then an unsupported
-//! `version` as 40004), fault injection and the response envelopes. Every input ends in an envelope or a gateway page:
+//! `version` as 40004), acting on fault decisions (503 page, dropped
+//! connection, slow answer) and the response envelopes. Every input ends in an envelope or a gateway page:
 //! nothing here panics on request data, and every wait is bounded.
 
 use std::sync::Arc;
@@ -15,8 +16,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
+use super::FaultKind;
 use super::Shared;
-use super::data::{self, Rng, mix};
+use super::data::{self, mix};
 use crate::operations::{ListWecomCustomers, ListWecomEmployees, ListWecomGroupChats};
 use crate::paginate::{Bounds, CursorOperation, PageNumberOperation};
 use crate::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock, signs_match};
@@ -101,13 +103,21 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if fails(&shared, ordinal) {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CONTENT_TYPE, "text/html")],
-            GATEWAY_PAGE,
-        )
-            .into_response();
+    match shared.faults.decide(shared.seed, ordinal) {
+        None => {}
+        Some(FaultKind::Gateway) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/html")],
+                GATEWAY_PAGE,
+            )
+                .into_response();
+        }
+        Some(FaultKind::Drop) => return dropped_connection(),
+        Some(FaultKind::Slow) => {
+            let delay = Duration::from_micros(shared.faults.slow_delay_micros());
+            tokio::time::sleep(delay).await;
+        }
     }
     let too_large = request
         .headers()
@@ -148,11 +158,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     answer(&shared, endpoint, envelope.params)
 }
 
-/// Whether request number `ordinal` gets the gateway's 503: a pure function
-/// of the seed and the ordinal, so a test sees the same failures every run.
-fn fails(shared: &Shared, ordinal: u64) -> bool {
-    let rate = shared.fail_rate();
-    rate > 0.0 && Rng::for_item(shared.seed, 0xFA11, ordinal).next_f64() < rate
+/// A response whose body fails before its first byte. hyper then closes the
+/// connection without flushing the buffered head, so the client reads no
+/// answer at all: the same as a proxy or a crashed server cutting it.
+fn dropped_connection() -> Response {
+    let failing = futures::stream::once(async {
+        Err::<bytes::Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "sandbox: injected dropped connection",
+        ))
+    });
+    Response::new(axum::body::Body::from_stream(failing))
 }
 
 fn parse_envelope(map: &Map<String, Value>, endpoint: Endpoint) -> Result<Envelope<'_>, String> {

@@ -228,6 +228,8 @@ pub async fn sandbox(
         seed: args.seed,
         latency: Duration::from_millis(args.latency_ms),
         fail_rate: args.fail_rate,
+        faults: args.faults,
+        slow_fault_delay: Duration::from_millis(args.slow_fault_ms),
         ..SandboxConfig::default()
     };
     let app_id = config.app_id.clone();
@@ -249,9 +251,9 @@ pub async fn sandbox(
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("shiheng: cannot wait for Ctrl-C ({e}); stopping");
     }
-    let served = sandbox.requests();
+    let (served, faults) = (sandbox.requests(), sandbox.faults_injected());
     sandbox.shutdown().await;
-    eprintln!("sandbox stopped after {served} requests");
+    eprintln!("sandbox stopped after {served} requests; injected {faults}");
     Ok(())
 }
 

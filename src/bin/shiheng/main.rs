@@ -175,9 +175,16 @@ struct SandboxArgs {
     /// Delay added before every answer, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     latency_ms: u64,
-    /// Share of requests answered with a gateway's 503 page (0.0 to 1.0).
+    /// Share of requests that fail (0.0 to 1.0), each with one of --faults.
     #[arg(long, default_value_t = 0.0, value_name = "F", value_parser = parse_rate)]
     fail_rate: f64,
+    /// Kinds of failure injected, comma-separated: 503 (gateway page), drop
+    /// (connection closed without an answer), slow (answer held back), or all.
+    #[arg(long, default_value = "503", value_name = "KINDS")]
+    faults: shiheng::sandbox::FaultKinds,
+    /// How long a slow fault holds its answer back, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    slow_fault_ms: u64,
     /// The secret of the one app the sandbox accepts (a sandbox secret
     /// protects nothing, so a flag is fine here).
     #[arg(long, default_value = "demo-secret", value_name = "S")]
