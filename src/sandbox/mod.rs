@@ -3,7 +3,8 @@
 //! Owns the sandbox's configuration, its lifecycle (bind, address, graceful
 //! shutdown) and the knobs tests turn while it runs (latency, failure rate,
 //! data changes mid-listing). Request handling lives in `server`, the seeded
-//! data in `data`.
+//! data in `data`. With [`SandboxConfig::drift`] it answers with planted
+//! differences from the spec, for testing drift checkers (`shiheng check`).
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -56,6 +57,12 @@ pub struct SandboxConfig {
     pub fail_rate: f64,
     /// How far a request's timestamp may be from the sandbox's clock.
     pub timestamp_window: Duration,
+    /// Answer with planted differences from the spec, as a platform that
+    /// changed would: every employee gains an undeclared `nickname` field,
+    /// the second employee's `status` is 9 (not a known value), the second
+    /// group chat's `num` is a string, and customer envelopes lack the
+    /// required `code`. Off by default: the normal data never drifts.
+    pub drift: bool,
 }
 
 impl Default for SandboxConfig {
@@ -71,6 +78,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             fail_rate: 0.0,
             timestamp_window: Duration::from_secs(300),
+            drift: false,
         }
     }
 }
@@ -88,6 +96,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("latency", &self.latency)
             .field("fail_rate", &self.fail_rate)
             .field("timestamp_window", &self.timestamp_window)
+            .field("drift", &self.drift)
             .finish()
     }
 }
@@ -99,6 +108,7 @@ pub(crate) struct Shared {
     pub(crate) api_version: String,
     pub(crate) seed: u64,
     pub(crate) timestamp_window: Duration,
+    pub(crate) drift: bool,
     tables: Mutex<Tables>,
     pub(crate) requests: AtomicU64,
     /// Feeds trace ids and failure decisions: deterministic per sandbox.
@@ -173,6 +183,7 @@ impl Sandbox {
             api_version: config.api_version,
             seed: config.seed,
             timestamp_window: config.timestamp_window,
+            drift: config.drift,
             tables: Mutex::new(tables),
             requests: AtomicU64::new(0),
             sequence: AtomicU64::new(0),
