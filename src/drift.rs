@@ -513,6 +513,24 @@ impl Walker<'_> {
 
     /// `enum`, `x-known-values`, integer formats and bounds.
     fn check_value(&mut self, schema: &Value, value: &Value, path: &str) {
+        if let Value::Number(n) = value
+            && schema.get("type").and_then(Value::as_str) == Some("integer")
+        {
+            let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
+            let fits = match format {
+                "int32" => n.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
+                "int64" => n.as_i64().is_some(),
+                _ => true,
+            };
+            if !fits {
+                self.report(
+                    path,
+                    DriftKind::OutOfRange,
+                    format!("integer {n} does not fit the spec's {format}"),
+                );
+                return;
+            }
+        }
         for key in ["enum", "x-known-values"] {
             if let Some(known) = schema.get(key).and_then(Value::as_array)
                 && !known.iter().any(|k| same_value(k, value))
@@ -533,22 +551,6 @@ impl Walker<'_> {
         let Value::Number(n) = value else {
             return;
         };
-        if schema.get("type").and_then(Value::as_str) == Some("integer") {
-            let fits = match schema.get("format").and_then(Value::as_str) {
-                Some("int32") => n.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
-                Some("int64") => n.as_i64().is_some(),
-                _ => true,
-            };
-            if !fits {
-                let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
-                self.report(
-                    path,
-                    DriftKind::OutOfRange,
-                    format!("integer {n} does not fit the spec's {format}"),
-                );
-                return;
-            }
-        }
         let below = schema
             .get("minimum")
             .and_then(Value::as_f64)
@@ -673,12 +675,12 @@ mod tests {
                 ("code".to_string(), DriftKind::MissingRequired),
                 ("result.pages".to_string(), DriftKind::TypeMismatch),
                 (
-                    "result.result[0].status".to_string(),
-                    DriftKind::UnknownValue
-                ),
-                (
                     "result.result[0].nickname".to_string(),
                     DriftKind::UnknownField
+                ),
+                (
+                    "result.result[0].status".to_string(),
+                    DriftKind::UnknownValue
                 ),
                 (
                     "result.result[1].phone".to_string(),
@@ -687,7 +689,7 @@ mod tests {
                 ("result.result[2].status".to_string(), DriftKind::OutOfRange),
             ]
         );
-        assert_eq!(drifts[3].occurrences, 2);
+        assert_eq!(drifts[2].occurrences, 2);
         assert_eq!(
             drifts[1].to_string(),
             "listWecomEmployees: result.pages: string where the spec says integer"
