@@ -111,7 +111,11 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> Result<(), String> {
     write(&out.join("spec.json"), &spec_json)?;
     let digest = sha256_hex(text.as_bytes());
     // For `shiheng --version` (clap needs a literal: `concat!` of `env!`s).
-    println!("cargo:rustc-env=SHIHENG_SPEC_VERSION={spec_version}");
+    let one_line: String = spec_version
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    println!("cargo:rustc-env=SHIHENG_SPEC_VERSION={one_line}");
     println!("cargo:rustc-env=SHIHENG_SPEC_SHA256={digest}");
     let meta = format!(
         "/// `info.version` of the spec this client was generated from.\n\
