@@ -5,9 +5,10 @@
 //! - reading and checking the spec, failing with one readable line on error;
 //! - the Rust-only view of the spec (envelope fields that the signer fills
 //!   become optional; lenient wire types map onto `crate::lenient`);
-//! - the generated output in `OUT_DIR`: progenitor's client (`codegen.rs`)
-//!   and the glue that ties each `x-pagination` operation to the generic
-//!   paginators (`glue.rs`).
+//! - the generated output in `OUT_DIR`: progenitor's client (`codegen.rs`),
+//!   the glue that ties each `x-pagination` operation to the generic
+//!   paginators (`glue.rs`), and the spec as JSON (`spec.json`, read by
+//!   `shiheng::drift` at run time without a YAML parser).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -79,6 +80,10 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> Result<(), String> {
         .to_string();
 
     let glue = glue::generate(&doc)?;
+    // The spec as other languages see it (before the Rust view below), for
+    // `shiheng::drift` to compare live answers against at run time.
+    let spec_json =
+        serde_json::to_string(&doc).map_err(|e| format!("cannot render as JSON: {e}"))?;
     let replacements = rust_view(&mut doc)?;
 
     let spec: openapiv3::OpenAPI =
@@ -103,7 +108,15 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> Result<(), String> {
 
     let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     write(&out.join("codegen.rs"), &code)?;
+    write(&out.join("spec.json"), &spec_json)?;
     let digest = sha256_hex(text.as_bytes());
+    // For `shiheng --version` (clap needs a literal: `concat!` of `env!`s).
+    let one_line: String = spec_version
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    println!("cargo:rustc-env=SHIHENG_SPEC_VERSION={one_line}");
+    println!("cargo:rustc-env=SHIHENG_SPEC_SHA256={digest}");
     let meta = format!(
         "/// `info.version` of the spec this client was generated from.\n\
          pub const SPEC_VERSION: &str = {spec_version:?};\n\

@@ -1,12 +1,17 @@
 //! The hand-written entry point: a [`Client`] built from a [`Config`]. It
 //! owns the generated client (whose hooks sign every request); the calls per
 //! endpoint (`list_wecom_employees()`, ...) are generated from the spec into
-//! [`crate::operations`].
+//! [`crate::operations`]. [`Client::call_raw`] sends a signed envelope and
+//! returns the answer as JSON, for callers (such as [`crate::drift`]) that
+//! must see every field the platform sent.
 
 use std::sync::Arc;
 
+use progenitor_client::ClientInfo;
+use serde_json::{Map, Value};
+
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{Error, TransportKind, snippet};
 use crate::generated;
 use crate::middleware::Middleware;
 
@@ -58,4 +63,82 @@ impl Client {
     pub fn base_url(&self) -> &str {
         progenitor_client::ClientInfo::baseurl(&*self.raw)
     }
+
+    /// Sends one signed request envelope to `path` (e.g. `/wecom/employee/page`)
+    /// with `param_content` (none when `None`) and returns the answer as JSON,
+    /// undecoded: unknown fields and unexpected types are kept, as the platform
+    /// sent them. No retries; the response size limit applies. Errors name
+    /// `operation`. A non-JSON answer is [`Error::Http`] (non-2xx) or
+    /// [`Error::Decode`]; the envelope's `code` is not interpreted.
+    pub async fn call_raw(
+        &self,
+        operation: &'static str,
+        path: &str,
+        param_content: Option<&Value>,
+    ) -> Result<RawReply, Error> {
+        let middleware = self.raw.inner();
+        let mut envelope = Map::new();
+        if let Some(params) = param_content {
+            envelope.insert("paramContent".into(), params.clone());
+        }
+        let unsigned = serde_json::to_vec(&envelope).unwrap_or_else(|_| b"{}".to_vec());
+        let (body, _) = middleware
+            .sign_body(&unsigned)
+            .map_err(|message| Error::Signing { operation, message })?;
+        let url = format!("{}{path}", self.base_url());
+        let transport = |source: reqwest::Error| Error::Transport {
+            operation,
+            kind: if source.is_timeout() {
+                TransportKind::Timeout
+            } else if source.is_connect() {
+                TransportKind::Connect
+            } else {
+                TransportKind::Other
+            },
+            source,
+        };
+        let mut response = self
+            .raw
+            .client()
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let limit = middleware.max_response_bytes();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(Error::ResponseTooLarge { operation, limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(body) => Ok(RawReply { status, body }),
+            Err(_) if !(200..300).contains(&status) => Err(Error::Http {
+                operation,
+                status,
+                snippet: snippet(&bytes),
+                retry_after: None,
+            }),
+            Err(e) => Err(Error::Decode {
+                operation,
+                status: Some(status),
+                what: e.to_string(),
+                snippet: snippet(&bytes),
+                trace_id: None,
+            }),
+        }
+    }
+}
+
+/// An answer of [`Client::call_raw`]: the HTTP status and the body as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawReply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, as the platform sent it.
+    pub body: Value,
 }

@@ -7,6 +7,8 @@
 //! cannot know: signing ([`sign`], applied by [`middleware`]), the envelope's
 //! business errors ([`Error`]), lenient decoding where the platform's samples
 //! disagree with its tables ([`lenient`]) and pagination ([`paginate`]).
+//! [`drift`] compares live answers with the spec, field by field;
+//! [`SPEC_VERSION`] and [`SPEC_SHA256`] say which contract this build speaks.
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
@@ -29,6 +31,7 @@
 
 pub mod client;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod lenient;
 pub mod middleware;
@@ -64,7 +67,7 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../docs/pagination.md")]
 pub struct PaginationDocDoctests;
 
-pub use client::Client;
+pub use client::{Client, RawReply};
 pub use config::Config;
 pub use error::{Error, ErrorKind, Reply};
 pub use generated::types;

@@ -4,6 +4,8 @@
 //! shutdown) and the knobs tests turn while it runs (latency, failure rate
 //! and kinds, data changes mid-listing). Request handling lives in `server`,
 //! the seeded data in `data`, the fault decisions and counters in `faults`.
+//! With [`SandboxConfig::drift`] it answers with planted differences from the
+//! spec, for testing drift checkers (`shiheng check`).
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -71,6 +73,12 @@ pub struct SandboxConfig {
     pub slow_fault_delay: Duration,
     /// How far a request's timestamp may be from the sandbox's clock.
     pub timestamp_window: Duration,
+    /// Answer with planted differences from the spec, as a platform that
+    /// changed would: every employee gains an undeclared `nickname` field,
+    /// the second employee's `status` is 9 (not a known value), the second
+    /// group chat's `num` is a string, and customer envelopes lack the
+    /// required `code`. Off by default: the normal data never drifts.
+    pub drift: bool,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +96,7 @@ impl Default for SandboxConfig {
             faults: FaultKinds::GATEWAY,
             slow_fault_delay: DEFAULT_SLOW_FAULT_DELAY,
             timestamp_window: Duration::from_secs(300),
+            drift: false,
         }
     }
 }
@@ -107,6 +116,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("faults", &self.faults)
             .field("slow_fault_delay", &self.slow_fault_delay)
             .field("timestamp_window", &self.timestamp_window)
+            .field("drift", &self.drift)
             .finish()
     }
 }
@@ -118,6 +128,7 @@ pub(crate) struct Shared {
     pub(crate) api_version: String,
     pub(crate) seed: u64,
     pub(crate) timestamp_window: Duration,
+    pub(crate) drift: bool,
     tables: Mutex<Tables>,
     pub(crate) requests: AtomicU64,
     /// Feeds trace ids and failure decisions: deterministic per sandbox.
@@ -180,6 +191,7 @@ impl Sandbox {
             api_version: config.api_version,
             seed: config.seed,
             timestamp_window: config.timestamp_window,
+            drift: config.drift,
             tables: Mutex::new(tables),
             requests: AtomicU64::new(0),
             sequence: AtomicU64::new(0),

@@ -2,7 +2,8 @@
 //! (HTTP 400, code 40004), the platform's business checks (HTTP 200: appId
 //! 40003, then timestamp 40002, then sign 40001, then an unsupported
 //! `version` as 40004), acting on fault decisions (503 page, dropped
-//! connection, slow answer) and the response envelopes. Every input ends in an envelope or a gateway page:
+//! connection, slow answer), the response envelopes and, in drift mode, the
+//! planted differences from the spec. Every input ends in an envelope or a gateway page:
 //! nothing here panics on request data, and every wait is bounded.
 
 use std::sync::Arc;
@@ -351,13 +352,49 @@ fn answer(shared: &Shared, endpoint: Endpoint, params: Params) -> Response {
             }
         }
     };
-    let body = json!({
+    let mut body = json!({
         "code": "0",
         "msg": null,
         "traceId": trace_id(shared),
         "result": result,
     });
+    if shared.drift {
+        plant_drift(endpoint, &mut body);
+    }
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// Drift mode: the differences from the spec documented on
+/// [`super::SandboxConfig::drift`], planted in a success envelope.
+fn plant_drift(endpoint: Endpoint, body: &mut Value) {
+    let items = body
+        .pointer_mut("/result/result")
+        .and_then(Value::as_array_mut);
+    match (endpoint, items) {
+        (Endpoint::Employees, Some(items)) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                if let Value::Object(employee) = item {
+                    let nickname = format!("{}同学", employee["name"].as_str().unwrap_or("某"));
+                    employee.insert("nickname".into(), json!(nickname));
+                    if i == 1 {
+                        employee.insert("status".into(), json!(9));
+                    }
+                }
+            }
+        }
+        (Endpoint::GroupChats, Some(items)) => {
+            if let Some(Value::Object(chat)) = items.get_mut(1) {
+                let num = chat.get("num").map(Value::to_string).unwrap_or_default();
+                chat.insert("num".into(), json!(num));
+            }
+        }
+        (Endpoint::Customers, _) => {
+            if let Value::Object(envelope) = body {
+                envelope.remove("code");
+            }
+        }
+        _ => {}
+    }
 }
 
 /// An error envelope: `code`, `msg`, a fresh `traceId`, `result` null.

@@ -1,5 +1,5 @@
 //! What each command does, once its arguments are parsed: listings written
-//! item by item as the stream yields them, `sign`, `sandbox` and `demo`.
+//! item by item as the stream yields them, `check`, `sign`, `sandbox` and `demo`.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -172,6 +172,44 @@ fn track<T>(bar: &ProgressBar, items: &Items<T>) {
     }
 }
 
+/// `shiheng check`: one line per difference between the live answers and
+/// the spec, then a summary naming the spec's version and hash.
+pub async fn check(client: &Client) -> Result<(), Failure> {
+    let report = shiheng::drift::check(client).await?;
+    let mut out = io::stdout().lock();
+    for drift in &report.drifts {
+        writeln!(out, "{drift}")?;
+    }
+    let operations: Vec<&str> = report
+        .operations
+        .iter()
+        .map(|o| o.operation.as_str())
+        .collect();
+    let against = format!(
+        "spec {} (sha256 {})",
+        report.spec_version,
+        &report.spec_sha256[..report.spec_sha256.len().min(12)]
+    );
+    if report.has_drift() {
+        writeln!(
+            out,
+            "drift: {} differences from {against} in {} operations ({}): edit spec/ and regenerate",
+            report.drifts.len(),
+            operations.len(),
+            operations.join(", ")
+        )?;
+        out.flush()?;
+        return Err(Failure::Drift(report.drifts.len()));
+    }
+    writeln!(
+        out,
+        "no drift: {} operations ({}) answer as {against} says",
+        operations.len(),
+        operations.join(", ")
+    )?;
+    Ok(())
+}
+
 /// `shiheng sign`: what an integrator compares with their own code when the
 /// platform answers "invalid sign".
 pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
@@ -230,6 +268,7 @@ pub async fn sandbox(
         fail_rate: args.fail_rate,
         faults: args.faults,
         slow_fault_delay: Duration::from_millis(args.slow_fault_ms),
+        drift: args.drift,
         ..SandboxConfig::default()
     };
     let app_id = config.app_id.clone();

@@ -20,10 +20,20 @@ use output::Format;
 /// The help heading of the options every command accepts.
 const GLOBAL: &str = "Global options";
 
+/// `shiheng --version`: the crate's version, and the contract it speaks.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (spec ",
+    env!("SHIHENG_SPEC_VERSION"),
+    ", sha256 ",
+    env!("SHIHENG_SPEC_SHA256"),
+    ")"
+);
+
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  the output could not be written
+  0  success (`check`: the answers match the spec)
+  1  the output could not be written, or `check` found drift
   2  usage: a bad argument or missing setting (nothing was sent)
   3  the platform's business error (code, msg and traceId on stderr)
   4  transport or HTTP error, or a listing that stopped making progress
@@ -35,7 +45,7 @@ never from a flag value (it would show in `ps`).";
 /// Read and list a restaurant chain's WeCom data on the Shiheng Open Platform
 /// (食亨开放平台), sign envelopes by hand, or run a local sandbox.
 #[derive(Debug, Parser)]
-#[command(name = "shiheng", version, after_help = EXIT_CODES)]
+#[command(name = "shiheng", version = VERSION, after_help = EXIT_CODES)]
 struct Cli {
     /// The platform's base URL.
     #[arg(long, global = true, env = config::ENV_BASE_URL, value_name = "URL", help_heading = GLOBAL)]
@@ -72,6 +82,9 @@ enum Command {
     /// Print the string to sign (secret masked) and the sign of an envelope;
     /// sends nothing.
     Sign(SignArgs),
+    /// Call each endpoint once and report, field by field, where the answers
+    /// differ from the spec this tool was built from (exit 1 when they do).
+    Check,
     /// Serve the platform's three endpoints locally until Ctrl-C.
     Sandbox(SandboxArgs),
     /// List every employee of an embedded sandbox through the real client.
@@ -189,6 +202,11 @@ struct SandboxArgs {
     /// protects nothing, so a flag is fine here).
     #[arg(long, default_value = "demo-secret", value_name = "S")]
     app_secret: String,
+    /// Answer with planted differences from the spec (an unknown field, an
+    /// unknown status value, a mistyped field, a missing required field), to
+    /// test `shiheng check` and other drift checkers.
+    #[arg(long)]
+    drift: bool,
 }
 
 #[derive(Debug, Args)]
@@ -220,13 +238,15 @@ pub enum Failure {
     Platform(shiheng::Error),
     /// The output could not be written.
     Output(std::io::Error),
+    /// `check` found this many differences (already printed).
+    Drift(usize),
 }
 
 impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
-            Failure::Output(_) => 1,
+            Failure::Output(_) | Failure::Drift(_) => 1,
             Failure::Platform(e) => match e.kind() {
                 ErrorKind::Api => 3,
                 ErrorKind::Decode => 5,
@@ -245,6 +265,7 @@ impl std::fmt::Display for Failure {
             Failure::Usage(message) => f.write_str(message),
             Failure::Platform(e) => write!(f, "{e}"),
             Failure::Output(e) => write!(f, "cannot write the output: {e}"),
+            Failure::Drift(n) => write!(f, "{n} differences from the spec"),
         }
     }
 }
@@ -346,6 +367,10 @@ async fn main() -> ExitCode {
             Ok(credentials) => commands::sign(&credentials, args),
             Err(e) => Err(e),
         },
+        Command::Check => match cli.client() {
+            Ok(client) => commands::check(&client).await,
+            Err(e) => Err(e),
+        },
         Command::Sandbox(args) => {
             commands::sandbox(cli.app_id.as_deref(), &cli.api_version, args).await
         }
@@ -355,6 +380,8 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that went away (`| head`) is not an error of ours.
         Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        // The differences and the summary are already on stdout.
+        Err(failure @ Failure::Drift(_)) => ExitCode::from(failure.exit_code()),
         Err(failure) => {
             let line = failure.to_string().replace(['\n', '\r'], " ");
             eprintln!("shiheng: error: {line}");
