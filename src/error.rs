@@ -354,26 +354,14 @@ async fn from_generated(
                 status: Some(status),
             }
         }
-        G::InvalidResponsePayload(body, decode_error) => match read_head(&body) {
-            Some(EnvelopeHead {
-                code: Some(code),
-                msg,
-                trace_id,
-            }) if code_text(&code) != SUCCESS_CODE => Error::Api {
-                operation,
-                code: code_text(&code),
-                msg,
-                trace_id,
-                status: None,
-            },
-            head => Error::Decode {
+        G::InvalidResponsePayload(body, decode_error) => as_business_error(operation, &body, None)
+            .unwrap_or_else(|head| Error::Decode {
                 operation,
                 status: None,
                 what: decode_error.to_string(),
                 snippet: snippet(&body),
                 trace_id: head.and_then(|h| h.trace_id),
-            },
-        },
+            }),
         G::UnexpectedResponse(response) => {
             let status = response.status().as_u16();
             let retry_after = response
@@ -385,25 +373,12 @@ async fn from_generated(
                 Ok(body) => body,
                 Err(source) => return transport(operation, source),
             };
-            match read_head(&body) {
-                Some(EnvelopeHead {
-                    code: Some(code),
-                    msg,
-                    trace_id,
-                }) if code_text(&code) != SUCCESS_CODE => Error::Api {
-                    operation,
-                    code: code_text(&code),
-                    msg,
-                    trace_id,
-                    status: Some(status),
-                },
-                _ => Error::Http {
-                    operation,
-                    status,
-                    snippet: snippet(&body),
-                    retry_after,
-                },
-            }
+            as_business_error(operation, &body, Some(status)).unwrap_or_else(|_| Error::Http {
+                operation,
+                status,
+                snippet: snippet(&body),
+                retry_after,
+            })
         }
         G::Custom(message) => match message.strip_prefix(TOO_LARGE_MARKER) {
             Some(limit) => Error::ResponseTooLarge {
@@ -412,6 +387,29 @@ async fn from_generated(
             },
             None => Error::Signing { operation, message },
         },
+    }
+}
+
+/// The body as the platform's business error, when it is an envelope whose
+/// `code` is not "0"; otherwise what could be read of its head.
+fn as_business_error(
+    operation: &'static str,
+    body: &[u8],
+    status: Option<u16>,
+) -> Result<Error, Option<EnvelopeHead>> {
+    match read_head(body) {
+        Some(EnvelopeHead {
+            code: Some(code),
+            msg,
+            trace_id,
+        }) if code_text(&code) != SUCCESS_CODE => Ok(Error::Api {
+            operation,
+            code: code_text(&code),
+            msg,
+            trace_id,
+            status,
+        }),
+        head => Err(head),
     }
 }
 

@@ -131,6 +131,45 @@ pub const DEFAULT_MAX_PAGES: u32 = 1_000_000;
 /// Default number of recent pages whose ids are remembered to drop duplicates.
 pub const DEFAULT_DEDUP_WINDOW_PAGES: usize = 16;
 
+/// The options both request builders share, and their item stream.
+macro_rules! listing_options {
+    () => {
+        /// Items per page; checked against the spec's bounds before sending.
+        pub fn page_size(mut self, page_size: u32) -> Self {
+            self.page_size = page_size;
+            self
+        }
+
+        /// The most pages a listing fetches before failing with
+        /// [`Error::Pagination`] (default 1,000,000).
+        pub fn max_pages(mut self, max_pages: u32) -> Self {
+            self.max_pages = max_pages;
+            self
+        }
+
+        /// How many recent pages' ids are remembered to drop duplicates (default 16).
+        pub fn dedup_window_pages(mut self, pages: usize) -> Self {
+            self.dedup_window_pages = pages;
+            self
+        }
+
+        /// The longest a whole listing may take, from its first poll; past it
+        /// the stream yields [`Error::Deadline`] and ends (default: none; each
+        /// request still has the client's timeout).
+        pub fn deadline(mut self, deadline: Duration) -> Self {
+            self.deadline = Some(deadline);
+            self
+        }
+
+        /// Every item of the listing, in order, without duplicates; read
+        /// [`Items::summary`] at the end.
+        pub fn stream(self) -> Items<Op::Item> {
+            let window = self.dedup_window_pages;
+            Items::new(self.pages(), Op::item_id, window)
+        }
+    };
+}
+
 /// A request for a page-number operation: one page with
 /// [`send`](Self::send), or the whole listing as a stream of items
 /// ([`stream`](Self::stream)) or of pages ([`pages`](Self::pages)).
@@ -167,38 +206,13 @@ impl<Op: PageNumberOperation> PageNumberRequest<Op> {
         self
     }
 
-    /// Items per page; checked against the spec's bounds before sending.
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = page_size;
-        self
-    }
-
     /// How many pages a listing fetches at once (default 4; at least 1).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency;
         self
     }
 
-    /// The most pages a listing fetches before failing with
-    /// [`Error::Pagination`] (default 1,000,000).
-    pub fn max_pages(mut self, max_pages: u32) -> Self {
-        self.max_pages = max_pages;
-        self
-    }
-
-    /// How many recent pages' ids are remembered to drop duplicates (default 16).
-    pub fn dedup_window_pages(mut self, pages: usize) -> Self {
-        self.dedup_window_pages = pages;
-        self
-    }
-
-    /// The longest a whole listing may take, from its first poll; past it the
-    /// stream yields [`Error::Deadline`] and ends (default: none; each request
-    /// still has the client's timeout).
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
-        self
-    }
+    listing_options!();
 
     fn validate(&self) -> Result<(), Error> {
         Op::PAGE.check(Op::OPERATION_ID, "page number", i64::from(self.page))?;
@@ -250,13 +264,6 @@ impl<Op: PageNumberOperation> PageNumberRequest<Op> {
         )
         .boxed();
         with_deadline(pages, Op::OPERATION_ID, self.deadline)
-    }
-
-    /// Every item of the listing, in page order, without duplicates; read
-    /// [`Items::summary`] at the end.
-    pub fn stream(self) -> Items<Op::Item> {
-        let window = self.dedup_window_pages;
-        Items::new(self.pages(), Op::item_id, window)
     }
 }
 
@@ -459,32 +466,7 @@ impl<Op: CursorOperation> CursorRequest<Op> {
         self
     }
 
-    /// Items per page; checked against the spec's bounds before sending.
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = page_size;
-        self
-    }
-
-    /// The most pages a listing fetches before failing with
-    /// [`Error::Pagination`] (default 1,000,000).
-    pub fn max_pages(mut self, max_pages: u32) -> Self {
-        self.max_pages = max_pages;
-        self
-    }
-
-    /// How many recent pages' ids are remembered to drop duplicates (default 16).
-    pub fn dedup_window_pages(mut self, pages: usize) -> Self {
-        self.dedup_window_pages = pages;
-        self
-    }
-
-    /// The longest a whole listing may take, from its first poll; past it the
-    /// stream yields [`Error::Deadline`] and ends (default: none; each request
-    /// still has the client's timeout).
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
-        self
-    }
+    listing_options!();
 
     fn validate(&self) -> Result<(), Error> {
         Op::CURSOR.check(Op::OPERATION_ID, "startId", self.cursor)?;
@@ -579,13 +561,6 @@ impl<Op: CursorOperation> CursorRequest<Op> {
         })
         .boxed();
         with_deadline(pages, Op::OPERATION_ID, self.deadline)
-    }
-
-    /// Every item of the listing, in order, without duplicates; read
-    /// [`Items::summary`] at the end.
-    pub fn stream(self) -> Items<Op::Item> {
-        let window = self.dedup_window_pages;
-        Items::new(self.pages(), Op::item_id, window)
     }
 }
 
