@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
-use progenitor_client::ClientInfo;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use serde_json::{Map, Value};
 
 use crate::config::Config;
-use crate::error::{Error, TransportKind, snippet};
+use crate::error::{self, Error, snippet};
 use crate::generated;
+use crate::generated::types::ErrorEnvelope;
 use crate::middleware::Middleware;
 
 /// A client of the Shiheng Open Platform. Cheap to clone; clones share one
@@ -67,54 +68,47 @@ impl Client {
     /// Sends one signed request envelope to `path` (e.g. `/wecom/employee/page`)
     /// with `param_content` (none when `None`) and returns the answer as JSON,
     /// undecoded: unknown fields and unexpected types are kept, as the platform
-    /// sent them. No retries; the response size limit applies. Errors name
-    /// `operation`. A non-JSON answer is [`Error::Http`] (non-2xx) or
-    /// [`Error::Decode`]; the envelope's `code` is not interpreted.
+    /// sent them. It goes through the same hooks as the generated methods
+    /// (signing, rate limit, size limit, tracing; retries only of connection
+    /// failures, as `operation` is not marked idempotent under this name).
+    /// Errors name `operation`. A non-JSON answer is [`Error::Http`] (non-2xx)
+    /// or [`Error::Decode`]; the envelope's `code` is not interpreted.
     pub async fn call_raw(
         &self,
         operation: &'static str,
         path: &str,
         param_content: Option<&Value>,
     ) -> Result<RawReply, Error> {
-        let middleware = self.raw.inner();
         let mut envelope = Map::new();
         if let Some(params) = param_content {
             envelope.insert("paramContent".into(), params.clone());
         }
-        let unsigned = serde_json::to_vec(&envelope).unwrap_or_else(|_| b"{}".to_vec());
-        let (body, _) = middleware
-            .sign_body(&unsigned)
-            .map_err(|message| Error::Signing { operation, message })?;
-        let url = format!("{}{path}", self.base_url());
-        let transport = |source: reqwest::Error| Error::Transport {
-            operation,
-            kind: if source.is_timeout() {
-                TransportKind::Timeout
-            } else if source.is_connect() {
-                TransportKind::Connect
-            } else {
-                TransportKind::Other
-            },
-            source,
+        let body = Value::Object(envelope).to_string();
+        let info = OperationInfo {
+            operation_id: operation,
         };
-        let mut response = self
-            .raw
-            .client()
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(transport)?;
+        let hooked = async {
+            let mut request = self
+                .raw
+                .client()
+                .post(format!("{}{path}", self.base_url()))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .build()?;
+            self.raw.pre(&mut request, &info).await?;
+            let result = self.raw.exec(request, &info).await;
+            self.raw.post(&result, &info).await?;
+            Ok::<_, progenitor_client::Error<ErrorEnvelope>>(result?)
+        };
+        let response = match hooked.await {
+            Ok(response) => response,
+            Err(e) => return Err(error::from_generated(operation, e).await),
+        };
         let status = response.status().as_u16();
-        let limit = middleware.max_response_bytes();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(Error::ResponseTooLarge { operation, limit });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| error::transport(operation, e))?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(body) => Ok(RawReply { status, body }),
             Err(_) if !(200..300).contains(&status) => Err(Error::Http {

@@ -326,7 +326,7 @@ fn code_text(code: &serde_json::Value) -> String {
     }
 }
 
-async fn from_generated(
+pub(crate) async fn from_generated(
     operation: &'static str,
     error: progenitor_client::Error<ErrorEnvelope>,
 ) -> Error {
@@ -413,7 +413,7 @@ fn as_business_error(
     }
 }
 
-fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
     let kind = if source.is_timeout() {
         TransportKind::Timeout
     } else if source.is_connect() {

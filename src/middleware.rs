@@ -90,11 +90,6 @@ impl Middleware {
 }
 
 impl Middleware {
-    /// The largest response body accepted, in bytes.
-    pub(crate) fn max_response_bytes(&self) -> usize {
-        self.state.max_response_bytes
-    }
-
     /// `body` signed anew with a fresh timestamp (or as it was, if it could
     /// not be: it was signed once already).
     fn resign(&self, body: &Bytes) -> Bytes {

@@ -426,3 +426,36 @@ fn config_from_env_and_its_errors() {
     let e = shiheng::Client::new(Config::new("ftp://x", "a", "b")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
 }
+
+#[tokio::test]
+async fn call_raw_is_signed_keeps_every_field_and_shares_the_limits() {
+    let server = MockServer::start_async().await;
+    let (seen, matcher) = signed_by(APP_ID, SECRET);
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/wecom/employee/page")
+                .is_true(matcher);
+            then.status(200)
+                .json_body(json!({"code": "0", "traceId": "t", "result": {"surprise": [1, "x"]}}));
+        })
+        .await;
+    let params = json!({"pageNum": 1, "pageSize": 1});
+    let reply = client(&server.base_url())
+        .call_raw("listWecomEmployees", "/wecom/employee/page", Some(&params))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["result"]["surprise"], json!([1, "x"]));
+    assert_eq!(seen.lock().unwrap()[0]["paramContent"], params);
+
+    let small = shiheng::Client::new(
+        Config::new(server.base_url(), APP_ID, SECRET).with_max_response_bytes(10),
+    )
+    .unwrap();
+    let e = small
+        .call_raw("listWecomEmployees", "/wecom/employee/page", Some(&params))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ResponseTooLarge, "{e}");
+}
