@@ -13,17 +13,12 @@ use shiheng::{Config, Error, ErrorKind};
 #[tokio::test]
 async fn employees_page_is_signed_and_typed() {
     let server = MockServer::start_async().await;
-    let (seen, matcher) = signed_by(APP_ID, SECRET);
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/wecom/employee/page")
-                .header("content-type", "application/json")
-                .is_true(matcher);
-            then.status(200)
-                .json_body(employee_page(9_007_199_254_740_990, 4, Some(7), Some(321)));
-        })
-        .await;
+    let (mock, seen) = common::signed_mock(
+        &server,
+        "/wecom/employee/page",
+        employee_page(9_007_199_254_740_990, 4, Some(7), Some(321)).to_string(),
+    )
+    .await;
 
     let page = client(&server.base_url())
         .list_wecom_employees()
@@ -53,26 +48,18 @@ async fn employees_page_is_signed_and_typed() {
 #[tokio::test]
 async fn customers_and_group_chats_are_signed() {
     let server = MockServer::start_async().await;
-    let (seen, matcher) = signed_by(APP_ID, SECRET);
-    let customers = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/wecom/customer/list")
-                .is_true(matcher);
-            then.status(200)
-                .json_body(common::cursor_page(&[11, 12], Some(12)));
-        })
-        .await;
-    let (seen_chats, matcher) = signed_by(APP_ID, SECRET);
-    let chats = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/wecom/group-chat/list")
-                .is_true(matcher);
-            then.status(200)
-                .body(common::fixture("samples/wecom-group-chat-list.json"));
-        })
-        .await;
+    let (customers, seen) = common::signed_mock(
+        &server,
+        "/wecom/customer/list",
+        common::cursor_page(&[11, 12], Some(12)).to_string(),
+    )
+    .await;
+    let (chats, seen_chats) = common::signed_mock(
+        &server,
+        "/wecom/group-chat/list",
+        common::fixture("samples/wecom-group-chat-list.json"),
+    )
+    .await;
     let c = client(&server.base_url());
 
     let page = c
@@ -106,16 +93,12 @@ async fn customers_and_group_chats_are_signed() {
 #[tokio::test]
 async fn generated_methods_are_signed_too() {
     let server = MockServer::start_async().await;
-    let (seen, matcher) = signed_by(APP_ID, SECRET);
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/wecom/group-chat/list")
-                .is_true(matcher);
-            then.status(200)
-                .body(common::fixture("samples/wecom-group-chat-list.json"));
-        })
-        .await;
+    let (mock, seen) = common::signed_mock(
+        &server,
+        "/wecom/group-chat/list",
+        common::fixture("samples/wecom-group-chat-list.json"),
+    )
+    .await;
     let c = client(&server.base_url());
 
     // The caller leaves appId, sign, version and timestamp unset, and sends

@@ -82,6 +82,28 @@ pub fn signed_by(
     (seen, matcher)
 }
 
+/// A mock that answers `body` (JSON text) on POST `path`, only to requests
+/// signed with the test credentials, recording their bodies.
+pub async fn signed_mock<'a>(
+    server: &'a httpmock::MockServer,
+    path: &'static str,
+    body: String,
+) -> (httpmock::Mock<'a>, Arc<Mutex<Vec<Value>>>) {
+    let (seen, matcher) = signed_by(APP_ID, SECRET);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::POST)
+                .path(path)
+                .header("content-type", "application/json")
+                .is_true(matcher);
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(body);
+        })
+        .await;
+    (mock, seen)
+}
+
 /// A client for `base_url` with the test credentials.
 /// Retries are on (the default policy) with short backoffs, to keep tests fast.
 pub fn client(base_url: &str) -> shiheng::Client {
