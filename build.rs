@@ -255,6 +255,9 @@ mod glue {
     pub fn generate(doc: &Value) -> Result<String, String> {
         let mut out = String::new();
         let mut idempotent = Vec::new();
+        // Item types and their schema's field names, once each even when
+        // several operations list the same type.
+        let mut item_fields: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         let paths = doc
             .get("paths")
             .and_then(Value::as_object)
@@ -271,12 +274,25 @@ mod glue {
                     continue;
                 }
                 let at = format!("paths.{path}.{method}");
-                operation(doc, op, &at, &mut out).map_err(|e| format!("{at}: {e}"))?;
+                if let Some((item, fields)) =
+                    operation(doc, op, &at, &mut out).map_err(|e| format!("{at}: {e}"))?
+                {
+                    item_fields.insert(item, fields);
+                }
                 if op.get("x-idempotent") == Some(&Value::Bool(true)) {
                     // As progenitor names it in `OperationInfo::operation_id`.
                     idempotent.push(str_at(op, "operationId")?.to_snake_case());
                 }
             }
+        }
+        for (item, fields) in &item_fields {
+            writeln!(
+                out,
+                "impl crate::paginate::ItemFields for types::{item} {{\n\
+                 const FIELDS: &'static [&'static str] = &{fields:?};\n\
+                 }}\n"
+            )
+            .unwrap();
         }
         writeln!(
             out,
@@ -288,7 +304,14 @@ mod glue {
         Ok(out)
     }
 
-    fn operation(doc: &Value, op: &Value, at: &str, out: &mut String) -> Result<(), String> {
+    /// Writes the operation's glue; returns its item type and field names
+    /// when it is paginated.
+    fn operation(
+        doc: &Value,
+        op: &Value,
+        at: &str,
+        out: &mut String,
+    ) -> Result<Option<(String, Vec<String>)>, String> {
         let op_id = str_at(op, "operationId")?;
         let response = schema_ref(
             op.pointer("/responses/200/content/application~1json/schema"),
@@ -323,7 +346,7 @@ mod glue {
         .unwrap();
 
         let Some(pagination) = op.get("x-pagination") else {
-            return Ok(());
+            return Ok(None);
         };
         let style = str_at(pagination, "style")?;
         let request = schema_ref(
@@ -472,7 +495,12 @@ impl crate::Client {{
             ),
         )
         .unwrap();
-        Ok(())
+        let fields = item_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|props| props.keys().cloned().collect())
+            .unwrap_or_default();
+        Ok(Some((rust_type(&item), fields)))
     }
 
     fn str_at<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {

@@ -98,6 +98,14 @@ pub trait CursorOperation: Send + Sync + 'static {
     fn item_id(item: &Self::Item) -> Option<i64>;
 }
 
+/// The wire names of every field an item's schema declares, in the
+/// generated struct's order. `build.rs` implements it for the item type of
+/// each paginated operation; it lets a writer show absent fields as null.
+pub trait ItemFields {
+    /// The schema's property names, as the platform spells them.
+    const FIELDS: &'static [&'static str];
+}
+
 /// Where a page sits in its listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PagePosition {

@@ -64,4 +64,8 @@ fn a_new_field_appears_on_the_generated_type() {
     let e: shiheng::types::Employee =
         serde_json::from_str(r#"{"id": 1, "department": "华东区"}"#).unwrap();
     assert_eq!(e.department.as_deref(), Some("华东区"));
+    // ... and in the field list writers use to print absent fields as null.
+    use shiheng::paginate::ItemFields;
+    assert!(shiheng::types::Employee::FIELDS.contains(&"department"));
+    assert_eq!(shiheng::types::Tag::FIELDS, ["id", "tagName"]);
 }
