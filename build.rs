@@ -255,6 +255,7 @@ mod glue {
     pub fn generate(doc: &Value) -> Result<String, String> {
         let mut out = String::new();
         let mut idempotent = Vec::new();
+        let mut operation_ids = Vec::new();
         // Item types and their schema's field names, once each even when
         // several operations list the same type.
         let mut item_fields: std::collections::BTreeMap<String, Vec<String>> = Default::default();
@@ -279,6 +280,7 @@ mod glue {
                 {
                     item_fields.insert(item, fields);
                 }
+                operation_ids.push(str_at(op, "operationId")?.to_string());
                 if op.get("x-idempotent") == Some(&Value::Bool(true)) {
                     // As progenitor names it in `OperationInfo::operation_id`.
                     idempotent.push(str_at(op, "operationId")?.to_snake_case());
@@ -294,6 +296,12 @@ mod glue {
             )
             .unwrap();
         }
+        writeln!(
+            out,
+            "/// Every operationId of the spec.\n\
+             pub const OPERATION_IDS: &[&str] = &{operation_ids:?};"
+        )
+        .unwrap();
         writeln!(
             out,
             "/// Operations marked `x-idempotent: true` in the spec (safe to retry after\n\

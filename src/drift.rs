@@ -139,30 +139,14 @@ pub async fn check(client: &Client) -> Result<DriftReport, Error> {
         let reply = client
             .call_raw(operation, &op.path, op.param_content.as_ref())
             .await?;
-        let code = reply.body.get("code");
+        if let Some(error) = crate::error::business_error_in(operation, &reply.body, reply.status) {
+            return Err(error);
+        }
         let trace_id = reply
             .body
             .get("traceId")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        if let Some(code) = code {
-            let code = code
-                .as_str()
-                .map_or_else(|| code.to_string(), str::to_owned);
-            if code != crate::error::SUCCESS_CODE {
-                return Err(Error::Api {
-                    operation,
-                    code,
-                    msg: reply
-                        .body
-                        .get("msg")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                    trace_id,
-                    status: Some(reply.status),
-                });
-            }
-        }
         report.drifts.extend(compare_in(
             &spec,
             &op.operation_id,
@@ -302,14 +286,14 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> Option<&'a Value> {
     None
 }
 
-/// The operationId as a `&'static str` for [`Error`]: the same text inside
-/// [`SPEC_JSON`], where every operationId appears verbatim.
+/// The operationId as a `&'static str` for [`Error`], from the list
+/// `build.rs` generated from the same spec.
 fn static_name(name: &str) -> &'static str {
-    let needle = format!("\"{name}\"");
-    match SPEC_JSON.find(&needle) {
-        Some(at) => &SPEC_JSON[at + 1..at + 1 + name.len()],
-        None => "drift check",
-    }
+    crate::operations::OPERATION_IDS
+        .iter()
+        .find(|id| **id == name)
+        .copied()
+        .unwrap_or("drift check")
 }
 
 /// The JSON type of a value, in the spec's words.

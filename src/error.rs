@@ -397,7 +397,25 @@ fn as_business_error(
     body: &[u8],
     status: Option<u16>,
 ) -> Result<Error, Option<EnvelopeHead>> {
-    match read_head(body) {
+    from_head(operation, read_head(body), status)
+}
+
+/// Like `as_business_error`, for a body already parsed (`Client::call_raw`).
+pub(crate) fn business_error_in(
+    operation: &'static str,
+    body: &serde_json::Value,
+    status: u16,
+) -> Option<Error> {
+    let head = EnvelopeHead::deserialize(body).ok();
+    from_head(operation, head, Some(status)).ok()
+}
+
+fn from_head(
+    operation: &'static str,
+    head: Option<EnvelopeHead>,
+    status: Option<u16>,
+) -> Result<Error, Option<EnvelopeHead>> {
+    match head {
         Some(EnvelopeHead {
             code: Some(code),
             msg,
