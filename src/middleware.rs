@@ -145,22 +145,17 @@ impl ClientHooks<Middleware> for generated::Client {
         let middleware = self.inner();
         let idempotent = crate::operations::IDEMPOTENT_OPERATIONS.contains(&info.operation_id);
         let policy = &middleware.state.retry;
-        if policy.max_attempts <= 1 {
-            return self
-                .attempt(request, info, 1)
-                .await
-                .map_or_else(|failure| failure.into_result(), Ok);
-        }
-        // Each retry is rebuilt from these parts and signed anew (fresh timestamp).
-        let Some(body) = request
+        // Each retry is rebuilt from these parts and signed anew (fresh
+        // timestamp); a body that is not in memory cannot be sent twice.
+        let body = request
             .body()
             .and_then(reqwest::Body::as_bytes)
-            .map(Bytes::copy_from_slice)
-        else {
+            .map(Bytes::copy_from_slice);
+        let Some(body) = body.filter(|_| policy.max_attempts > 1) else {
             return self
                 .attempt(request, info, 1)
                 .await
-                .map_or_else(|failure| failure.into_result(), Ok);
+                .map_or_else(Failure::into_result, Ok);
         };
         let template = RequestParts::of(&request);
         let first = std::sync::Mutex::new(Some(request));
