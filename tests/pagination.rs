@@ -32,10 +32,20 @@ async fn on_page(server: &MockServer, n: i64, body: Value, delay_ms: u64) -> htt
 
 /// Answers the customer listing at cursor `start` with `body`.
 async fn on_cursor(server: &MockServer, start: i64, body: Value) -> httpmock::Mock<'_> {
+    on_cursor_at(server, "/wecom/customer/list", start, body).await
+}
+
+/// Answers the cursor listing at `path` and cursor `start` with `body`.
+async fn on_cursor_at<'a>(
+    server: &'a MockServer,
+    path: &'static str,
+    start: i64,
+    body: Value,
+) -> httpmock::Mock<'a> {
     server
         .mock_async(move |when, then| {
             when.method(POST)
-                .path("/wecom/customer/list")
+                .path(path)
                 .is_true(move |req| param(req, "startId") == Some(start));
             then.status(200).json_body(body);
         })
@@ -354,23 +364,11 @@ async fn the_same_cursor_page_twice_is_an_error() {
 #[tokio::test]
 async fn group_chat_pages_carry_their_cursor() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/wecom/group-chat/list")
-                .is_true(|req| param(req, "startId") == Some(0));
-            then.status(200)
-                .body(common::fixture("samples/wecom-group-chat-list.json"));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/wecom/group-chat/list")
-                .is_true(|req| param(req, "startId") == Some(133));
-            then.status(200).json_body(json!({"code":"0","traceId":"t","result":{"nextStartId":null,"pageSize":0,"result":[]}}));
-        })
-        .await;
+    let sample: Value =
+        serde_json::from_str(&common::fixture("samples/wecom-group-chat-list.json")).unwrap();
+    let end = json!({"code": "0", "traceId": "t", "result": {"nextStartId": null, "pageSize": 0, "result": []}});
+    on_cursor_at(&server, "/wecom/group-chat/list", 0, sample).await;
+    on_cursor_at(&server, "/wecom/group-chat/list", 133, end).await;
     let pages: Vec<_> = client(&server.base_url())
         .list_wecom_group_chats()
         .pages()
