@@ -3,9 +3,11 @@
 //! endpoint (`list_wecom_employees()`, ...) are generated from the spec into
 //! [`crate::operations`]. [`Client::call_raw`] sends a signed envelope and
 //! returns the answer as JSON, for callers (such as [`crate::drift`]) that
-//! must see every field the platform sent.
+//! must see every field the platform sent. The client also remembers which
+//! coercions it has already reported, so each shows once in the logs.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use serde_json::{Map, Value};
@@ -13,14 +15,16 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::error::{self, Error, snippet};
 use crate::generated;
-use crate::generated::types::ErrorEnvelope;
 use crate::middleware::Middleware;
+use crate::paginate::Drifted;
+use crate::record::Observed;
 
 /// A client of the Shiheng Open Platform. Cheap to clone; clones share one
 /// connection pool.
 #[derive(Clone, Debug)]
 pub struct Client {
     raw: Arc<generated::Client>,
+    reported: Arc<Mutex<HashSet<Drifted>>>,
 }
 
 impl Client {
@@ -44,7 +48,10 @@ impl Client {
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let raw = generated::Client::new_with_client(&base_url, http, Middleware::new(&config));
-        Ok(Self { raw: Arc::new(raw) })
+        Ok(Self {
+            raw: Arc::new(raw),
+            reported: Arc::default(),
+        })
     }
 
     /// A client configured from `SHIHENG_BASE_URL`, `SHIHENG_APP_ID`,
@@ -69,10 +76,10 @@ impl Client {
     /// with `param_content` (none when `None`) and returns the answer as JSON,
     /// undecoded: unknown fields and unexpected types are kept, as the platform
     /// sent them. It goes through the same hooks as the generated methods
-    /// (signing, rate limit, size limit, tracing; retries only of connection
-    /// failures, as `operation` is not marked idempotent under this name).
-    /// Errors name `operation`. A non-JSON answer is [`Error::Http`] (non-2xx)
-    /// or [`Error::Decode`]; the envelope's `code` is not interpreted.
+    /// (signing, rate limit, size limit, tracing; retries as the operation
+    /// named `operation` in the spec allows). Errors name `operation`. An
+    /// envelope whose `code` is not "0" is [`Error::Api`]; a non-JSON answer
+    /// is [`Error::Http`] (non-2xx) or [`Error::Decode`].
     pub async fn call_raw(
         &self,
         operation: &'static str,
@@ -84,8 +91,10 @@ impl Client {
             envelope.insert("paramContent".into(), params.clone());
         }
         let body = Value::Object(envelope).to_string();
+        let method =
+            crate::operation::OperationSpec::by_id(operation).map_or(operation, |op| op.method);
         let info = OperationInfo {
-            operation_id: operation,
+            operation_id: method,
         };
         let hooked = async {
             let mut request = self
@@ -98,11 +107,11 @@ impl Client {
             self.raw.pre(&mut request, &info).await?;
             let result = self.raw.exec(request, &info).await;
             self.raw.post(&result, &info).await?;
-            Ok::<_, progenitor_client::Error<ErrorEnvelope>>(result?)
+            Ok::<_, progenitor_client::Error<()>>(result?)
         };
         let response = match hooked.await {
             Ok(response) => response,
-            Err(e) => return Err(error::from_generated(operation, e).await),
+            Err(e) => return Err(error::from_progenitor(operation, e).await),
         };
         let status = response.status().as_u16();
         let bytes = response
@@ -124,6 +133,39 @@ impl Client {
                 snippet: snippet(&bytes),
                 trace_id: None,
             }),
+        }
+    }
+
+    /// Logs each coercion of the decoding rule once per client: a warning
+    /// that the platform sends a field in another form than the spec says,
+    /// so a service's logs show drift without anyone running `check`.
+    pub(crate) fn note_drift(&self, operation: &'static str, observed: &[Observed]) {
+        if observed.is_empty() {
+            return;
+        }
+        let mut reported = self
+            .reported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for o in observed {
+            let drifted = Drifted {
+                operation,
+                schema: o.schema,
+                field: o.field,
+                kind: o.kind,
+            };
+            if reported.insert(drifted) {
+                tracing::warn!(
+                    operation,
+                    schema = o.schema,
+                    field = o.field,
+                    kind = %o.kind,
+                    "the platform sent {}.{} as {}: decoded anyway; update the spec",
+                    o.schema,
+                    o.field,
+                    o.kind
+                );
+            }
         }
     }
 }

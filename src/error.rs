@@ -5,16 +5,15 @@
 
 use std::fmt;
 
-use progenitor_client::ResponseValue;
 use serde::Deserialize;
-
-use crate::generated::types::ErrorEnvelope;
 
 /// Longest piece of a response body quoted in an error.
 const SNIPPET_CHARS: usize = 200;
 
-/// Prefix of the middleware's marker for an oversized body (see `middleware`).
-pub(crate) const TOO_LARGE_MARKER: &str = "shiheng: response body over ";
+/// Prefix of the hooks' message for an error they found in an answer to a
+/// generated call (see `middleware`): the error as JSON follows, so that
+/// `From<progenitor_client::Error<_>>` can rebuild it.
+pub(crate) const HOOK_ERROR_MARKER: &str = "shiheng hook error: ";
 
 /// What went wrong, as a value: for matching, metrics and retry decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,6 +37,9 @@ pub enum ErrorKind {
     Pagination,
     /// The client's configuration is incomplete or invalid.
     Config,
+    /// One item of a listing could not be decoded, even by the decoding
+    /// rule; the listing goes on after it.
+    UndecodableItem,
 }
 
 /// Transport failure detail.
@@ -156,6 +158,30 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// One item of a listing could not be decoded, even by the decoding
+    /// rule (it is not an object, or holds an object where a scalar
+    /// belongs). The stream yields this error and goes on with the next
+    /// item: stop or continue as you see fit. [`Error::raw_item`] has the
+    /// item as the platform sent it.
+    #[error(
+        "{operation}: item {index} of {position} could not be decoded (traceId {trace}): {what}; item: {item}",
+        trace = or_unknown(trace_id.as_deref()),
+        item = snippet(raw.get().as_bytes())
+    )]
+    UndecodableItem {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The page it was in.
+        position: crate::paginate::PagePosition,
+        /// Its index in the page.
+        index: usize,
+        /// The page's `traceId`.
+        trace_id: Option<String>,
+        /// What failed.
+        what: String,
+        /// The item, as received.
+        raw: Box<serde_json::value::RawValue>,
+    },
     /// The signing middleware could not sign the request.
     #[error("{operation}: could not sign the request: {message}")]
     Signing {
@@ -183,6 +209,7 @@ impl Error {
             Error::InvalidArgument { .. } | Error::Signing { .. } => ErrorKind::InvalidArgument,
             Error::Pagination { .. } => ErrorKind::Pagination,
             Error::Config { .. } => ErrorKind::Config,
+            Error::UndecodableItem { .. } => ErrorKind::UndecodableItem,
         }
     }
 
@@ -197,7 +224,9 @@ impl Error {
     /// The platform's `traceId`, when the answer carried one.
     pub fn trace_id(&self) -> Option<&str> {
         match self {
-            Error::Api { trace_id, .. } | Error::Decode { trace_id, .. } => trace_id.as_deref(),
+            Error::Api { trace_id, .. }
+            | Error::Decode { trace_id, .. }
+            | Error::UndecodableItem { trace_id, .. } => trace_id.as_deref(),
             _ => None,
         }
     }
@@ -208,6 +237,14 @@ impl Error {
             Error::Api { status, .. } | Error::Decode { status, .. } => *status,
             Error::Http { status, .. } => Some(*status),
             Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// The item as the platform sent it, for [`Error::UndecodableItem`].
+    pub fn raw_item(&self) -> Option<&str> {
+        match self {
+            Error::UndecodableItem { raw, .. } => Some(raw.get()),
             _ => None,
         }
     }
@@ -228,8 +265,9 @@ impl Error {
 
 /// A successful answer: the envelope's `result` and what came with it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Reply<T> {
-    /// The envelope's `result` (its default when the platform sent null).
+    /// The envelope's `result`.
     pub payload: T,
     /// The envelope's `traceId`.
     pub trace_id: Option<String>,
@@ -237,35 +275,20 @@ pub struct Reply<T> {
     pub status: u16,
 }
 
-/// A response envelope of the spec (`code`, `msg`, `traceId`, `result`).
-/// `build.rs` implements it for each operation's success response.
-pub trait Envelope {
-    /// The type of `result`.
-    type Payload: Default;
-    /// The envelope's `code`.
-    fn code(&self) -> &str;
-    /// The envelope's `msg`.
-    fn msg(&self) -> Option<&str>;
-    /// The envelope's `traceId`.
-    fn trace_id(&self) -> Option<&str>;
-    /// The envelope's `result`.
-    fn into_payload(self) -> Option<Self::Payload>;
-}
-
 /// The code of a successful envelope.
 pub const SUCCESS_CODE: &str = "0";
 
-/// Turns what a generated method returned into the payload or an [`Error`].
-pub(crate) async fn settle<R: Envelope>(
-    operation: &'static str,
-    result: Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
-) -> Result<Reply<R::Payload>, Error> {
-    let settled = settle_inner(operation, result).await;
+/// Records a call's outcome on the current span: its `traceId`, and a debug
+/// event when it failed.
+pub(crate) fn record_outcome<T>(outcome: &Result<T, Error>)
+where
+    T: TraceOf,
+{
     let span = tracing::Span::current();
-    match &settled {
-        Ok(reply) => {
-            if let Some(trace_id) = &reply.trace_id {
-                span.record("trace_id", trace_id.as_str());
+    match outcome {
+        Ok(value) => {
+            if let Some(trace_id) = value.trace_of() {
+                span.record("trace_id", trace_id);
             }
         }
         Err(error) => {
@@ -275,159 +298,291 @@ pub(crate) async fn settle<R: Envelope>(
             tracing::debug!(%error, "call failed");
         }
     }
-    settled
 }
 
-async fn settle_inner<R: Envelope>(
-    operation: &'static str,
-    result: Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
-) -> Result<Reply<R::Payload>, Error> {
-    match result {
-        Ok(value) => {
-            let status = value.status().as_u16();
-            let envelope = value.into_inner();
-            if envelope.code() != SUCCESS_CODE {
-                return Err(Error::Api {
-                    operation,
-                    code: envelope.code().to_owned(),
-                    msg: envelope.msg().map(str::to_owned),
-                    trace_id: envelope.trace_id().map(str::to_owned),
-                    status: Some(status),
-                });
-            }
-            let trace_id = envelope.trace_id().map(str::to_owned);
-            Ok(Reply {
-                payload: envelope.into_payload().unwrap_or_default(),
-                trace_id,
-                status,
-            })
-        }
-        Err(error) => Err(from_generated(operation, error).await),
+/// Something that came with a `traceId`.
+pub(crate) trait TraceOf {
+    fn trace_of(&self) -> Option<&str>;
+}
+
+impl<T> TraceOf for Reply<T> {
+    fn trace_of(&self) -> Option<&str> {
+        self.trace_id.as_deref()
     }
 }
 
-/// The head of any envelope, read leniently to classify undecodable answers.
+impl<T> TraceOf for crate::paginate::Page<T> {
+    fn trace_of(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+}
+
+/// The head of any envelope, read leniently to classify answers that are
+/// not what the spec says.
 #[derive(Deserialize)]
 struct EnvelopeHead {
     code: Option<serde_json::Value>,
-    msg: Option<String>,
+    msg: Option<serde_json::Value>,
     #[serde(rename = "traceId")]
-    trace_id: Option<String>,
+    trace_id: Option<serde_json::Value>,
 }
 
 fn read_head(body: &[u8]) -> Option<EnvelopeHead> {
-    serde_json::from_slice::<EnvelopeHead>(body).ok()
+    // Only an object is an envelope (serde would also read a struct from an array).
+    let start = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    (*start == b'{')
+        .then(|| serde_json::from_slice::<EnvelopeHead>(body).ok())
+        .flatten()
 }
 
-fn code_text(code: &serde_json::Value) -> String {
-    match code {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+fn text(value: Option<serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
     }
 }
 
-pub(crate) async fn from_generated(
+/// The platform's business error in `body`, when it is an envelope whose
+/// `code` is present and not "0".
+pub(crate) fn business_error(operation: &'static str, body: &[u8], status: u16) -> Option<Error> {
+    business_error_of(operation, read_head(body)?, status)
+}
+
+/// Like [`business_error`], for a body already parsed.
+pub(crate) fn business_error_in(
     operation: &'static str,
-    error: progenitor_client::Error<ErrorEnvelope>,
+    body: &serde_json::Value,
+    status: u16,
+) -> Option<Error> {
+    if !body.is_object() {
+        return None;
+    }
+    business_error_of(operation, EnvelopeHead::deserialize(body).ok()?, status)
+}
+
+fn business_error_of(operation: &'static str, head: EnvelopeHead, status: u16) -> Option<Error> {
+    let code = text(head.code)?;
+    (code != SUCCESS_CODE).then(|| Error::Api {
+        operation,
+        code,
+        msg: text(head.msg),
+        trace_id: text(head.trace_id),
+        status: Some(status),
+    })
+}
+
+/// An answer that did not decode: the platform's business error if it is
+/// one, else a non-2xx status as [`Error::Http`], else [`Error::Decode`].
+pub(crate) fn undecodable(
+    operation: &'static str,
+    status: u16,
+    retry_after: Option<u64>,
+    body: &[u8],
+    decode_error: &serde_json::Error,
+) -> Error {
+    let head = read_head(body);
+    if let Some(head) = head {
+        let trace_id = text(head.trace_id.clone());
+        if let Some(error) = business_error_of(operation, head, status) {
+            return error;
+        }
+        if (200..300).contains(&status) {
+            return Error::Decode {
+                operation,
+                status: Some(status),
+                what: decode_error.to_string(),
+                snippet: snippet(body),
+                trace_id,
+            };
+        }
+    }
+    if (200..300).contains(&status) {
+        return Error::Decode {
+            operation,
+            status: Some(status),
+            what: decode_error.to_string(),
+            snippet: snippet(body),
+            trace_id: None,
+        };
+    }
+    Error::Http {
+        operation,
+        status,
+        snippet: snippet(body),
+        retry_after,
+    }
+}
+
+/// An error the hooks found, as it travels through progenitor's
+/// `Error::Custom` to [`From`] (see [`HOOK_ERROR_MARKER`]).
+#[derive(serde::Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum HookError {
+    Api {
+        operation: String,
+        code: String,
+        msg: Option<String>,
+        trace_id: Option<String>,
+        status: u16,
+    },
+    TooLarge {
+        operation: String,
+        limit: usize,
+    },
+}
+
+impl HookError {
+    /// The message progenitor carries.
+    pub(crate) fn to_message(&self) -> String {
+        format!(
+            "{HOOK_ERROR_MARKER}{}",
+            serde_json::to_string(self).unwrap_or_default()
+        )
+    }
+
+    fn into_error(self) -> Error {
+        match self {
+            HookError::Api {
+                operation,
+                code,
+                msg,
+                trace_id,
+                status,
+            } => Error::Api {
+                operation: static_operation(&operation),
+                code,
+                msg,
+                trace_id,
+                status: Some(status),
+            },
+            HookError::TooLarge { operation, limit } => Error::ResponseTooLarge {
+                operation: static_operation(&operation),
+                limit,
+            },
+        }
+    }
+}
+
+/// The operationId of the table entry named `name` (operationId or method).
+fn static_operation(name: &str) -> &'static str {
+    crate::operation::OperationSpec::by_id(name)
+        .or_else(|| crate::operation::OperationSpec::by_method(name))
+        .map_or(GENERATED_CALL, |op| op.operation_id)
+}
+
+/// The operation of a URL, by the path it ends with.
+fn operation_of_url(url: Option<&reqwest::Url>) -> &'static str {
+    url.and_then(|url| {
+        crate::operation::OperationSpec::all()
+            .iter()
+            .find(|op| url.path().ends_with(op.path))
+    })
+    .map_or(GENERATED_CALL, |op| op.operation_id)
+}
+
+/// How errors of a generated call whose operation cannot be told are named.
+const GENERATED_CALL: &str = "(generated call)";
+
+/// Every error of a generated method (`client.generated().…send()`)
+/// converts into this crate's [`Error`], so `?` works in a function that
+/// returns `Result<_, shiheng::Error>`. An envelope whose `code` is not "0"
+/// arrives here as [`Error::Api`] with its code, msg, traceId and HTTP
+/// status, whatever the status was.
+impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
+    fn from(error: progenitor_client::Error<E>) -> Self {
+        from_progenitor_sync(None, error)
+    }
+}
+
+/// Converts what progenitor's hooks or methods returned, naming `operation`.
+pub(crate) async fn from_progenitor<E: serde::Serialize>(
+    operation: &'static str,
+    error: progenitor_client::Error<E>,
+) -> Error {
+    from_progenitor_sync(Some(operation), error)
+}
+
+fn from_progenitor_sync<E: serde::Serialize>(
+    operation: Option<&'static str>,
+    error: progenitor_client::Error<E>,
 ) -> Error {
     use progenitor_client::Error as G;
     match error {
-        G::InvalidRequest(message) => Error::invalid_argument(operation, message),
-        G::CommunicationError(source) | G::InvalidUpgrade(source) => transport(operation, source),
-        G::ResponseBodyError(source) => Error::Transport {
-            operation,
-            kind: if source.is_timeout() {
-                TransportKind::Timeout
-            } else {
-                TransportKind::Body
+        G::Custom(message) => match message.strip_prefix(HOOK_ERROR_MARKER) {
+            Some(json) => match serde_json::from_str::<HookError>(json) {
+                Ok(hook) => hook.into_error(),
+                Err(_) => Error::Signing {
+                    operation: operation.unwrap_or(GENERATED_CALL),
+                    message,
+                },
             },
-            source,
+            None => Error::Signing {
+                operation: operation.unwrap_or(GENERATED_CALL),
+                message,
+            },
         },
-        G::ErrorResponse(value) => {
-            let status = value.status().as_u16();
-            let envelope = value.into_inner();
-            Error::Api {
+        G::InvalidRequest(message) => {
+            Error::invalid_argument(operation.unwrap_or(GENERATED_CALL), message)
+        }
+        G::CommunicationError(source) | G::InvalidUpgrade(source) => {
+            let operation = operation.unwrap_or_else(|| operation_of_url(source.url()));
+            transport(operation, source)
+        }
+        G::ResponseBodyError(source) => {
+            let operation = operation.unwrap_or_else(|| operation_of_url(source.url()));
+            Error::Transport {
                 operation,
-                code: envelope.code,
-                msg: envelope.msg,
-                trace_id: envelope.trace_id,
-                status: Some(status),
+                kind: if source.is_timeout() {
+                    TransportKind::Timeout
+                } else {
+                    TransportKind::Body
+                },
+                source,
             }
         }
-        G::InvalidResponsePayload(body, decode_error) => as_business_error(operation, &body, None)
-            .unwrap_or_else(|head| Error::Decode {
+        G::ErrorResponse(value) => {
+            let operation = operation.unwrap_or(GENERATED_CALL);
+            let status = value.status().as_u16();
+            let body = serde_json::to_value(value.into_inner()).unwrap_or_default();
+            business_error_in(operation, &body, status).unwrap_or_else(|| Error::Http {
+                operation,
+                status,
+                snippet: snippet(body.to_string().as_bytes()),
+                retry_after: None,
+            })
+        }
+        G::InvalidResponsePayload(body, decode_error) => {
+            let operation = operation.unwrap_or(GENERATED_CALL);
+            business_error(operation, &body, 200).unwrap_or_else(|| Error::Decode {
                 operation,
                 status: None,
                 what: decode_error.to_string(),
                 snippet: snippet(&body),
-                trace_id: head.and_then(|h| h.trace_id),
-            }),
+                trace_id: read_head(&body).and_then(|h| text(h.trace_id)),
+            })
+        }
         G::UnexpectedResponse(response) => {
+            let operation = operation.unwrap_or_else(|| operation_of_url(Some(response.url())));
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-            let body = match response.bytes().await {
-                Ok(body) => body,
-                Err(source) => return transport(operation, source),
-            };
-            as_business_error(operation, &body, Some(status)).unwrap_or_else(|_| Error::Http {
+            // The hooks keep every body in memory (see `middleware`).
+            let body = response
+                .extensions()
+                .get::<crate::middleware::BufferedBody>()
+                .map(|b| b.0.clone())
+                .unwrap_or_default();
+            business_error(operation, &body, status).unwrap_or_else(|| Error::Http {
                 operation,
                 status,
                 snippet: snippet(&body),
                 retry_after,
             })
         }
-        G::Custom(message) => match message.strip_prefix(TOO_LARGE_MARKER) {
-            Some(limit) => Error::ResponseTooLarge {
-                operation,
-                limit: limit.parse().unwrap_or(0),
-            },
-            None => Error::Signing { operation, message },
-        },
-    }
-}
-
-/// The body as the platform's business error, when it is an envelope whose
-/// `code` is not "0"; otherwise what could be read of its head.
-fn as_business_error(
-    operation: &'static str,
-    body: &[u8],
-    status: Option<u16>,
-) -> Result<Error, Option<EnvelopeHead>> {
-    from_head(operation, read_head(body), status)
-}
-
-/// Like `as_business_error`, for a body already parsed (`Client::call_raw`).
-pub(crate) fn business_error_in(
-    operation: &'static str,
-    body: &serde_json::Value,
-    status: u16,
-) -> Option<Error> {
-    let head = EnvelopeHead::deserialize(body).ok();
-    from_head(operation, head, Some(status)).ok()
-}
-
-fn from_head(
-    operation: &'static str,
-    head: Option<EnvelopeHead>,
-    status: Option<u16>,
-) -> Result<Error, Option<EnvelopeHead>> {
-    match head {
-        Some(EnvelopeHead {
-            code: Some(code),
-            msg,
-            trace_id,
-        }) if code_text(&code) != SUCCESS_CODE => Ok(Error::Api {
-            operation,
-            code: code_text(&code),
-            msg,
-            trace_id,
-            status,
-        }),
-        head => Err(head),
     }
 }
 

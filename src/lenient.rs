@@ -1,8 +1,9 @@
-//! Lenient wire types: where the platform's samples disagree with its own
-//! field tables, these accept every form seen on the wire and expose one
-//! honest Rust type. `build.rs` maps the spec's schemas of the same names
-//! (`EmployeeStatus`, `FollowUserFlag`, `PhoneNumber`, `PlatformTime`) onto
-//! them, so the generated types use them directly.
+//! Hand-written field types, for the two places where the decoding rule of
+//! [`crate::record`] is not enough: an employee status whose documented
+//! values have names (and an undocumented 6 to keep distinguishable), and a
+//! point in time sent as epoch milliseconds or as text. The spec names them
+//! with `x-shiheng-type` on the schema (`EmployeeStatus`, `PlatformTime`);
+//! every other field is decoded by the rule alone.
 
 use std::fmt;
 
@@ -80,130 +81,6 @@ impl<'de> Deserialize<'de> for EmployeeStatus {
     }
 }
 
-/// A yes/no flag the platform sends as `true`/`false` or as `1`/`0`
-/// (`followUserFlag`: "0-否 1-是").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Flag(pub bool);
-
-impl Flag {
-    /// The flag's value.
-    pub fn get(self) -> bool {
-        self.0
-    }
-}
-
-impl From<Flag> for bool {
-    fn from(flag: Flag) -> bool {
-        flag.0
-    }
-}
-
-impl From<bool> for Flag {
-    fn from(b: bool) -> Flag {
-        Flag(b)
-    }
-}
-
-impl Serialize for Flag {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bool(self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Flag {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct FlagVisitor;
-        impl Visitor<'_> for FlagVisitor {
-            type Value = Flag;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a boolean, 0 or 1")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
-                Ok(Flag(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flag, E> {
-                match v {
-                    0 => Ok(Flag(false)),
-                    1 => Ok(Flag(true)),
-                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
-                }
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Flag, E> {
-                match u64::try_from(v) {
-                    Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
-                }
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Flag, E> {
-                match v {
-                    "1" | "true" => Ok(Flag(true)),
-                    "0" | "false" => Ok(Flag(false)),
-                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
-                }
-            }
-        }
-        d.deserialize_any(FlagVisitor)
-    }
-}
-
-/// A phone number, kept as text digit for digit, whether the platform sent a
-/// JSON string or a JSON number (the customer sample sends `13577770000`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct PhoneNumber(pub String);
-
-impl PhoneNumber {
-    /// The number as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for PhoneNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for PhoneNumber {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for PhoneNumber {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct PhoneVisitor;
-        impl Visitor<'_> for PhoneVisitor {
-            type Value = PhoneNumber;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a phone number as a string or an integer")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<PhoneNumber, E> {
-                Ok(PhoneNumber(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<PhoneNumber, E> {
-                Ok(PhoneNumber(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PhoneNumber, E> {
-                Ok(PhoneNumber(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PhoneNumber, E> {
-                Ok(PhoneNumber(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<PhoneNumber, E> {
-                // A fraction or a value past 2^53 has already lost digits:
-                // refuse it rather than invent a number.
-                if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
-                    Ok(PhoneNumber(format!("{v:.0}")))
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
-                }
-            }
-        }
-        d.deserialize_any(PhoneVisitor)
-    }
-}
-
 /// A point in time as the platform sends it: epoch milliseconds as a JSON
 /// number (what the samples send) or text (what the tables say).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -266,6 +143,26 @@ impl<'de> Deserialize<'de> for PlatformTime {
     }
 }
 
+crate::record::field_value_via_serde!(
+    EmployeeStatus,
+    Custom,
+    |status| crate::record::Cell::Integer(status.code()),
+    |status| Some(std::borrow::Cow::Owned(status.code().to_string()))
+);
+
+crate::record::field_value_via_serde!(
+    PlatformTime,
+    Time,
+    |time| crate::record::Cell::Time(
+        time.epoch_millis(),
+        std::borrow::Cow::Owned(time.to_string())
+    ),
+    |time| Some(std::borrow::Cow::Owned(match time {
+        PlatformTime::EpochMillis(ms) => ms.to_string(),
+        PlatformTime::Text(text) => serde_json::to_string(text).unwrap_or_default(),
+    }))
+);
+
 /// Accepts a JSON integer, or text holding one.
 struct IntegerVisitor(&'static str);
 
@@ -299,25 +196,6 @@ mod tests {
         let s: EmployeeStatus = serde_json::from_str("1").unwrap();
         assert_eq!(s, EmployeeStatus::Activated);
         assert!(serde_json::from_str::<EmployeeStatus>("true").is_err());
-    }
-
-    #[test]
-    fn flag_accepts_bool_and_zero_one_only() {
-        for (json, want) in [("true", true), ("false", false), ("1", true), ("0", false)] {
-            assert_eq!(serde_json::from_str::<Flag>(json).unwrap(), Flag(want));
-        }
-        assert!(serde_json::from_str::<Flag>("2").is_err());
-        assert!(serde_json::from_str::<Flag>("-1").is_err());
-    }
-
-    #[test]
-    fn phone_never_loses_digits() {
-        let p: PhoneNumber = serde_json::from_str("13577770000").unwrap();
-        assert_eq!(p.as_str(), "13577770000");
-        let p: PhoneNumber = serde_json::from_str("\"+86 135 7777 0000\"").unwrap();
-        assert_eq!(p.as_str(), "+86 135 7777 0000");
-        assert!(serde_json::from_str::<PhoneNumber>("1.5").is_err());
-        assert!(serde_json::from_str::<PhoneNumber>("1e300").is_err());
     }
 
     #[test]

@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::error::TOO_LARGE_MARKER;
+use crate::error::HookError;
 use crate::generated;
+use crate::operation::OperationSpec;
 use crate::retry::{RateLimiter, RetryPolicy};
 use crate::sign::{Clock, SignInput, Signature, Signer};
 
@@ -40,9 +41,14 @@ struct State {
     rate_limiter: Option<RateLimiter>,
 }
 
-/// Marks a response whose body was over the limit (read by the `post` hook).
+/// Marks a response whose body was over the limit, with the limit.
 #[derive(Clone, Copy)]
-struct BodyTooLarge(usize);
+pub(crate) struct BodyTooLarge(pub(crate) usize);
+
+/// The whole body of every answer, kept beside it (a cheap reference-counted
+/// copy) so that errors can quote it without reading the response again.
+#[derive(Clone)]
+pub(crate) struct BufferedBody(pub(crate) Bytes);
 
 impl Middleware {
     /// The hooks' state for `config`.
@@ -63,6 +69,7 @@ impl Middleware {
 
     /// Fills the envelope's `appId`, `version`, `timestamp` and `sign` in a
     /// JSON request body, whatever the caller put there.
+    #[doc(hidden)]
     pub fn sign_body(&self, body: &[u8]) -> Result<(Vec<u8>, Signature), String> {
         let mut envelope: Map<String, Value> = serde_json::from_slice(body)
             .map_err(|e| format!("the request body is not a JSON object: {e}"))?;
@@ -143,7 +150,9 @@ impl ClientHooks<Middleware> for generated::Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let middleware = self.inner();
-        let idempotent = crate::operations::IDEMPOTENT_OPERATIONS.contains(&info.operation_id);
+        let idempotent = OperationSpec::by_method(info.operation_id)
+            .or_else(|| OperationSpec::by_id(info.operation_id))
+            .is_some_and(|op| op.idempotent);
         let policy = &middleware.state.retry;
         // Each retry is rebuilt from these parts and signed anew (fresh
         // timestamp); a body that is not in memory cannot be sent twice.
@@ -185,17 +194,46 @@ impl ClientHooks<Middleware> for generated::Client {
         result.map_or_else(Failure::into_result, Ok)
     }
 
+    /// Called by the generated methods (and `Client::call_raw`) after
+    /// `exec`: turns an oversized body, and an envelope whose `code` is not
+    /// "0" (whatever the HTTP status), into errors, so a generated call never
+    /// returns a business error as `Ok`. They travel as progenitor's
+    /// `Error::Custom` and convert back with `From` (see `crate::error`).
     async fn post<E>(
         &self,
         result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        if let Ok(response) = result
-            && let Some(BodyTooLarge(limit)) = response.extensions().get::<BodyTooLarge>()
+        let Ok(response) = result else {
+            return Ok(());
+        };
+        let operation = OperationSpec::by_method(info.operation_id)
+            .map_or(info.operation_id, |op| op.operation_id)
+            .to_string();
+        if let Some(BodyTooLarge(limit)) = response.extensions().get::<BodyTooLarge>() {
+            let error = HookError::TooLarge {
+                operation,
+                limit: *limit,
+            };
+            return Err(progenitor_client::Error::Custom(error.to_message()));
+        }
+        let status = response.status().as_u16();
+        if let Some(BufferedBody(body)) = response.extensions().get::<BufferedBody>()
+            && let Some(crate::Error::Api {
+                code,
+                msg,
+                trace_id,
+                ..
+            }) = crate::error::business_error("", body, status)
         {
-            return Err(progenitor_client::Error::Custom(format!(
-                "{TOO_LARGE_MARKER}{limit}"
-            )));
+            let error = HookError::Api {
+                operation,
+                code,
+                msg,
+                trace_id,
+                status,
+            };
+            return Err(progenitor_client::Error::Custom(error.to_message()));
         }
         Ok(())
     }
@@ -400,6 +438,7 @@ async fn read_bounded(
         (false, Some(only)) => only,
         (false, None) => Bytes::from(joined),
     };
+    builder = builder.extension(BufferedBody(body.clone()));
     tracing::Span::current().record("bytes", body.len());
     Ok(builder
         .body(body)

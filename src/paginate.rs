@@ -1,127 +1,217 @@
-//! Pagination as streams. Owns the two generic paginators (page number and
-//! cursor), their request builders, the guards against endless listings, and
-//! the duplicate filter with its end-of-listing summary. `build.rs` connects
-//! each operation marked `x-pagination` in the spec to one of them (see
-//! [`crate::operations`]); nothing here names an endpoint.
+//! Pagination as streams. Owns the request builders of paginated operations
+//! ([`PageNumberRequest`], [`CursorRequest`]), the one listing engine behind
+//! them (page number or cursor, as the operation's table entry says), the
+//! page decoder that keeps going past an undecodable item, and [`Items`]:
+//! the item stream with its exact duplicate filter, its progress guards and
+//! its [`ListingSummary`]. Nothing here names an endpoint: field names,
+//! bounds and styles come from [`crate::operation::OperationSpec`].
+//!
+//! The guards, each ending the listing with [`Error::Pagination`] rather than
+//! a silent or endless result:
+//! - a short or empty page while the answers report more pages or items;
+//! - a cursor that does not advance, or the same page twice;
+//! - [`STALLED_PAGES`] pages in a row that bring no new item id;
+//! - a listing whose recent pages are almost all items already listed;
+//! - more items in one page than the per-page limit;
+//! - the page cap (`max_pages`) and the deadline.
 
-use std::collections::{HashSet, VecDeque};
-use std::future::Future;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::fmt;
 use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::stream::{self, BoxStream, Stream, StreamExt};
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
+use crate::call::{self, OptionSeed};
 use crate::client::Client;
-use crate::error::{Error, Reply};
+use crate::error::{self, Error, Reply};
+use crate::operation::{Operation, OperationSpec, Paginated, Pagination, PaginationStyle};
+use crate::record::{Cell, Coercion, Field, FieldSeed, Observed, Record, observe};
 
-/// Inclusive bounds of an integer request field, read from the spec's
-/// `minimum`/`maximum` by `build.rs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounds {
-    /// The smallest accepted value.
-    pub min: i64,
-    /// The largest accepted value.
-    pub max: i64,
+/// Default number of pages fetched at once by page-number listings.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default cap on the pages of one listing.
+pub const DEFAULT_MAX_PAGES: u32 = 1_000_000;
+/// Default limit on the items of one page: well above any page size the
+/// platform allows, far below what would hurt memory.
+pub const DEFAULT_MAX_ITEMS_PER_PAGE: usize = 10_000;
+/// Pages in a row without a new item id after which a listing stops.
+pub const STALLED_PAGES: u32 = 3;
+/// The window of recent pages the duplicate-share guard looks at.
+const DUPLICATE_WINDOW_PAGES: usize = 8;
+
+/// How a listing runs. The request builders set these; the CLI builds one
+/// directly for operations it picks at run time.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ListingOptions {
+    /// Where the listing starts: the page number or the cursor (default:
+    /// the first page, or cursor 0 / the spec's minimum).
+    pub start: Option<i64>,
+    /// Items per page (default: the largest the spec allows).
+    pub page_size: Option<u32>,
+    /// Pages fetched at once, where the style allows (default 4).
+    pub concurrency: usize,
+    /// The most pages a listing fetches (default 1,000,000).
+    pub max_pages: u32,
+    /// The longest the whole listing may take, from its first poll.
+    pub deadline: Option<Duration>,
+    /// The most items one page may hold (default 10,000).
+    pub max_items_per_page: usize,
 }
 
-impl Bounds {
-    fn check(self, operation: &'static str, field: &str, value: i64) -> Result<(), Error> {
-        if value < self.min || value > self.max {
-            return Err(Error::invalid_argument(
-                operation,
-                format!(
-                    "{field} {value} is outside {}..={} (the spec's bounds)",
-                    self.min, self.max
-                ),
-            ));
+impl Default for ListingOptions {
+    fn default() -> Self {
+        Self {
+            start: None,
+            page_size: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            max_pages: DEFAULT_MAX_PAGES,
+            deadline: None,
+            max_items_per_page: DEFAULT_MAX_ITEMS_PER_PAGE,
         }
-        Ok(())
     }
 }
 
-/// An operation paged by page number (`x-pagination: {style: page-number}`).
-/// Implemented by `build.rs` for each such operation.
-pub trait PageNumberOperation: Send + Sync + 'static {
-    /// The envelope's `result` type.
-    type Page: Send + 'static;
-    /// One item of a page.
-    type Item: Send + 'static;
-    /// The spec's operationId.
-    const OPERATION_ID: &'static str;
-    /// Bounds of the page number field.
-    const PAGE: Bounds;
-    /// Bounds of the page size field.
-    const PAGE_SIZE: Bounds;
-    /// Fetches one page.
-    fn fetch(
-        client: &Client,
-        page: u32,
-        page_size: u32,
-    ) -> impl Future<Output = Result<Reply<Self::Page>, Error>> + Send + 'static + use<Self>;
-    /// The number of pages the answer reports.
-    fn pages(page: &Self::Page) -> Option<i64>;
-    /// The number of items the answer reports.
-    fn total(page: &Self::Page) -> Option<i64>;
-    /// The page's items.
-    fn into_items(page: Self::Page) -> Vec<Self::Item>;
-    /// The item's unique id.
-    fn item_id(item: &Self::Item) -> Option<i64>;
-}
+impl ListingOptions {
+    /// Options with every default.
+    pub fn new() -> Self {
+        Self::default()
+    }
 
-/// An operation paged by cursor (`x-pagination: {style: cursor}`).
-/// Implemented by `build.rs` for each such operation.
-pub trait CursorOperation: Send + Sync + 'static {
-    /// The envelope's `result` type.
-    type Page: Send + 'static;
-    /// One item of a page.
-    type Item: Send + 'static;
-    /// The spec's operationId.
-    const OPERATION_ID: &'static str;
-    /// Bounds of the cursor field.
-    const CURSOR: Bounds;
-    /// Bounds of the page size field.
-    const PAGE_SIZE: Bounds;
-    /// Fetches one page.
-    fn fetch(
-        client: &Client,
-        cursor: i64,
-        page_size: u32,
-    ) -> impl Future<Output = Result<Reply<Self::Page>, Error>> + Send + 'static + use<Self>;
-    /// The cursor of the next page; `None` at the end.
-    fn next_cursor(page: &Self::Page) -> Option<i64>;
-    /// The page's items.
-    fn into_items(page: Self::Page) -> Vec<Self::Item>;
-    /// The item's unique id.
-    fn item_id(item: &Self::Item) -> Option<i64>;
-}
+    /// Where the listing starts (page number or cursor).
+    pub fn start(mut self, start: i64) -> Self {
+        self.start = Some(start);
+        self
+    }
 
-/// The wire names of every field an item's schema declares, in the
-/// generated struct's order. `build.rs` implements it for the item type of
-/// each paginated operation; it lets a writer show absent fields as null.
-pub trait ItemFields {
-    /// The schema's property names, as the platform spells them.
-    const FIELDS: &'static [&'static str];
+    /// Items per page.
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = Some(page_size);
+        self
+    }
+
+    /// Pages fetched at once.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// The page cap.
+    pub fn max_pages(mut self, max_pages: u32) -> Self {
+        self.max_pages = max_pages;
+        self
+    }
+
+    /// The deadline of the whole listing.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Checks the options against the operation's bounds; returns the
+    /// start and the page size to use.
+    fn resolve(
+        &self,
+        op: &'static OperationSpec,
+        pagination: &Pagination,
+    ) -> Result<(i64, u32), Error> {
+        let position = pagination.position();
+        let start = self.start.unwrap_or(match pagination.style {
+            PaginationStyle::PageNumber { .. } => position.bounds.min.max(1),
+            PaginationStyle::Cursor { .. } => position.bounds.min.max(0),
+        });
+        position
+            .bounds
+            .check(op.operation_id, position.name, start)?;
+        let size = match self.page_size {
+            Some(size) => i64::from(size),
+            None => pagination.page_size.bounds.max.min(i64::from(u32::MAX)),
+        };
+        pagination
+            .page_size
+            .bounds
+            .check(op.operation_id, pagination.page_size.name, size)?;
+        let size = u32::try_from(size).map_err(|_| {
+            Error::invalid_argument(op.operation_id, "the page size must be positive")
+        })?;
+        if size == 0 {
+            return Err(Error::invalid_argument(
+                op.operation_id,
+                "the page size must be positive",
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err(Error::invalid_argument(
+                op.operation_id,
+                "concurrency must be at least 1",
+            ));
+        }
+        if self.max_pages == 0 {
+            return Err(Error::invalid_argument(
+                op.operation_id,
+                "max_pages must be at least 1",
+            ));
+        }
+        if self.max_items_per_page == 0 {
+            return Err(Error::invalid_argument(
+                op.operation_id,
+                "max_items_per_page must be at least 1",
+            ));
+        }
+        Ok((start, size))
+    }
 }
 
 /// Where a page sits in its listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PagePosition {
     /// The page number that was requested.
-    Number(u32),
-    /// The cursor (`startId`) that was requested.
+    Number(i64),
+    /// The cursor that was requested.
     Cursor(i64),
+}
+
+impl fmt::Display for PagePosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PagePosition::Number(n) => write!(f, "page {n}"),
+            PagePosition::Cursor(c) => write!(f, "cursor {c}"),
+        }
+    }
+}
+
+/// An item of a page that could not be decoded even by the decoding rule,
+/// kept as the platform sent it.
+#[derive(Debug, Clone)]
+pub struct UndecodableItem {
+    /// Its index in the page.
+    pub index: usize,
+    /// What failed.
+    pub what: String,
+    /// The item's JSON, as received.
+    pub raw: Box<RawValue>,
 }
 
 /// One page of a listing.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// Which page this is.
     pub position: PagePosition,
-    /// The page's items, in the platform's order.
+    /// The page's decoded items, in the platform's order.
     pub items: Vec<T>,
+    /// Each decoded item's id (the spec's `itemId`), in the same order.
+    pub ids: Vec<Option<i64>>,
+    /// The items that could not be decoded, with their index in the page.
+    pub undecodable: Vec<UndecodableItem>,
     /// The number of pages reported (page-number listings).
     pub pages: Option<i64>,
     /// The number of items reported (page-number listings).
@@ -130,50 +220,116 @@ pub struct Page<T> {
     pub next_cursor: Option<i64>,
     /// The answer's `traceId`.
     pub trace_id: Option<String>,
+    /// The HTTP status.
+    pub status: u16,
+    /// What the decoding rule coerced in this page.
+    pub observed: Vec<Observed>,
 }
 
-/// Default number of pages fetched at once by page-number listings.
-pub const DEFAULT_CONCURRENCY: usize = 4;
-/// Default cap on the pages of one listing.
-pub const DEFAULT_MAX_PAGES: u32 = 1_000_000;
-/// Default number of recent pages whose ids are remembered to drop duplicates.
-pub const DEFAULT_DEDUP_WINDOW_PAGES: usize = 16;
+impl<T> Page<T> {
+    /// Items received in the page, decodable or not.
+    pub fn received(&self) -> usize {
+        self.items.len() + self.undecodable.len()
+    }
 
-/// The options both request builders share, and their item stream.
+    /// The same page with each item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            position: self.position,
+            items: self.items.into_iter().map(f).collect(),
+            ids: self.ids,
+            undecodable: self.undecodable,
+            pages: self.pages,
+            total: self.total,
+            next_cursor: self.next_cursor,
+            trace_id: self.trace_id,
+            status: self.status,
+            observed: self.observed,
+        }
+    }
+}
+
+/// The options both request builders share.
 macro_rules! listing_options {
     () => {
-        /// Items per page; checked against the spec's bounds before sending.
+        /// Items per page; checked against the spec's bounds before sending
+        /// (default: the largest the spec allows).
         pub fn page_size(mut self, page_size: u32) -> Self {
-            self.page_size = page_size;
+            self.options.page_size = Some(page_size);
             self
         }
 
         /// The most pages a listing fetches before failing with
         /// [`Error::Pagination`] (default 1,000,000).
         pub fn max_pages(mut self, max_pages: u32) -> Self {
-            self.max_pages = max_pages;
+            self.options.max_pages = max_pages;
             self
         }
 
-        /// How many recent pages' ids are remembered to drop duplicates (default 16).
-        pub fn dedup_window_pages(mut self, pages: usize) -> Self {
-            self.dedup_window_pages = pages;
+        /// The most items one page may hold before the listing fails with
+        /// [`Error::Pagination`] (default 10,000): bounds the memory a page
+        /// can take whatever the platform sends.
+        pub fn max_items_per_page(mut self, limit: usize) -> Self {
+            self.options.max_items_per_page = limit;
             self
         }
 
         /// The longest a whole listing may take, from its first poll; past it
         /// the stream yields [`Error::Deadline`] and ends (default: none; each
-        /// request still has the client's timeout).
+        /// request still has the client's timeout). Durations too large to
+        /// add to the clock mean no deadline.
         pub fn deadline(mut self, deadline: Duration) -> Self {
-            self.deadline = Some(deadline);
+            self.options.deadline = Some(deadline);
             self
         }
 
-        /// Every item of the listing, in order, without duplicates; read
-        /// [`Items::summary`] at the end.
+        /// The options as set so far.
+        pub fn options(&self) -> &ListingOptions {
+            &self.options
+        }
+
+        /// Fetches the one page, returning the envelope's `result`.
+        pub async fn send(self) -> Result<Op::Result, Error> {
+            self.send_with_reply().await.map(|reply| reply.payload)
+        }
+
+        /// Like [`send`](Self::send), with the answer's `traceId` and status.
+        pub async fn send_with_reply(self) -> Result<Reply<Op::Result>, Error> {
+            let (op, pagination) = spec_of::<Op>();
+            let (start, size) = self.options.resolve(op, pagination)?;
+            let params = params_json(pagination, start, size);
+            let span = tracing::debug_span!(
+                "shiheng.call",
+                operation = op.operation_id,
+                position = start,
+                page_size = size,
+                trace_id = tracing::field::Empty,
+            );
+            let client = self.client;
+            tracing::Instrument::instrument(
+                async move {
+                    let reply = call::call_typed::<Op>(&client, Some(params)).await;
+                    error::record_outcome(&reply);
+                    reply
+                },
+                span,
+            )
+            .await
+        }
+
+        /// Every page from the start to the end, in order; yields an error
+        /// and ends at the first failure (an undecodable item is not a
+        /// failure: it is in the page's `undecodable`).
+        pub fn pages(self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
+            listing::<Op>(self.client, self.options)
+        }
+
+        /// Every item of the listing, in order, each id once; an item that
+        /// cannot be decoded is an `Err` of kind
+        /// [`ErrorKind::UndecodableItem`](crate::ErrorKind::UndecodableItem)
+        /// and the stream goes on after it. Read [`Items::summary`] at the end.
         pub fn stream(self) -> Items<Op::Item> {
-            let window = self.dedup_window_pages;
-            Items::new(self.pages(), Op::item_id, window)
+            Items::new(Op::SPEC.operation_id, self.pages())
         }
     };
 }
@@ -184,259 +340,33 @@ macro_rules! listing_options {
 #[must_use = "a request does nothing until sent or streamed"]
 pub struct PageNumberRequest<Op> {
     client: Client,
-    page: u32,
-    page_size: u32,
-    concurrency: usize,
-    max_pages: u32,
-    dedup_window_pages: usize,
-    deadline: Option<Duration>,
+    options: ListingOptions,
     _op: PhantomData<fn() -> Op>,
 }
 
-impl<Op: PageNumberOperation> PageNumberRequest<Op> {
-    /// A request for page 1 with the largest page size the spec allows.
+impl<Op: Paginated> PageNumberRequest<Op> {
+    /// A request for the first page with the largest page size the spec allows.
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            page: Op::PAGE.min.max(1) as u32,
-            page_size: Op::PAGE_SIZE.max as u32,
-            concurrency: DEFAULT_CONCURRENCY,
-            max_pages: DEFAULT_MAX_PAGES,
-            dedup_window_pages: DEFAULT_DEDUP_WINDOW_PAGES,
-            deadline: None,
+            options: ListingOptions::default(),
             _op: PhantomData,
         }
     }
 
     /// The page to fetch (with `send`) or to start from (with `stream`).
     pub fn page(mut self, page: u32) -> Self {
-        self.page = page;
+        self.options.start = Some(i64::from(page));
         self
     }
 
     /// How many pages a listing fetches at once (default 4; at least 1).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency;
+        self.options.concurrency = concurrency;
         self
     }
 
     listing_options!();
-
-    fn validate(&self) -> Result<(), Error> {
-        Op::PAGE.check(Op::OPERATION_ID, "page number", i64::from(self.page))?;
-        Op::PAGE_SIZE.check(Op::OPERATION_ID, "pageSize", i64::from(self.page_size))?;
-        if self.concurrency == 0 {
-            return Err(Error::invalid_argument(
-                Op::OPERATION_ID,
-                "concurrency must be at least 1",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Fetches the one page, returning the envelope's `result`.
-    pub async fn send(self) -> Result<Op::Page, Error> {
-        self.send_with_reply().await.map(|reply| reply.payload)
-    }
-
-    /// Like [`send`](Self::send), with the answer's `traceId` and status.
-    pub async fn send_with_reply(self) -> Result<Reply<Op::Page>, Error> {
-        self.validate()?;
-        Op::fetch(&self.client, self.page, self.page_size).await
-    }
-
-    /// Every page from the requested one to the last, in order. After the
-    /// first page reveals `pages`, the rest are fetched `concurrency` at a
-    /// time; without a usable `pages`, one at a time until an empty or short
-    /// page. Yields an error and ends at the first failure.
-    pub fn pages(self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
-        if let Err(e) = self.validate() {
-            return stream::once(async move { Err(e) }).boxed();
-        }
-        let listing = NumberListing::<Op> {
-            client: self.client,
-            page_size: self.page_size,
-            concurrency: self.concurrency,
-            last_allowed: self
-                .page
-                .saturating_add(self.max_pages.saturating_sub(1))
-                .min(Op::PAGE.max as u32),
-            _op: PhantomData,
-        };
-        let pages = stream::unfold(
-            (listing, NumberState::Start(self.page)),
-            |(listing, state)| async move {
-                let (item, next) = listing.step(state).await?;
-                Some((item, (listing, next)))
-            },
-        )
-        .boxed();
-        with_deadline(pages, Op::OPERATION_ID, self.deadline)
-    }
-}
-
-struct NumberListing<Op> {
-    client: Client,
-    page_size: u32,
-    concurrency: usize,
-    last_allowed: u32,
-    _op: PhantomData<fn() -> Op>,
-}
-
-type Fetched<T> = (u32, Result<Page<T>, Error>);
-
-enum NumberState<T> {
-    Start(u32),
-    Concurrent {
-        inflight: BoxStream<'static, Fetched<T>>,
-        last_known: u32,
-    },
-    Sequential(u32),
-    Done,
-}
-
-impl<Op: PageNumberOperation> NumberListing<Op> {
-    fn fetch(&self, number: u32) -> impl Future<Output = Fetched<Op::Item>> + Send + 'static {
-        Self::fetch_page(&self.client, number, self.page_size)
-    }
-
-    fn fetch_page(
-        client: &Client,
-        number: u32,
-        page_size: u32,
-    ) -> impl Future<Output = Fetched<Op::Item>> + Send + 'static + use<Op> {
-        let request = Op::fetch(client, number, page_size);
-        async move {
-            let page = request.await.map(|reply| {
-                let pages = Op::pages(&reply.payload);
-                let total = Op::total(&reply.payload);
-                Page {
-                    position: PagePosition::Number(number),
-                    items: Op::into_items(reply.payload),
-                    pages,
-                    total,
-                    next_cursor: None,
-                    trace_id: reply.trace_id,
-                }
-            });
-            (number, page)
-        }
-    }
-
-    fn over_cap(&self, number: u32) -> Error {
-        Error::Pagination {
-            operation: Op::OPERATION_ID,
-            message: format!(
-                "page {number} is past the cap of {} pages per listing (max_pages)",
-                self.last_allowed
-            ),
-        }
-    }
-
-    fn is_full(&self, page: &Page<Op::Item>) -> bool {
-        page.items.len() >= self.page_size as usize
-    }
-
-    /// Whether page `number`, full, is the last one by both counts: `pages`
-    /// names it and `total` is exactly `number` full pages. Then there is
-    /// no need to look one page further; with only one of the two counts,
-    /// either may be the one that lies.
-    fn ends_exactly(&self, number: u32, page: &Page<Op::Item>) -> bool {
-        page.pages == Some(i64::from(number))
-            && page.total == Some(i64::from(number) * i64::from(self.page_size))
-    }
-
-    /// After a full page: look one page further, unless the counts agree it was the last.
-    fn after_full(&self, number: u32, page: &Page<Op::Item>) -> NumberState<Op::Item> {
-        if self.ends_exactly(number, page) {
-            NumberState::Done
-        } else {
-            NumberState::Sequential(number.saturating_add(1))
-        }
-    }
-
-    async fn step(
-        &self,
-        state: NumberState<Op::Item>,
-    ) -> Option<(Result<Page<Op::Item>, Error>, NumberState<Op::Item>)> {
-        match state {
-            NumberState::Done => None,
-            NumberState::Start(first) => {
-                let (_, page) = self.fetch(first).await;
-                let page = match page {
-                    Ok(page) => page,
-                    Err(e) => return Some((Err(e), NumberState::Done)),
-                };
-                let next = match page.pages {
-                    _ if page.items.is_empty() => NumberState::Done,
-                    Some(pages) if pages > i64::from(first) => {
-                        let last_known = pages.min(i64::from(self.last_allowed)) as u32;
-                        if last_known <= first {
-                            NumberState::Sequential(first.saturating_add(1))
-                        } else {
-                            // Requests are made as `buffered` asks for them, so
-                            // memory holds `concurrency` of them, not one per page.
-                            let (client, page_size) = (self.client.clone(), self.page_size);
-                            let inflight = stream::iter((first + 1)..=last_known)
-                                .map(move |n| Self::fetch_page(&client, n, page_size))
-                                .buffered(self.concurrency)
-                                .boxed();
-                            NumberState::Concurrent {
-                                inflight,
-                                last_known,
-                            }
-                        }
-                    }
-                    // `pages` says this was the last page, or is missing: a full
-                    // page means there may be more.
-                    _ if self.is_full(&page) => self.after_full(first, &page),
-                    _ => NumberState::Done,
-                };
-                Some((Ok(page), next))
-            }
-            NumberState::Concurrent {
-                mut inflight,
-                last_known,
-            } => match inflight.next().await {
-                None => None,
-                Some((_, Err(e))) => Some((Err(e), NumberState::Done)),
-                // An empty page before the reported end: the data shrank or
-                // `pages` was too high. Stop; dropping `inflight` cancels the rest.
-                Some((_, Ok(page))) if page.items.is_empty() => None,
-                Some((number, Ok(page))) => {
-                    let next = if number < last_known {
-                        NumberState::Concurrent {
-                            inflight,
-                            last_known,
-                        }
-                    } else if self.is_full(&page) {
-                        // `pages` may have been too low: keep going one by one.
-                        self.after_full(number, &page)
-                    } else {
-                        NumberState::Done
-                    };
-                    Some((Ok(page), next))
-                }
-            },
-            NumberState::Sequential(number) => {
-                if number > self.last_allowed || number == u32::MAX {
-                    return Some((Err(self.over_cap(number)), NumberState::Done));
-                }
-                match self.fetch(number).await {
-                    (_, Err(e)) => Some((Err(e), NumberState::Done)),
-                    (_, Ok(page)) if page.items.is_empty() => None,
-                    (_, Ok(page)) => {
-                        let next = if self.is_full(&page) {
-                            self.after_full(number, &page)
-                        } else {
-                            NumberState::Done
-                        };
-                        Some((Ok(page), next))
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// A request for a cursor operation: one page with [`send`](Self::send), or
@@ -445,130 +375,542 @@ impl<Op: PageNumberOperation> NumberListing<Op> {
 #[must_use = "a request does nothing until sent or streamed"]
 pub struct CursorRequest<Op> {
     client: Client,
-    cursor: i64,
-    page_size: u32,
-    max_pages: u32,
-    dedup_window_pages: usize,
-    deadline: Option<Duration>,
+    options: ListingOptions,
     _op: PhantomData<fn() -> Op>,
 }
 
-impl<Op: CursorOperation> CursorRequest<Op> {
-    /// A request from the first item (cursor 0) with the largest page size
-    /// the spec allows.
+impl<Op: Paginated> CursorRequest<Op> {
+    /// A request from the first item (the cursor's minimum, 0) with the
+    /// largest page size the spec allows.
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            cursor: Op::CURSOR.min.max(0),
-            page_size: Op::PAGE_SIZE.max as u32,
-            max_pages: DEFAULT_MAX_PAGES,
-            dedup_window_pages: DEFAULT_DEDUP_WINDOW_PAGES,
-            deadline: None,
+            options: ListingOptions::default(),
             _op: PhantomData,
         }
     }
 
-    /// The cursor (`startId`): items with a greater id are returned.
+    /// The cursor to start from (the spec's cursor field, e.g. `startId`).
     pub fn start_id(mut self, cursor: i64) -> Self {
-        self.cursor = cursor;
+        self.options.start = Some(cursor);
         self
     }
 
     listing_options!();
+}
 
-    fn validate(&self) -> Result<(), Error> {
-        Op::CURSOR.check(Op::OPERATION_ID, "startId", self.cursor)?;
-        Op::PAGE_SIZE.check(Op::OPERATION_ID, "pageSize", i64::from(self.page_size))
+fn spec_of<Op: Operation>() -> (&'static OperationSpec, &'static Pagination) {
+    let op = Op::SPEC;
+    match &op.pagination {
+        Some(pagination) => (op, pagination),
+        // build.rs binds `Paginated` only to operations with `x-pagination`.
+        None => unreachable!("{} has no x-pagination", op.operation_id),
     }
+}
 
-    /// Fetches the one page, returning the envelope's `result`.
-    pub async fn send(self) -> Result<Op::Page, Error> {
-        self.send_with_reply().await.map(|reply| reply.payload)
-    }
+/// `paramContent` for the page at `position`.
+fn params_json(pagination: &Pagination, position: i64, page_size: u32) -> Value {
+    let mut params = Map::new();
+    params.insert(pagination.position().name.into(), Value::from(position));
+    params.insert(pagination.page_size.name.into(), Value::from(page_size));
+    Value::Object(params)
+}
 
-    /// Like [`send`](Self::send), with the answer's `traceId` and status.
-    pub async fn send_with_reply(self) -> Result<Reply<Op::Page>, Error> {
-        self.validate()?;
-        Op::fetch(&self.client, self.cursor, self.page_size).await
-    }
-
-    /// Every page from the cursor to the end (`nextStartId` null), in order,
-    /// one at a time. A cursor that does not advance, or the same page twice,
-    /// ends the listing with [`Error::Pagination`].
-    pub fn pages(self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
-        if let Err(e) = self.validate() {
-            return stream::once(async move { Err(e) }).boxed();
+/// Every page of `Op`'s listing, by the style its table entry names.
+pub(crate) fn listing<Op: Paginated>(
+    client: Client,
+    options: ListingOptions,
+) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
+    let (op, pagination) = spec_of::<Op>();
+    let (start, page_size) = match options.resolve(op, pagination) {
+        Ok(resolved) => resolved,
+        Err(e) => return stream::once(async move { Err(e) }).boxed(),
+    };
+    let fetcher = Fetcher::<Op> {
+        client,
+        page_size,
+        max_items: options.max_items_per_page,
+        _op: PhantomData,
+    };
+    let pages = match pagination.style {
+        PaginationStyle::PageNumber { page, .. } => {
+            let last_allowed = start
+                .saturating_add(i64::from(options.max_pages) - 1)
+                .min(page.bounds.max);
+            let engine = NumberEngine {
+                fetcher,
+                concurrency: options.concurrency,
+                first: start,
+                max_pages: options.max_pages,
+                last_allowed,
+                page_bound: page.bounds.max,
+                state: NumberState::Start,
+                inflight: FuturesOrdered::new(),
+                next_request: start,
+                request_until: None,
+            };
+            stream::unfold(engine, |mut engine| async move {
+                let item = engine.next().await?;
+                Some((item, engine))
+            })
+            .boxed()
         }
-        struct State {
-            client: Client,
-            page_size: u32,
-            cursor: Option<i64>,
-            fetched: u32,
-            max_pages: u32,
-            previous_ids: Vec<Option<i64>>,
+        PaginationStyle::Cursor { .. } => {
+            let engine = CursorEngine {
+                fetcher,
+                cursor: Some(start),
+                fetched: 0,
+                max_pages: options.max_pages,
+                previous_ids: Vec::new(),
+            };
+            stream::unfold(engine, |mut engine| async move {
+                let item = engine.next().await?;
+                Some((item, engine))
+            })
+            .boxed()
         }
-        let state = State {
-            client: self.client,
-            page_size: self.page_size,
-            cursor: Some(self.cursor),
-            fetched: 0,
-            max_pages: self.max_pages,
-            previous_ids: Vec::new(),
+    };
+    with_deadline(pages, op.operation_id, options.deadline)
+}
+
+/// Fetches and decodes one page of `Op`.
+struct Fetcher<Op> {
+    client: Client,
+    page_size: u32,
+    max_items: usize,
+    _op: PhantomData<fn() -> Op>,
+}
+
+impl<Op: Paginated> Fetcher<Op> {
+    fn fetch(&self, position: i64) -> BoxFuture<'static, Result<Page<Op::Item>, Error>> {
+        let (client, page_size, max_items) = (self.client.clone(), self.page_size, self.max_items);
+        Box::pin(fetch_page::<Op>(client, position, page_size, max_items))
+    }
+}
+
+async fn fetch_page<Op: Paginated>(
+    client: Client,
+    position: i64,
+    page_size: u32,
+    max_items: usize,
+) -> Result<Page<Op::Item>, Error> {
+    let (op, pagination) = spec_of::<Op>();
+    let span = tracing::debug_span!(
+        "shiheng.call",
+        operation = op.operation_id,
+        position,
+        page_size,
+        trace_id = tracing::field::Empty,
+    );
+    let work = async {
+        let params = params_json(pagination, position, page_size);
+        let answer = call::exchange(&client, op, Some(&params)).await?;
+        let position = match pagination.style {
+            PaginationStyle::PageNumber { .. } => PagePosition::Number(position),
+            PaginationStyle::Cursor { .. } => PagePosition::Cursor(position),
         };
-        let pages = stream::unfold(state, |mut state| async move {
-            let cursor = state.cursor.take()?;
-            let stop = |message: String, state: State| {
-                let error = Error::Pagination {
-                    operation: Op::OPERATION_ID,
-                    message,
-                };
-                Some((Err(error), State { cursor: None, ..state }))
-            };
-            if state.fetched >= state.max_pages {
-                let message = format!(
-                    "the cap of {} pages per listing (max_pages) was reached at startId {cursor}",
-                    state.max_pages
-                );
-                return stop(message, state);
-            }
-            let reply = match Op::fetch(&state.client, cursor, state.page_size).await {
-                Ok(reply) => reply,
-                Err(e) => return Some((Err(e), state)),
-            };
-            state.fetched += 1;
-            let next_cursor = Op::next_cursor(&reply.payload);
-            let items = Op::into_items(reply.payload);
-            let ids: Vec<Option<i64>> = items.iter().map(Op::item_id).collect();
-            if !ids.is_empty() && ids == state.previous_ids {
-                let message = format!(
-                    "startId {cursor} returned the same page as the previous call (traceId {})",
+        let seed = PageSeed {
+            pagination,
+            schema: op.result_schema,
+            max_items,
+        };
+        let (reply, mut observed) = call::decode(op, &answer, seed);
+        let reply = reply.map_err(|e| over_limit(e, op.operation_id, position, max_items))?;
+        let raw = reply.payload;
+        let Some(raw_items) = raw.items else {
+            return Err(Error::Pagination {
+                operation: op.operation_id,
+                message: format!(
+                    "{position}: the answer's result has no `{}` array (traceId {})",
+                    pagination.items,
                     reply.trace_id.as_deref().unwrap_or("unknown")
-                );
-                return stop(message, state);
+                ),
+            });
+        };
+        let mut page = Page {
+            position,
+            items: Vec::with_capacity(raw_items.len()),
+            ids: Vec::with_capacity(raw_items.len()),
+            undecodable: Vec::new(),
+            pages: raw.pages,
+            total: raw.total,
+            next_cursor: raw.next_cursor,
+            trace_id: reply.trace_id,
+            status: reply.status,
+            observed: Vec::new(),
+        };
+        let (decoded, item_notes) = observe(|| {
+            raw_items
+                .iter()
+                .map(|raw| serde_json::from_str::<Op::Item>(raw.get()))
+                .collect::<Vec<_>>()
+        });
+        observed.extend(item_notes);
+        for (index, (item, raw)) in decoded.into_iter().zip(raw_items).enumerate() {
+            match item {
+                Ok(item) => {
+                    page.ids
+                        .push(Record::get(&item, pagination.item_id).and_then(|c| c.as_i64()));
+                    page.items.push(item);
+                }
+                Err(e) => page.undecodable.push(UndecodableItem {
+                    index,
+                    what: e.to_string(),
+                    raw: raw.to_owned(),
+                }),
             }
-            if let Some(next) = next_cursor
-                && next <= cursor
-            {
-                let message = format!(
-                    "the cursor did not advance: startId {cursor} answered nextStartId {next} (traceId {})",
-                    reply.trace_id.as_deref().unwrap_or("unknown")
-                );
-                return stop(message, state);
+        }
+        client.note_drift(op.operation_id, &observed);
+        page.observed = observed;
+        Ok(page)
+    };
+    let result = tracing::Instrument::instrument(work, span.clone()).await;
+    let _entered = span.enter();
+    error::record_outcome(&result);
+    result
+}
+
+fn over_limit(
+    error: Error,
+    operation: &'static str,
+    position: PagePosition,
+    max_items: usize,
+) -> Error {
+    match &error {
+        Error::Decode { what, trace_id, .. } if what.contains(TOO_MANY_ITEMS) => {
+            Error::Pagination {
+                operation,
+                message: format!(
+                    "{position} holds more than {max_items} items, the limit per page (traceId {})",
+                    trace_id.as_deref().unwrap_or("unknown")
+                ),
             }
-            state.previous_ids = ids;
-            state.cursor = next_cursor;
-            let page = Page {
-                position: PagePosition::Cursor(cursor),
-                items,
-                pages: None,
-                total: None,
-                next_cursor,
-                trace_id: reply.trace_id,
-            };
-            Some((Ok(page), state))
+        }
+        _ => error,
+    }
+}
+
+const TOO_MANY_ITEMS: &str = "shiheng: too many items in one page";
+
+/// A page's `result`, with its items still as raw JSON.
+struct RawPage<'a> {
+    items: Option<Vec<&'a RawValue>>,
+    pages: Option<i64>,
+    total: Option<i64>,
+    next_cursor: Option<i64>,
+}
+
+/// Reads a page's `result`: the counts or the next cursor by the decoding
+/// rule, the items as raw JSON (each decoded on its own afterwards, so one
+/// bad item cannot take its page down), at most `max_items` of them.
+struct PageSeed<'p> {
+    pagination: &'p Pagination,
+    schema: &'static str,
+    max_items: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = RawPage<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_> {
+    type Value = RawPage<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a page object ({})", self.schema)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut page = RawPage {
+            items: None,
+            pages: None,
+            total: None,
+            next_cursor: None,
+        };
+        let (pages_field, total_field, next_field) = match self.pagination.style {
+            PaginationStyle::PageNumber { pages, total, .. } => (pages, total, None),
+            PaginationStyle::Cursor { next_cursor, .. } => (None, None, Some(next_cursor)),
+        };
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let key = key.as_ref();
+            if key == self.pagination.items {
+                page.items = map.next_value_seed(OptionSeed(ItemsSeed {
+                    max_items: self.max_items,
+                }))?;
+            } else if Some(key) == pages_field {
+                page.pages = map.next_value_seed(FieldSeed::<i64>::new(
+                    self.schema,
+                    count_name(pages_field),
+                    &[],
+                ))?;
+            } else if Some(key) == total_field {
+                page.total = map.next_value_seed(FieldSeed::<i64>::new(
+                    self.schema,
+                    count_name(total_field),
+                    &[],
+                ))?;
+            } else if Some(key) == next_field {
+                page.next_cursor = map.next_value_seed(FieldSeed::<i64>::new(
+                    self.schema,
+                    count_name(next_field),
+                    &[],
+                ))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(page)
+    }
+}
+
+fn count_name(field: Option<&'static str>) -> &'static str {
+    field.unwrap_or("")
+}
+
+struct ItemsSeed {
+    max_items: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed {
+    type Value = Vec<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed {
+    type Value = Vec<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            if items.len() == self.max_items {
+                return Err(de::Error::custom(TOO_MANY_ITEMS));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+/// A page fetch with its page number.
+type NumberedFetch<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
+
+/// The page-number engine: the first page alone (it reports how many pages
+/// there are), then the known pages `concurrency` at a time in order, then
+/// one at a time while pages come back full.
+struct NumberEngine<Op: Paginated> {
+    fetcher: Fetcher<Op>,
+    concurrency: usize,
+    first: i64,
+    max_pages: u32,
+    last_allowed: i64,
+    page_bound: i64,
+    state: NumberState,
+    inflight: FuturesOrdered<NumberedFetch<Op::Item>>,
+    next_request: i64,
+    /// The last page known to exist (from `pages`); `None` while going one by one.
+    request_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumberState {
+    Start,
+    Running,
+    Done,
+}
+
+impl<Op: Paginated> NumberEngine<Op> {
+    fn error(&self, message: String) -> Error {
+        Error::Pagination {
+            operation: Op::SPEC.operation_id,
+            message,
+        }
+    }
+
+    fn request(&mut self, number: i64) {
+        let fetch = self.fetcher.fetch(number);
+        self.inflight
+            .push_back(Box::pin(async move { (number, fetch.await) }));
+        self.next_request = number + 1;
+    }
+
+    /// Starts the requests that may run now.
+    fn top_up(&mut self) {
+        if let Some(until) = self.request_until {
+            let until = until.min(self.last_allowed);
+            while self.inflight.len() < self.concurrency && self.next_request <= until {
+                self.request(self.next_request);
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+        let (number, page) = match self.state {
+            NumberState::Done => return None,
+            NumberState::Start => {
+                self.state = NumberState::Running;
+                self.request(self.first);
+                self.inflight.next().await?
+            }
+            NumberState::Running => {
+                self.top_up();
+                self.inflight.next().await?
+            }
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => return Some(self.finish(Err(e))),
+        };
+        Some(match self.judge(number, &page) {
+            Verdict::More => Ok(page),
+            Verdict::Last => self.finish(Ok(page)),
+            Verdict::Stop(message) => {
+                let error = self.error(message);
+                self.finish(Err(error))
+            }
         })
-        .boxed();
-        with_deadline(pages, Op::OPERATION_ID, self.deadline)
+    }
+
+    fn finish(&mut self, result: Result<Page<Op::Item>, Error>) -> Result<Page<Op::Item>, Error> {
+        self.state = NumberState::Done;
+        // Dropping them cancels the requests still in flight.
+        self.inflight = FuturesOrdered::new();
+        result
+    }
+
+    /// What page `number` says about the rest of the listing.
+    fn judge(&mut self, number: i64, page: &Page<Op::Item>) -> Verdict {
+        let size = i64::from(self.fetcher.page_size);
+        let received = page.received() as i64;
+        let before = (number - 1).saturating_mul(size);
+        let claims_more = page.pages.is_some_and(|pages| pages > number)
+            || page
+                .total
+                .is_some_and(|total| total > before.saturating_add(received));
+        if received < size {
+            if claims_more {
+                return Verdict::Stop(format!(
+                    "page {number} held {received} of {size} items, but the answer reports {}: items would be missing (traceId {})",
+                    counts(page.pages, page.total),
+                    page.trace_id.as_deref().unwrap_or("unknown")
+                ));
+            }
+            return Verdict::Last;
+        }
+        // A full page. Both counts agreeing that it is the last one is the
+        // only reason not to look further: either alone may be the one that lies.
+        if page.pages == Some(number) && page.total == Some(number.saturating_mul(size)) {
+            return Verdict::Last;
+        }
+        if let Some(pages) = page.pages
+            && pages > number
+            && self.request_until.is_none_or(|until| pages > until)
+        {
+            self.request_until = Some(pages);
+        }
+        if self.request_until.is_none_or(|until| number >= until) {
+            // Past the known pages (or none known): one page at a time.
+            self.request_until = None;
+            if self.inflight.is_empty() {
+                let next = number + 1;
+                if next > self.last_allowed {
+                    return Verdict::Stop(self.over_cap(number));
+                }
+                self.request(next);
+            }
+        } else if self.next_request > self.last_allowed && self.inflight.is_empty() {
+            return Verdict::Stop(self.over_cap(number));
+        }
+        Verdict::More
+    }
+
+    fn over_cap(&self, number: i64) -> String {
+        if number >= self.page_bound {
+            format!(
+                "page {number} was full, but {} is the largest page number the spec allows",
+                self.page_bound
+            )
+        } else {
+            format!(
+                "the listing reached its cap of {} pages (max_pages) at page {number}, which was full",
+                self.max_pages
+            )
+        }
+    }
+}
+
+fn counts(pages: Option<i64>, total: Option<i64>) -> String {
+    match (pages, total) {
+        (Some(p), Some(t)) => format!("{p} pages and {t} items"),
+        (Some(p), None) => format!("{p} pages"),
+        (None, Some(t)) => format!("{t} items"),
+        (None, None) => "no counts".to_string(),
+    }
+}
+
+enum Verdict {
+    More,
+    Last,
+    Stop(String),
+}
+
+/// The cursor engine: one page at a time, following the answers' next cursor.
+struct CursorEngine<Op: Paginated> {
+    fetcher: Fetcher<Op>,
+    cursor: Option<i64>,
+    fetched: u32,
+    max_pages: u32,
+    previous_ids: Vec<Option<i64>>,
+}
+
+impl<Op: Paginated> CursorEngine<Op> {
+    async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+        let cursor = self.cursor.take()?;
+        let (op, pagination) = spec_of::<Op>();
+        let field = pagination.position().name;
+        let next_field = match pagination.style {
+            PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
+            PaginationStyle::PageNumber { .. } => "next cursor",
+        };
+        let operation = op.operation_id;
+        let stop = |message: String| Some(Err(Error::Pagination { operation, message }));
+        if self.fetched >= self.max_pages {
+            return stop(format!(
+                "the listing reached its cap of {} pages (max_pages) at {field} {cursor}",
+                self.max_pages
+            ));
+        }
+        let page = match self.fetcher.fetch(cursor).await {
+            Ok(page) => page,
+            Err(e) => return Some(Err(e)),
+        };
+        self.fetched += 1;
+        let trace = page.trace_id.as_deref().unwrap_or("unknown").to_string();
+        if !page.ids.is_empty() && page.ids == self.previous_ids {
+            return stop(format!(
+                "{field} {cursor} returned the same page as the previous call (traceId {trace})"
+            ));
+        }
+        if let Some(next) = page.next_cursor
+            && next <= cursor
+        {
+            return stop(format!(
+                "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
+            ));
+        }
+        self.previous_ids.clone_from(&page.ids);
+        self.cursor = page.next_cursor;
+        Some(Ok(page))
     }
 }
 
@@ -582,38 +924,72 @@ fn with_deadline<T: Send + 'static>(
     let Some(limit) = deadline else {
         return pages;
     };
-    let state = (Some(pages), None::<tokio::time::Instant>);
-    stream::unfold(state, move |(pages, started)| async move {
+    let state = (Some(pages), None::<Option<tokio::time::Instant>>);
+    stream::unfold(state, move |(pages, ends)| async move {
         let mut pages = pages?;
-        let started = started.unwrap_or_else(tokio::time::Instant::now);
-        match tokio::time::timeout_at(started + limit, pages.next()).await {
-            Ok(Some(item)) => Some((item, (Some(pages), Some(started)))),
+        // A deadline too far to add to the clock is no deadline.
+        let ends = ends.unwrap_or_else(|| tokio::time::Instant::now().checked_add(limit));
+        let next = match ends {
+            Some(ends) => tokio::time::timeout_at(ends, pages.next()).await,
+            None => Ok(pages.next().await),
+        };
+        match next {
+            Ok(Some(item)) => Some((item, (Some(pages), Some(ends)))),
             Ok(None) => None,
             Err(_) => {
                 let error = Error::Deadline {
                     operation,
                     seconds: limit.as_secs_f64(),
                 };
-                Some((Err(error), (None, Some(started))))
+                Some((Err(error), (None, Some(ends))))
             }
         }
     })
     .boxed()
 }
 
+/// A coercion the decoding rule made during a listing: where, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Drifted {
+    /// The spec's operationId.
+    pub operation: &'static str,
+    /// The schema and field (`Employee`, `gender`).
+    pub schema: &'static str,
+    /// The field's wire name.
+    pub field: &'static str,
+    /// What was coerced.
+    pub kind: Coercion,
+}
+
+impl fmt::Display for Drifted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}.{}: {}",
+            self.operation, self.schema, self.field, self.kind
+        )
+    }
+}
+
 /// What a listing saw, for checking that nothing was lost or doubled.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListingSummary {
     /// Pages received.
     pub pages: u64,
-    /// Items yielded.
+    /// Items yielded (decoded, not counting duplicates).
     pub items: u64,
     /// Items dropped because their id was already yielded.
     pub duplicates_dropped: u64,
+    /// Items that could not be decoded (yielded as errors).
+    pub undecodable: u64,
     /// The `total` reported by the first page that had one.
     pub first_total: Option<i64>,
     /// The `total` reported by the last page that had one.
     pub last_total: Option<i64>,
+    /// How many times each field was coerced by the decoding rule: where
+    /// the platform sends another form than the spec says.
+    pub coercions: BTreeMap<Drifted, u64>,
 }
 
 impl ListingSummary {
@@ -623,51 +999,54 @@ impl ListingSummary {
     pub fn totals_disagree(&self) -> bool {
         match (self.first_total, self.last_total) {
             (Some(first), Some(last)) => {
-                first != last || u64::try_from(last).ok() != Some(self.items)
+                first != last || u64::try_from(last).ok() != Some(self.items + self.undecodable)
             }
             _ => false,
         }
     }
+
+    /// Whether the answers differed from the spec (coercions or undecodable items).
+    pub fn drifted(&self) -> bool {
+        !self.coercions.is_empty() || self.undecodable > 0
+    }
 }
 
-/// The items of a listing, in order, with duplicates (by id, within the
-/// recent pages) dropped. Dropping it cancels the requests in flight.
+/// The items of a listing, in order, each id once. Dropping it cancels the
+/// requests in flight.
 #[must_use = "streams do nothing unless polled"]
 pub struct Items<T> {
+    operation: &'static str,
     pages: BoxStream<'static, Result<Page<T>, Error>>,
-    buffer: VecDeque<T>,
-    item_id: fn(&T) -> Option<i64>,
-    recent: RecentIds,
-    window_pages: usize,
+    buffer: VecDeque<Result<T, Error>>,
+    seen: IdSet,
     summary: ListingSummary,
+    stalled: u32,
+    recent: VecDeque<(u64, u64)>,
     finished: bool,
 }
 
 impl<T> Items<T> {
-    /// Items of `pages`, identified by `item_id`, remembering the ids of the
-    /// last `window_pages` pages.
-    pub fn new(
-        pages: BoxStream<'static, Result<Page<T>, Error>>,
-        item_id: fn(&T) -> Option<i64>,
-        window_pages: usize,
-    ) -> Self {
+    /// Items of `pages`, a listing of `operation`.
+    pub fn new(operation: &'static str, pages: BoxStream<'static, Result<Page<T>, Error>>) -> Self {
         Self {
+            operation,
             pages,
             buffer: VecDeque::new(),
-            item_id,
-            recent: RecentIds::default(),
-            window_pages: window_pages.max(1),
+            seen: IdSet::default(),
             summary: ListingSummary::default(),
+            stalled: 0,
+            recent: VecDeque::new(),
             finished: false,
         }
     }
 
     /// What the listing has seen so far; complete once the stream has ended.
     pub fn summary(&self) -> ListingSummary {
-        self.summary
+        self.summary.clone()
     }
 
-    /// Collects every item, with the summary.
+    /// Collects every item, with the summary; stops at the first error,
+    /// an undecodable item included.
     pub async fn try_collect_with_summary(mut self) -> Result<(Vec<T>, ListingSummary), Error>
     where
         T: Send,
@@ -679,55 +1058,197 @@ impl<T> Items<T> {
         Ok((all, self.summary))
     }
 
+    /// Items of another type, converted one by one.
+    pub fn map_items<U>(self, f: fn(T) -> U) -> Items<U>
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+    {
+        let pages = self
+            .pages
+            .map(move |page| page.map(|page| page.map(f)))
+            .boxed();
+        Items {
+            operation: self.operation,
+            pages,
+            buffer: self.buffer.into_iter().map(|item| item.map(f)).collect(),
+            seen: self.seen,
+            summary: self.summary,
+            stalled: self.stalled,
+            recent: self.recent,
+            finished: self.finished,
+        }
+    }
+
     fn accept(&mut self, page: Page<T>) {
         self.summary.pages += 1;
         if let Some(total) = page.total {
             self.summary.first_total.get_or_insert(total);
             self.summary.last_total = Some(total);
         }
-        let mut page_ids = Vec::with_capacity(page.items.len());
-        for item in page.items {
-            if let Some(id) = (self.item_id)(&item) {
-                if !self.recent.insert(id) {
+        for observed in &page.observed {
+            let key = Drifted {
+                operation: self.operation,
+                schema: observed.schema,
+                field: observed.field,
+                kind: observed.kind,
+            };
+            *self.summary.coercions.entry(key).or_default() += 1;
+        }
+        let received = page.received() as u64;
+        let position = page.position;
+        let trace_id = page.trace_id;
+        let mut undecodable = page.undecodable.into_iter().peekable();
+        let mut new_ids = 0u64;
+        let mut index = 0usize;
+        let push_undecodable = |buffer: &mut VecDeque<Result<T, Error>>, bad: UndecodableItem| {
+            buffer.push_back(Err(Error::UndecodableItem {
+                operation: self.operation,
+                position,
+                index: bad.index,
+                trace_id: trace_id.clone(),
+                what: bad.what,
+                raw: bad.raw,
+            }));
+        };
+        for (item, id) in page.items.into_iter().zip(page.ids) {
+            while let Some(bad) = undecodable.next_if(|bad| bad.index <= index) {
+                index += 1;
+                push_undecodable(&mut self.buffer, bad);
+            }
+            index += 1;
+            if let Some(id) = id {
+                if !self.seen.insert(id) {
                     self.summary.duplicates_dropped += 1;
                     tracing::debug!(id, "dropped a duplicate item");
                     continue;
                 }
-                page_ids.push(id);
+                new_ids += 1;
             }
-            self.buffer.push_back(item);
+            self.buffer.push_back(Ok(item));
         }
-        self.recent.end_page(page_ids, self.window_pages);
+        for bad in undecodable {
+            push_undecodable(&mut self.buffer, bad);
+        }
+        self.guard_progress(position, received, new_ids);
+    }
+
+    /// Ends the listing when the platform keeps sending nothing new.
+    fn guard_progress(&mut self, position: PagePosition, received: u64, new_ids: u64) {
+        if received == 0 {
+            return;
+        }
+        self.stalled = if new_ids == 0 { self.stalled + 1 } else { 0 };
+        self.recent.push_back((new_ids, received));
+        if self.recent.len() > DUPLICATE_WINDOW_PAGES {
+            self.recent.pop_front();
+        }
+        let message = if self.stalled >= STALLED_PAGES {
+            Some(format!(
+                "{STALLED_PAGES} pages in a row up to {position} brought no new item id: the platform is repeating itself or sends items without ids"
+            ))
+        } else {
+            let (new, all) = self
+                .recent
+                .iter()
+                .fold((0, 0), |(n, a), (new, all)| (n + new, a + all));
+            (self.recent.len() == DUPLICATE_WINDOW_PAGES && new * 10 < all).then(|| {
+                format!(
+                    "only {new} of the {all} items of the last {DUPLICATE_WINDOW_PAGES} pages (up to {position}) were new: the pages overlap and the listing would not end in reasonable time"
+                )
+            })
+        };
+        if let Some(message) = message {
+            self.buffer.push_back(Err(Error::Pagination {
+                operation: self.operation,
+                message,
+            }));
+            self.finished = true;
+        }
     }
 }
 
-/// The ids of the last few pages: one set to look up, and each page's ids
-/// to forget when it leaves the window.
+impl<T> Stream for Items<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.buffer.pop_front() {
+                match &item {
+                    Ok(_) => this.summary.items += 1,
+                    Err(Error::UndecodableItem { .. }) => this.summary.undecodable += 1,
+                    Err(_) => {}
+                }
+                return Poll::Ready(Some(item));
+            }
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            match this.pages.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => this.finished = true,
+                Poll::Ready(Some(Err(e))) => {
+                    this.finished = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(Some(Ok(page))) => this.accept(page),
+            }
+        }
+    }
+}
+
+impl<T> Unpin for Items<T> {}
+
+/// Every id a listing has yielded, exactly: recent ids in a hash set, older
+/// ones merged into a sorted vector (8 bytes an id). The hash set is merged
+/// when it holds an eighth of the sorted ones (at least 65,536), so the
+/// whole costs about 10 bytes per id and amortised O(log n) per lookup.
 #[derive(Default)]
-struct RecentIds {
-    set: HashSet<i64, BuildHasherDefault<IdHasher>>,
-    pages: VecDeque<Vec<i64>>,
+struct IdSet {
+    sorted: Vec<i64>,
+    recent: HashSet<i64, BuildHasherDefault<IdHasher>>,
 }
 
-impl RecentIds {
-    /// Records `id`; false if it is already in the window.
+impl IdSet {
+    const MIN_RECENT: usize = 65_536;
+
+    /// Records `id`; false if it was already there.
     fn insert(&mut self, id: i64) -> bool {
-        self.set.insert(id)
+        if self.sorted.binary_search(&id).is_ok() || !self.recent.insert(id) {
+            return false;
+        }
+        if self.recent.len() >= Self::MIN_RECENT.max(self.sorted.len() / 8) {
+            self.merge();
+        }
+        true
     }
 
-    fn end_page(&mut self, ids: Vec<i64>, window_pages: usize) {
-        self.pages.push_back(ids);
-        while self.pages.len() > window_pages {
-            for id in self.pages.pop_front().unwrap_or_default() {
-                self.set.remove(&id);
+    /// Moves the recent ids into the sorted vector, merging from the back
+    /// so no second vector is needed.
+    fn merge(&mut self) {
+        let mut recent: Vec<i64> = self.recent.drain().collect();
+        recent.sort_unstable();
+        let old_len = self.sorted.len();
+        self.sorted.resize(old_len + recent.len(), 0);
+        let (mut i, mut j, mut k) = (old_len, recent.len(), self.sorted.len());
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.sorted[i - 1] > recent[j - 1] {
+                self.sorted[k] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k] = recent[j - 1];
+                j -= 1;
             }
         }
+        self.recent.shrink_to(Self::MIN_RECENT);
     }
 }
 
-/// A multiplicative hash for integer ids. SipHash's resistance to chosen
-/// keys buys nothing here (the set holds at most a window of pages), and it
-/// was the listing's largest cost after JSON decoding.
+/// A multiplicative hash for integer ids: SipHash's resistance to chosen
+/// keys buys little for ids of one's own listing, and it was the listing's
+/// largest cost after JSON decoding.
 #[derive(Default)]
 struct IdHasher(u64);
 
@@ -749,30 +1270,74 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
-impl<T> Stream for Items<T> {
-    type Item = Result<T, Error>;
+/// A record whose type is chosen at run time (the CLI lists whichever
+/// operation the command line names).
+pub trait DynRecord: fmt::Debug + Send + Sync {
+    /// The spec's schema name.
+    fn schema(&self) -> &'static str;
+    /// The declared fields, in the spec's order.
+    fn fields(&self) -> &'static [Field];
+    /// A declared field's value.
+    fn get(&self, name: &str) -> Option<Cell<'_>>;
+    /// Fields the spec does not declare.
+    fn extra(&self) -> &Map<String, Value>;
+    /// Writes the record as JSON: declared fields in order, then `extra`.
+    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()>;
+}
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(item) = this.buffer.pop_front() {
-                this.summary.items += 1;
-                return Poll::Ready(Some(Ok(item)));
-            }
-            if this.finished {
-                return Poll::Ready(None);
-            }
-            match this.pages.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => this.finished = true,
-                Poll::Ready(Some(Err(e))) => {
-                    this.finished = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Ready(Some(Ok(page))) => this.accept(page),
-            }
-        }
+impl<T: Record> DynRecord for T {
+    fn schema(&self) -> &'static str {
+        T::SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        T::FIELDS
+    }
+    fn get(&self, name: &str) -> Option<Cell<'_>> {
+        Record::get(self, name)
+    }
+    fn extra(&self) -> &Map<String, Value> {
+        Record::extra(self)
+    }
+    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
     }
 }
 
-impl<T> Unpin for Items<T> {}
+/// An item of a listing chosen at run time.
+pub type DynItem = Box<dyn DynRecord>;
+
+fn boxed<T: Record>(item: T) -> DynItem {
+    Box::new(item)
+}
+
+/// The listing of `Op` with its items as [`DynItem`]s.
+pub(crate) fn dyn_listing<Op: Paginated>(
+    client: &Client,
+    options: ListingOptions,
+) -> Items<DynItem> {
+    Items::new(
+        Op::SPEC.operation_id,
+        listing::<Op>(client.clone(), options),
+    )
+    .map_items(boxed::<Op::Item>)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_set_is_exact_across_merges() {
+        let mut set = IdSet::default();
+        let n = 200_000i64;
+        for id in (0..n).map(|i| (i * 7919) % n) {
+            assert!(set.insert(id), "{id} was new");
+        }
+        assert!(!set.sorted.is_empty(), "merged at least once");
+        assert!(set.sorted.windows(2).all(|w| w[0] < w[1]));
+        for id in [0, 1, n / 2, n - 1] {
+            assert!(!set.insert(id), "{id} was seen");
+        }
+        assert!(set.insert(n) && set.insert(-1) && set.insert(i64::MAX));
+    }
+}

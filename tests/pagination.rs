@@ -139,7 +139,7 @@ async fn missing_pages_falls_back_to_sequential_until_a_short_page() {
 }
 
 #[tokio::test]
-async fn pages_too_high_stops_at_the_first_empty_page() {
+async fn an_empty_page_before_the_reported_end_is_an_error_naming_it() {
     let server = MockServer::start_async().await;
     on_page(&server, 1, employee_page(1, 2, Some(50), Some(100)), 0).await;
     on_page(&server, 2, employee_page(3, 2, Some(50), Some(100)), 0).await;
@@ -150,11 +150,27 @@ async fn pages_too_high_stops_at_the_first_empty_page() {
                 .json_body(employee_page(0, 0, Some(50), Some(100)));
         })
         .await;
-    let (ids, summary) = employee_ids(&server, 2).await;
-    assert_eq!(ids.unwrap(), [1, 2, 3, 4]);
-    // Total said 100 but 4 arrived: the summary flags it.
-    assert!(summary.totals_disagree());
-    // Concurrency 3: at most a few pages past the end were asked for, not 48.
+    let mut stream = client(&server.base_url())
+        .list_wecom_employees()
+        .page_size(2)
+        .concurrency(3)
+        .stream();
+    let mut ids = Vec::new();
+    let error = loop {
+        match stream.next().await {
+            Some(Ok(e)) => ids.push(e.id.unwrap()),
+            Some(Err(e)) => break e,
+            None => panic!("the listing ended without an error after {ids:?}"),
+        }
+    };
+    // Everything before the gap arrived; then an error, not a silent end.
+    assert_eq!(ids, [1, 2, 3, 4]);
+    assert_eq!(error.kind(), ErrorKind::Pagination, "{error}");
+    let text = error.to_string();
+    assert!(text.contains("page 3 held 0 of 2 items"), "{text}");
+    assert!(text.contains("50 pages and 100 items"), "{text}");
+    assert!(stream.next().await.is_none());
+    // Concurrency 3: at most a few pages past the gap were asked for, not 48.
     assert!(
         rest.calls_async().await <= 4,
         "{}",
@@ -285,7 +301,6 @@ async fn a_page_cap_ends_an_endless_listing() {
         .list_wecom_employees()
         .page_size(2)
         .max_pages(5)
-        .dedup_window_pages(1)
         .pages()
         .try_collect()
         .await;

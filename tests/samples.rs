@@ -4,7 +4,7 @@
 
 mod common;
 
-use shiheng::lenient::{EmployeeStatus, Flag, PlatformTime};
+use shiheng::lenient::{EmployeeStatus, PlatformTime};
 use shiheng::types::{
     ListWecomCustomersResponse, ListWecomEmployeesResponse, ListWecomGroupChatsResponse,
 };
@@ -13,7 +13,7 @@ use shiheng::types::{
 fn employee_sample_decodes_with_undocumented_status() {
     let envelope: ListWecomEmployeesResponse =
         serde_json::from_str(&common::fixture("samples/wecom-employee-page.json")).unwrap();
-    assert_eq!(envelope.code, "0");
+    assert_eq!(envelope.code.as_deref(), Some("0"));
     assert_eq!(envelope.msg, None);
     assert_eq!(
         envelope.trace_id.as_deref(),
@@ -27,7 +27,7 @@ fn employee_sample_decodes_with_undocumented_status() {
     assert_eq!(employees[1].id, Some(1_473_494));
     assert_eq!(employees[0].status, Some(EmployeeStatus::Undocumented(6)));
     assert_eq!(employees[0].status.unwrap().code(), 6);
-    assert_eq!(employees[0].follow_user_flag, Some(Flag(false)));
+    assert_eq!(employees[0].follow_user_flag, Some(false));
     assert_eq!(employees[0].we_com_user_id.as_deref(), Some("xxxx"));
     assert_eq!(employees[0].phone, None);
     assert_eq!(employees[0].gender, None);
@@ -47,7 +47,7 @@ fn customer_sample_keeps_the_13_digit_phone_and_millis() {
     let customers = page.result.unwrap();
     assert_eq!(customers[0].id, Some(1234));
     assert_eq!(customers[0].member_id, Some(1234));
-    assert_eq!(customers[0].phone.as_ref().unwrap().as_str(), "13577770000");
+    assert_eq!(customers[0].phone.as_deref(), Some("13577770000"));
     assert_eq!(
         customers[0].sh_create_time,
         Some(PlatformTime::EpochMillis(1_666_751_098_000))
@@ -91,12 +91,13 @@ fn lenient_forms_decode_and_ids_stay_exact() {
     let e: shiheng::types::Employee = serde_json::from_str(json).unwrap();
     assert_eq!(e.id, Some(9_007_199_254_740_993));
     assert_eq!(e.status, Some(EmployeeStatus::Disabled));
-    assert_eq!(e.follow_user_flag.map(bool::from), Some(true));
-    assert_eq!(e.phone.unwrap().to_string(), "13577770000");
+    assert_eq!(e.follow_user_flag, Some(true));
+    assert_eq!(e.phone.as_deref(), Some("13577770000"));
+    assert_eq!(e.extra["unknownField"], serde_json::json!({"x": 1}));
     let c: shiheng::types::Customer =
         serde_json::from_str(r#"{"phone": 13577770000, "shCreateTime": "2022-10-26 10:24:58"}"#)
             .unwrap();
-    assert_eq!(c.phone.unwrap().as_str(), "13577770000");
+    assert_eq!(c.phone.as_deref(), Some("13577770000"));
     assert_eq!(
         c.sh_create_time,
         Some(PlatformTime::Text("2022-10-26 10:24:58".into()))

@@ -20,8 +20,8 @@ use subtle::ConstantTimeEq;
 use super::FaultKind;
 use super::Shared;
 use super::data::{self, mix};
-use crate::operations::{ListWecomCustomers, ListWecomEmployees, ListWecomGroupChats};
-use crate::paginate::{Bounds, CursorOperation, PageNumberOperation};
+use crate::operation::{Bounds, OperationSpec};
+use crate::operations::{LIST_WECOM_CUSTOMERS, LIST_WECOM_EMPLOYEES, LIST_WECOM_GROUP_CHATS};
 use crate::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock, signs_match};
 
 /// Largest request body read; the real envelopes are a few hundred bytes.
@@ -189,25 +189,17 @@ fn parse_envelope(map: &Map<String, Value>, endpoint: Endpoint) -> Result<Envelo
     let param_content = map.get("paramContent");
     let params = match (endpoint, param_content) {
         (Endpoint::GroupChats, None) => Params::Cursor {
-            start_id: <ListWecomGroupChats as CursorOperation>::CURSOR.min.max(0),
-            page_size: <ListWecomGroupChats as CursorOperation>::PAGE_SIZE.max,
+            start_id: position(&LIST_WECOM_GROUP_CHATS).min.max(0),
+            page_size: page_size(&LIST_WECOM_GROUP_CHATS).max,
         },
         (_, None) => return Err("missing field `paramContent`".into()),
         (_, Some(Value::Object(params))) => match endpoint {
             Endpoint::Employees => Params::Number {
-                page: required_integer(
-                    params,
-                    "pageNum",
-                    <ListWecomEmployees as PageNumberOperation>::PAGE,
-                )?,
-                page_size: required_integer(
-                    params,
-                    "pageSize",
-                    <ListWecomEmployees as PageNumberOperation>::PAGE_SIZE,
-                )?,
+                page: required_integer(params, "pageNum", position(&LIST_WECOM_EMPLOYEES))?,
+                page_size: required_integer(params, "pageSize", page_size(&LIST_WECOM_EMPLOYEES))?,
             },
-            Endpoint::Customers => cursor_params::<ListWecomCustomers>(params)?,
-            Endpoint::GroupChats => cursor_params::<ListWecomGroupChats>(params)?,
+            Endpoint::Customers => cursor_params(&LIST_WECOM_CUSTOMERS, params)?,
+            Endpoint::GroupChats => cursor_params(&LIST_WECOM_GROUP_CHATS, params)?,
         },
         (_, Some(_)) => return Err("`paramContent` must be an object".into()),
     };
@@ -221,11 +213,26 @@ fn parse_envelope(map: &Map<String, Value>, endpoint: Endpoint) -> Result<Envelo
     })
 }
 
-fn cursor_params<Op: CursorOperation>(params: &Map<String, Value>) -> Result<Params, String> {
+fn cursor_params(op: &OperationSpec, params: &Map<String, Value>) -> Result<Params, String> {
     Ok(Params::Cursor {
-        start_id: required_integer(params, "startId", Op::CURSOR)?,
-        page_size: required_integer(params, "pageSize", Op::PAGE_SIZE)?,
+        start_id: required_integer(params, "startId", position(op))?,
+        page_size: required_integer(params, "pageSize", page_size(op))?,
     })
+}
+
+fn position(op: &OperationSpec) -> Bounds {
+    op.pagination.map_or(
+        Bounds {
+            min: 0,
+            max: i64::MAX,
+        },
+        |p| p.position().bounds,
+    )
+}
+
+fn page_size(op: &OperationSpec) -> Bounds {
+    op.pagination
+        .map_or(Bounds { min: 1, max: 100 }, |p| p.page_size.bounds)
 }
 
 fn required_string<'a>(map: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {

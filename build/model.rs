@@ -1,0 +1,387 @@
+//! The records: one Rust struct per object schema that an answer can hold
+//! (every schema reachable from a response), decoded by the rule of
+//! `crate::record` rather than by typify's strict derive. For each record
+//! this emits the struct (every field an `Option`, docs from the spec, an
+//! `extra` map for undeclared fields), its field table and one match arm
+//! per field; the rule itself is hand-written once in `src/record.rs`.
+//! Progenitor is told to use these types in place of its own.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::spec::{self, Problem, Result};
+
+/// Where the generated records live, for progenitor's replacements.
+pub const MODULE: &str = "crate::generated::model";
+
+/// What the model pass produced.
+pub struct Model {
+    /// The records' source.
+    pub tokens: TokenStream,
+    /// Every response-side component and the Rust type progenitor must use
+    /// for it.
+    pub replacements: Vec<(String, String)>,
+}
+
+struct Record {
+    type_name: String,
+    schema: String,
+    doc: String,
+    fields: Vec<Field>,
+}
+
+struct Field {
+    wire: String,
+    rust: String,
+    ty: TokenStream,
+    known: Vec<String>,
+    doc: String,
+}
+
+/// The component schemas reachable from any operation's responses.
+pub fn response_side(doc: &Value) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue: VecDeque<&Value> = VecDeque::new();
+    for (_, _, op, _) in spec::operations(doc) {
+        if let Some(responses) = op.get("responses").and_then(Value::as_object) {
+            for response in responses.values() {
+                let response = spec::resolve_response(doc, response);
+                if let Some(schema) = spec::json_schema(response) {
+                    queue.push_back(schema);
+                }
+            }
+        }
+    }
+    while let Some(schema) = queue.pop_front() {
+        walk_refs(schema, &mut |name| {
+            if seen.insert(name.to_string())
+                && let Some(target) = spec::component(doc, name)
+            {
+                queue.push_back(target);
+            }
+        });
+    }
+    seen
+}
+
+fn walk_refs<'a>(schema: &'a Value, found: &mut dyn FnMut(&'a str)) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(name) = spec::ref_name(schema) {
+                found(name);
+            }
+            for child in map.values() {
+                walk_refs(child, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|child| walk_refs(child, found)),
+        _ => {}
+    }
+}
+
+pub fn generate(doc: &Value) -> Result<Model> {
+    let mut builder = Builder {
+        doc,
+        records: Vec::new(),
+        names: BTreeSet::new(),
+    };
+    let mut replacements = Vec::new();
+    for name in response_side(doc) {
+        let schema = spec::component(doc, &name).unwrap_or(&Value::Null);
+        let at = format!("components.schemas.{name}");
+        let rust = if is_record(schema) {
+            builder.record(&spec::type_name(&name), &name, schema, &at)?;
+            format!("{MODULE}::{}", spec::type_name(&name))
+        } else {
+            builder.field_type(schema, &name, &at)?.0.to_string()
+        };
+        replacements.push((name, rust));
+    }
+    let records = builder.records.iter().map(emit);
+    Ok(Model {
+        tokens: quote! { #(#records)* },
+        replacements,
+    })
+}
+
+fn is_record(schema: &Value) -> bool {
+    schema.get("x-shiheng-type").is_none()
+        && schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some()
+}
+
+struct Builder<'a> {
+    doc: &'a Value,
+    records: Vec<Record>,
+    names: BTreeSet<String>,
+}
+
+impl Builder<'_> {
+    fn record(
+        &mut self,
+        type_name: &str,
+        schema_name: &str,
+        schema: &Value,
+        at: &str,
+    ) -> Result<()> {
+        if !self.names.insert(type_name.to_string()) {
+            return Ok(());
+        }
+        let mut fields = Vec::new();
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (wire, prop) in &props {
+            let field_at = format!("{at}.properties.{wire}");
+            let nested = format!("{type_name}{}", spec::type_name(wire));
+            let (ty, known) = self.field_type(prop, &nested, &field_at)?;
+            let target = spec::resolve(self.doc, prop);
+            let described = prop
+                .get("description")
+                .or_else(|| target.get("description"))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|d| !d.is_empty());
+            let rust = spec::field_name(wire);
+            let mut doc = described.map_or_else(
+                || format!("`{wire}` (the spec does not describe it)."),
+                str::to_string,
+            );
+            if rust != *wire {
+                doc.push_str(&format!("\n\nJSON: `{wire}`."));
+            }
+            fields.push(Field {
+                wire: wire.clone(),
+                rust,
+                ty,
+                known,
+                doc,
+            });
+        }
+        let doc = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map_or_else(
+                || format!("`{schema_name}` (the spec does not describe it)."),
+                str::to_string,
+            );
+        self.records.push(Record {
+            type_name: type_name.to_string(),
+            schema: schema_name.to_string(),
+            doc,
+            fields,
+        });
+        Ok(())
+    }
+
+    /// The Rust type of a field's schema, and its known values as JSON text.
+    fn field_type(
+        &mut self,
+        schema: &Value,
+        nested: &str,
+        at: &str,
+    ) -> Result<(TokenStream, Vec<String>)> {
+        if let Some(name) = spec::ref_name(schema) {
+            let target = spec::component(self.doc, name)
+                .ok_or_else(|| Problem::new(at, format!("`$ref` to a missing schema `{name}`")))?;
+            if is_record(target) {
+                let path = format!("{MODULE}::{}", spec::type_name(name));
+                return Ok((parse_type(&path, at)?, Vec::new()));
+            }
+            return self.field_type(
+                target,
+                &spec::type_name(name),
+                &format!("components.schemas.{name}"),
+            );
+        }
+        let known = known_values(schema);
+        if let Some(rust) = schema.get("x-shiheng-type") {
+            let rust = rust.as_str().ok_or_else(|| {
+                Problem::new(
+                    format!("{at}.x-shiheng-type"),
+                    "must name a type of the crate (e.g. lenient::PlatformTime)",
+                )
+            })?;
+            return Ok((
+                parse_type(&format!("crate::{rust}"), &format!("{at}.x-shiheng-type"))?,
+                known,
+            ));
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+                // The wire forms of one value: decoded as the first typed
+                // branch, whose rule accepts the others' forms (a string
+                // accepts numbers, a boolean accepts 0/1).
+                let first = branches
+                    .iter()
+                    .map(|b| spec::resolve(self.doc, b))
+                    .find(|b| b.get("type").is_some());
+                return match first {
+                    Some(branch)
+                        if branch.get("type").and_then(Value::as_str) != Some("object") =>
+                    {
+                        let (ty, mut branch_known) =
+                            self.field_type(branch, nested, &format!("{at}.{key}"))?;
+                        branch_known.extend(known);
+                        Ok((ty, branch_known))
+                    }
+                    _ => Ok((quote! { ::serde_json::Value }, known)),
+                };
+            }
+        }
+        let ty = match schema.get("type").and_then(Value::as_str) {
+            Some("string") => quote! { ::std::string::String },
+            Some("integer") => quote! { i64 },
+            Some("number") => quote! { f64 },
+            Some("boolean") => quote! { bool },
+            Some("array") => {
+                let items = schema.get("items").unwrap_or(&Value::Null);
+                let (inner, _) =
+                    self.field_type(items, &format!("{nested}Item"), &format!("{at}.items"))?;
+                quote! { ::std::vec::Vec<#inner> }
+            }
+            Some("object") if schema.get("properties").is_some() => {
+                self.record(nested, nested, schema, at)?;
+                parse_type(&format!("{MODULE}::{nested}"), at)?
+            }
+            _ => quote! { ::serde_json::Value },
+        };
+        Ok((ty, known))
+    }
+}
+
+fn parse_type(path: &str, at: &str) -> Result<TokenStream> {
+    syn::parse_str::<syn::Type>(path)
+        .map(|ty| quote! { #ty })
+        .map_err(|e| Problem::new(at, format!("`{path}` is not a Rust type: {e}")))
+}
+
+/// `x-known-values` and `enum`, as JSON text (`"1"`, `6`).
+fn known_values(schema: &Value) -> Vec<String> {
+    ["x-known-values", "enum"]
+        .iter()
+        .filter_map(|key| schema.get(*key).and_then(Value::as_array))
+        .flatten()
+        .filter(|v| !v.is_null())
+        .map(Value::to_string)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn emit(record: &Record) -> TokenStream {
+    let name = format_ident!("{}", record.type_name);
+    let schema = &record.schema;
+    let doc = &record.doc;
+    let idents: Vec<_> = record.fields.iter().map(|f| ident(&f.rust)).collect();
+    let types: Vec<_> = record.fields.iter().map(|f| &f.ty).collect();
+    let docs: Vec<_> = record.fields.iter().map(|f| &f.doc).collect();
+    let wires: Vec<_> = record.fields.iter().map(|f| &f.wire).collect();
+    let rust_names: Vec<_> = record.fields.iter().map(|f| &f.rust).collect();
+    let indexes: Vec<_> = (0..record.fields.len()).collect();
+    let known: Vec<TokenStream> = record
+        .fields
+        .iter()
+        .map(|f| {
+            let values = &f.known;
+            quote! { &[#(#values),*] }
+        })
+        .collect();
+    let by_name: BTreeMap<&str, usize> = record
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.wire.as_str(), i))
+        .collect();
+    let (match_names, match_indexes): (Vec<_>, Vec<_>) = by_name.into_iter().unzip();
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, Default, PartialEq)]
+        #[non_exhaustive]
+        pub struct #name {
+            #(
+                #[doc = #docs]
+                pub #idents: ::std::option::Option<#types>,
+            )*
+            /// Fields the platform sent that the spec does not declare, as
+            /// received: a field the platform adds reaches you before the
+            /// spec names it (and `shiheng check` reports it).
+            pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+
+        impl crate::record::Record for #name {
+            const SCHEMA: &'static str = #schema;
+            const FIELDS: &'static [crate::record::Field] = &[
+                #(
+                    crate::record::Field::new(
+                        #wires,
+                        #rust_names,
+                        <#types as crate::record::FieldValue>::KIND,
+                        #known,
+                    ),
+                )*
+            ];
+            fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+                &self.extra
+            }
+            fn index_of(name: &str) -> ::std::option::Option<usize> {
+                match name {
+                    #( #match_names => ::std::option::Option::Some(#match_indexes), )*
+                    _ => ::std::option::Option::None,
+                }
+            }
+            fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
+                match index {
+                    #( #indexes => self.#idents.as_ref().map(crate::record::FieldValue::cell), )*
+                    _ => ::std::option::Option::None,
+                }
+            }
+            fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                map: &mut A,
+            ) -> ::std::result::Result<(), A::Error> {
+                let fields = <Self as crate::record::Record>::FIELDS;
+                match index {
+                    #( #indexes => self.#idents = crate::record::read(map, #schema, &fields[#indexes])?, )*
+                    _ => {}
+                }
+                ::std::result::Result::Ok(())
+            }
+            fn write_fields<M: ::serde::ser::SerializeMap>(
+                &self,
+                map: &mut M,
+            ) -> ::std::result::Result<(), M::Error> {
+                #( map.serialize_entry(#wires, &self.#idents)?; )*
+                ::std::result::Result::Ok(())
+            }
+            fn extra_mut(&mut self) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+                &mut self.extra
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                crate::record::serialize(self, s)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                crate::record::deserialize(d)
+            }
+        }
+    }
+}
+
+/// An identifier for a field name (keywords were already suffixed).
+fn ident(name: &str) -> proc_macro2::Ident {
+    format_ident!("{}", name)
+}

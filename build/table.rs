@@ -1,0 +1,478 @@
+//! The operation table: one `OperationSpec` constant per operation of the
+//! spec (names, path, summary, CLI command, idempotency, schemas, and the
+//! pagination fields with their bounds), the list of them all, and per
+//! operation a marker type bound to its typed result, params and items plus
+//! a one-line call on `crate::Client`. All runtime logic stays in the
+//! hand-written generic code of `src/` (`operation`, `call`, `paginate`);
+//! what is emitted here is declarative.
+
+use std::collections::BTreeMap;
+
+use heck::{ToKebabCase, ToShoutySnakeCase, ToSnakeCase};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::spec::{self, Problem, Result};
+
+/// Methods of `crate::Client` an operation may not take the name of.
+pub const RESERVED_METHODS: &[&str] = &[
+    "new",
+    "from_env",
+    "generated",
+    "base_url",
+    "call_raw",
+    "note_drift",
+    "clone",
+    "fmt",
+];
+
+/// An integer field of `paramContent` with its bounds.
+pub struct Param {
+    name: String,
+    min: i64,
+    max: i64,
+}
+
+pub enum Style {
+    PageNumber {
+        page: Param,
+        pages: Option<String>,
+        total: Option<String>,
+    },
+    Cursor {
+        cursor: Param,
+        next: String,
+        key: Option<String>,
+    },
+}
+
+pub struct PaginationDef {
+    style: Style,
+    page_size: Param,
+    items: String,
+    item_id: String,
+    item_schema: String,
+}
+
+const PAGE_NUMBER_KEYS: &[&str] = &[
+    "style", "page", "pageSize", "pages", "total", "items", "itemId",
+];
+const CURSOR_KEYS: &[&str] = &[
+    "style",
+    "cursor",
+    "pageSize",
+    "nextCursor",
+    "items",
+    "itemId",
+    "cursorKey",
+];
+
+/// Reads and checks an operation's `x-pagination` against its schemas.
+pub fn pagination(doc: &Value, op: &Value, value: &Value, at: &str) -> Result<PaginationDef> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| Problem::new(at, "must be a mapping"))?;
+    let style = spec::str_at(value, "style")
+        .ok_or_else(|| Problem::new(format!("{at}.style"), "is missing (page-number or cursor)"))?;
+    let known = match style {
+        "page-number" => PAGE_NUMBER_KEYS,
+        "cursor" => CURSOR_KEYS,
+        other => {
+            return Err(Problem::new(
+                format!("{at}.style"),
+                format!("`{other}` is not one of page-number, cursor"),
+            ));
+        }
+    };
+    for key in map.keys() {
+        if !known.contains(&key.as_str()) {
+            return Err(Problem::new(
+                format!("{at}.{key}"),
+                format!(
+                    "unknown x-pagination field for style {style} (known: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    let key = |name: &str| -> Result<String> {
+        spec::str_at(value, name)
+            .map(str::to_string)
+            .ok_or_else(|| Problem::new(format!("{at}.{name}"), "is missing or not a string"))
+    };
+    let optional = |name: &str| spec::str_at(value, name).map(str::to_string);
+
+    let request = op
+        .get("requestBody")
+        .and_then(spec::json_schema)
+        .map(|s| spec::resolve(doc, s))
+        .unwrap_or(&Value::Null);
+    let params = request
+        .pointer("/properties/paramContent")
+        .map(|s| spec::resolve(doc, s))
+        .ok_or_else(|| {
+            Problem::new(
+                at,
+                "the request envelope has no `paramContent` to page with",
+            )
+        })?;
+    let param = |name: &str, field: &str| -> Result<Param> {
+        let prop = params
+            .pointer(&format!("/properties/{name}"))
+            .map(|p| spec::resolve(doc, p))
+            .ok_or_else(|| {
+                Problem::new(
+                    format!("{at}.{field}"),
+                    format!("paramContent has no `{name}`"),
+                )
+            })?;
+        if prop.get("type").and_then(Value::as_str) != Some("integer") {
+            return Err(Problem::new(
+                format!("{at}.{field}"),
+                format!("paramContent.{name} must be an integer"),
+            ));
+        }
+        let max_of_format = if spec::str_at(prop, "format") == Some("int32") {
+            i64::from(i32::MAX)
+        } else {
+            i64::MAX
+        };
+        Ok(Param {
+            name: name.to_string(),
+            min: prop.get("minimum").and_then(Value::as_i64).unwrap_or(0),
+            max: prop
+                .get("maximum")
+                .and_then(Value::as_i64)
+                .unwrap_or(max_of_format),
+        })
+    };
+
+    let envelope = op
+        .pointer("/responses/200")
+        .and_then(spec::json_schema)
+        .map(|s| spec::resolve(doc, s))
+        .unwrap_or(&Value::Null);
+    let result_ref = envelope
+        .pointer("/properties/result")
+        .unwrap_or(&Value::Null);
+    let result = spec::resolve(doc, result_ref);
+    let result_name = spec::ref_name(result_ref).unwrap_or("result");
+    let answer_integer = |name: &str, field: &str| -> Result<String> {
+        let prop = result
+            .pointer(&format!("/properties/{name}"))
+            .map(|p| spec::resolve(doc, p))
+            .ok_or_else(|| {
+                Problem::new(
+                    format!("{at}.{field}"),
+                    format!("{result_name} has no `{name}`"),
+                )
+            })?;
+        if prop.get("type").and_then(Value::as_str) != Some("integer") {
+            return Err(Problem::new(
+                format!("{at}.{field}"),
+                format!("{result_name}.{name} must be an integer"),
+            ));
+        }
+        Ok(name.to_string())
+    };
+
+    let items = key("items")?;
+    let array = result
+        .pointer(&format!("/properties/{items}"))
+        .ok_or_else(|| {
+            Problem::new(
+                format!("{at}.items"),
+                format!("{result_name} has no `{items}`"),
+            )
+        })?;
+    let item_ref = array.get("items").unwrap_or(&Value::Null);
+    let item_schema = spec::ref_name(item_ref).ok_or_else(|| {
+        Problem::new(
+            format!("{at}.items"),
+            format!("{result_name}.{items} must be an array whose items are a $ref to #/components/schemas/…"),
+        )
+    })?;
+    let item = spec::component(doc, item_schema).unwrap_or(&Value::Null);
+    if item.get("properties").and_then(Value::as_object).is_none() {
+        return Err(Problem::new(
+            format!("{at}.items"),
+            format!("the item schema {item_schema} must be an object with properties"),
+        ));
+    }
+    let item_integer = |name: &str, field: &str| -> Result<String> {
+        let prop = item
+            .pointer(&format!("/properties/{name}"))
+            .map(|p| spec::resolve(doc, p))
+            .ok_or_else(|| {
+                Problem::new(
+                    format!("{at}.{field}"),
+                    format!("{item_schema} has no `{name}`"),
+                )
+            })?;
+        if prop.get("type").and_then(Value::as_str) != Some("integer") {
+            return Err(Problem::new(
+                format!("{at}.{field}"),
+                format!("{item_schema}.{name} must be an integer"),
+            ));
+        }
+        Ok(name.to_string())
+    };
+    let item_id = item_integer(&key("itemId")?, "itemId")?;
+    let page_size = param(&key("pageSize")?, "pageSize")?;
+    if page_size.max < 1 || page_size.min > i64::from(u32::MAX) {
+        return Err(Problem::new(
+            format!("{at}.pageSize"),
+            "the page size bounds admit no positive size",
+        ));
+    }
+    let style = match style {
+        "page-number" => Style::PageNumber {
+            page: param(&key("page")?, "page")?,
+            pages: optional("pages")
+                .map(|p| answer_integer(&p, "pages"))
+                .transpose()?,
+            total: optional("total")
+                .map(|t| answer_integer(&t, "total"))
+                .transpose()?,
+        },
+        _ => Style::Cursor {
+            cursor: param(&key("cursor")?, "cursor")?,
+            next: answer_integer(&key("nextCursor")?, "nextCursor")?,
+            key: optional("cursorKey")
+                .map(|k| item_integer(&k, "cursorKey"))
+                .transpose()?,
+        },
+    };
+    Ok(PaginationDef {
+        style,
+        page_size,
+        items,
+        item_id,
+        item_schema: item_schema.to_string(),
+    })
+}
+
+/// The Rust types the table binds: progenitor's request types and the
+/// model's records, by schema name.
+pub struct Types<'a> {
+    pub replacements: &'a BTreeMap<String, String>,
+}
+
+impl Types<'_> {
+    fn of(&self, schema: &str, at: &str) -> Result<TokenStream> {
+        let path = match self.replacements.get(schema) {
+            Some(rust) => rust.clone(),
+            None => format!("crate::generated::types::{}", spec::type_name(schema)),
+        };
+        syn::parse_str::<syn::Type>(&path)
+            .map(|ty| quote! { #ty })
+            .map_err(|e| Problem::new(at, format!("`{path}` is not a Rust type: {e}")))
+    }
+}
+
+pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
+    let mut consts = Vec::new();
+    let mut names = Vec::new();
+    for (path, _, op, at) in spec::operations(doc) {
+        let id = spec::str_at(op, "operationId").unwrap_or_default();
+        let method = spec::field_name(id);
+        if RESERVED_METHODS.contains(&method.as_str()) {
+            return Err(Problem::new(
+                format!("{at}.operationId"),
+                format!("`{id}` would name the method `{method}`, which `Client` already has"),
+            ));
+        }
+        let const_name = format_ident!("{}", id.to_shouty_snake_case());
+        let marker = format_ident!("{}", spec::type_name(id));
+        let method_ident = format_ident!("{}", method);
+        let progenitor_method = id.to_snake_case();
+        let summary = spec::str_at(op, "summary").unwrap_or(id).trim().to_string();
+        let description = spec::str_at(op, "description")
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let cli_command =
+            spec::str_at(op, "x-cli-command").map_or_else(|| id.to_kebab_case(), str::to_string);
+        let idempotent = op.get("x-idempotent") == Some(&Value::Bool(true));
+
+        let body = op
+            .get("requestBody")
+            .and_then(spec::json_schema)
+            .unwrap_or(&Value::Null);
+        let request_schema = spec::ref_name(body).unwrap_or("").to_string();
+        let request = spec::resolve(doc, body);
+        let params_ref = request.pointer("/properties/paramContent");
+        let params_schema = params_ref.and_then(spec::ref_name);
+        let params_required = spec::is_required(request, "paramContent");
+        let params_type = match (params_ref, params_schema) {
+            (None, _) => quote! { () },
+            (Some(_), Some(name)) => types.of(name, &at)?,
+            (Some(_), None) => quote! { ::serde_json::Value },
+        };
+        let params_schema = match params_schema {
+            Some(name) => quote! { ::std::option::Option::Some(#name) },
+            None => quote! { ::std::option::Option::None },
+        };
+
+        let ok = op
+            .pointer("/responses/200")
+            .and_then(spec::json_schema)
+            .unwrap_or(&Value::Null);
+        let response_schema = spec::ref_name(ok).unwrap_or("").to_string();
+        let envelope = spec::resolve(doc, ok);
+        let result_schema = envelope
+            .pointer("/properties/result")
+            .and_then(spec::ref_name)
+            .unwrap_or("")
+            .to_string();
+        let result_type = types.of(&result_schema, &at)?;
+
+        let paged = match op.get("x-pagination") {
+            Some(value) => Some(pagination(doc, op, value, &format!("{at}.x-pagination"))?),
+            None => None,
+        };
+        let pagination_tokens = match &paged {
+            None => quote! { ::std::option::Option::None },
+            Some(def) => {
+                let style = match &def.style {
+                    Style::PageNumber { page, pages, total } => {
+                        let page = param_tokens(page);
+                        let pages = option_str(pages.as_deref());
+                        let total = option_str(total.as_deref());
+                        quote! {
+                            crate::operation::PaginationStyle::PageNumber {
+                                page: #page,
+                                pages: #pages,
+                                total: #total,
+                            }
+                        }
+                    }
+                    Style::Cursor { cursor, next, key } => {
+                        let cursor = param_tokens(cursor);
+                        let key = option_str(key.as_deref());
+                        quote! {
+                            crate::operation::PaginationStyle::Cursor {
+                                cursor: #cursor,
+                                next_cursor: #next,
+                                key: #key,
+                            }
+                        }
+                    }
+                };
+                let page_size = param_tokens(&def.page_size);
+                let (items, item_id, item_schema) = (&def.items, &def.item_id, &def.item_schema);
+                quote! {
+                    ::std::option::Option::Some(crate::operation::Pagination {
+                        style: #style,
+                        page_size: #page_size,
+                        items: #items,
+                        item_id: #item_id,
+                        item_schema: #item_schema,
+                    })
+                }
+            }
+        };
+        let binding = if paged.is_some() {
+            quote! { &crate::operation::PaginatedBinding::<#marker>::new() }
+        } else {
+            quote! { &crate::operation::Binding::<#marker>::new() }
+        };
+        let const_doc = format!("The table entry of `{id}` (POST {path}): {summary}");
+        let marker_doc = format!(
+            "`{id}` (POST {path}), as a type: binds the table entry [`{const_name}`] to its typed \
+             result, parameters and items. Call it with [`Client::{method}`](crate::Client::{method})."
+        );
+        let (request_type, how) = match paged.as_ref().map(|d| &d.style) {
+            Some(Style::PageNumber { .. }) => (
+                quote! { crate::paginate::PageNumberRequest<#marker> },
+                "page-number pagination: `.send()` fetches one page, `.stream()` every item, `.pages()` every page",
+            ),
+            Some(Style::Cursor { .. }) => (
+                quote! { crate::paginate::CursorRequest<#marker> },
+                "cursor pagination: `.send()` fetches one page, `.stream()` every item, `.pages()` every page",
+            ),
+            None => (
+                quote! { crate::call::CallRequest<#marker> },
+                "one call: set `.params(…)` when it takes parameters, then `.send()`",
+            ),
+        };
+        let method_doc = if description.is_empty() || description == summary {
+            format!("{summary}.\n\n`{id}` (POST {path}), with {how}.")
+        } else {
+            format!("{summary}.\n\n{description}\n\n`{id}` (POST {path}), with {how}.")
+        };
+        let paginated_impl = paged.as_ref().map(|def| {
+            let item_type = types.of(&def.item_schema, &at);
+            item_type.map(|item_type| {
+                quote! {
+                    impl crate::operation::Paginated for #marker {
+                        type Item = #item_type;
+                    }
+                }
+            })
+        });
+        let paginated_impl = paginated_impl.transpose()?;
+        consts.push(quote! {
+            #[doc = #const_doc]
+            pub const #const_name: crate::operation::OperationSpec = crate::operation::OperationSpec {
+                operation_id: #id,
+                method: #progenitor_method,
+                path: #path,
+                summary: #summary,
+                cli_command: #cli_command,
+                idempotent: #idempotent,
+                request_schema: #request_schema,
+                params_schema: #params_schema,
+                params_required: #params_required,
+                response_schema: #response_schema,
+                result_schema: #result_schema,
+                pagination: #pagination_tokens,
+                typed: #binding,
+            };
+
+            #[doc = #marker_doc]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #marker;
+
+            impl crate::operation::Operation for #marker {
+                type Result = #result_type;
+                type Params = #params_type;
+                const SPEC: &'static crate::operation::OperationSpec = &#const_name;
+            }
+
+            #paginated_impl
+
+            impl crate::Client {
+                #[doc = #method_doc]
+                pub fn #method_ident(&self) -> #request_type {
+                    <#request_type>::new(self.clone())
+                }
+            }
+        });
+        names.push(const_name);
+    }
+    Ok(quote! {
+        #(#consts)*
+
+        /// Every operation of the spec, in its order.
+        pub static OPERATIONS: &[&crate::operation::OperationSpec] = &[#(&#names),*];
+    })
+}
+
+fn param_tokens(param: &Param) -> TokenStream {
+    let (name, min, max) = (&param.name, param.min, param.max);
+    quote! {
+        crate::operation::ParamField {
+            name: #name,
+            bounds: crate::operation::Bounds { min: #min, max: #max },
+        }
+    }
+}
+
+fn option_str(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(v) => quote! { ::std::option::Option::Some(#v) },
+        None => quote! { ::std::option::Option::None },
+    }
+}

@@ -1,0 +1,122 @@
+//! The Rust view of the spec, for progenitor only (the file other teams
+//! receive is untouched):
+//! - envelope fields marked `x-signer-filled` become optional in request
+//!   bodies, so a caller of a generated method never invents an appId or sign;
+//! - `nullable` becomes `Option` on the field that refers to the schema,
+//!   rather than a newtype around `Option` (typify's reading of a nullable
+//!   component);
+//! - components that only name a plain string or integer become that Rust
+//!   type, not a newtype;
+//! - answers that are not JSON (a gateway's HTML page) are left out: the
+//!   generated methods report them as unexpected responses anyway.
+//!
+//! Returns the replacements to hand to the generator besides the model's.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::spec::{self, Problem, Result};
+
+pub fn apply(doc: &mut Value, response_side: &BTreeSet<String>) -> Result<Vec<(String, String)>> {
+    drop_non_json_answers(doc);
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| Problem::new("components.schemas", "is missing"))?;
+    let refs_to = |pred: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
+        schemas
+            .iter()
+            .filter(|(_, s)| pred(s))
+            .map(|(name, _)| format!("{}{name}", spec::REF_PREFIX))
+            .collect()
+    };
+    let optional_refs = refs_to(&|s| {
+        s.get("x-signer-filled") == Some(&Value::Bool(true))
+            || s.get("nullable") == Some(&Value::Bool(true))
+    });
+    let mut replacements = Vec::new();
+    for (name, schema) in schemas.iter_mut() {
+        if let Some(obj) = schema.as_object_mut() {
+            obj.remove("nullable");
+        }
+        if !response_side.contains(name)
+            && let Some(rust_type) = plain_rust_type(schema)
+        {
+            replacements.push((name.clone(), rust_type.to_string()));
+        }
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            continue;
+        };
+        let optional: BTreeSet<String> = props
+            .iter()
+            .filter(|(_, p)| {
+                p.get("$ref")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| optional_refs.contains(r))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+            required.retain(|r| r.as_str().is_none_or(|r| !optional.contains(r)));
+        }
+    }
+    Ok(replacements)
+}
+
+fn drop_non_json_answers(doc: &mut Value) {
+    let is_json = |response: &Value| {
+        response
+            .get("content")
+            .and_then(Value::as_object)
+            .is_none_or(|content| content.contains_key("application/json"))
+    };
+    let non_json_refs: BTreeSet<String> = doc
+        .pointer("/components/responses")
+        .and_then(Value::as_object)
+        .map(|responses| {
+            responses
+                .iter()
+                .filter(|(_, response)| !is_json(response))
+                .map(|(name, _)| format!("#/components/responses/{name}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !spec::METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                responses.retain(|_, response| {
+                    match response.get("$ref").and_then(Value::as_str) {
+                        Some(target) => !non_json_refs.contains(target),
+                        None => is_json(response),
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// The Rust type of a component that is only a plain string or integer.
+fn plain_rust_type(schema: &Value) -> Option<&'static str> {
+    if schema.get("enum").is_some() || schema.get("properties").is_some() {
+        return None;
+    }
+    match (
+        schema.get("type").and_then(Value::as_str),
+        schema.get("format").and_then(Value::as_str),
+    ) {
+        (Some("string"), None) => Some("::std::string::String"),
+        (Some("integer"), Some("int64")) => Some("i64"),
+        (Some("integer"), Some("int32")) => Some("i32"),
+        _ => None,
+    }
+}

@@ -1,0 +1,976 @@
+//! Response records and the decoding rule they share. Owns the rule that
+//! makes every answer the platform sends decodable unless it is absurd:
+//!
+//! - a string field also accepts a JSON number or boolean, kept as its text
+//!   (`1` → `"1"`, `13577770000` → `"13577770000"`; integers are exact at any
+//!   64-bit size, never through `f64`);
+//! - an integer field also accepts a string of digits (exact, 64-bit) and an
+//!   integral float up to 2^53;
+//! - a boolean field also accepts `0`/`1`/`"0"`/`"1"`/`"true"`/`"false"`;
+//! - a number field also accepts numeric text;
+//! - a value outside a field's `x-known-values`/`enum` decodes as itself;
+//! - a field the spec does not declare is kept in the record's `extra` map.
+//!
+//! `build.rs` generates one struct per object schema of the answers, with
+//! its field table and one match arm per field; the decoder, the encoder
+//! and the rule live here once. Every coercion, and every value outside a known
+//! list, is noted (see [`observe`]) for the listing's summary and the
+//! client's drift events.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// How a field's value was read differently from what the spec declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Coercion {
+    /// A JSON number where the spec says string (kept as its text).
+    NumberAsText,
+    /// A JSON boolean where the spec says string (kept as `"true"`/`"false"`).
+    BooleanAsText,
+    /// Text holding an integer where the spec says integer.
+    TextAsInteger,
+    /// A float with no fraction where the spec says integer.
+    FloatAsInteger,
+    /// `0`/`1` where the spec says boolean.
+    IntegerAsBoolean,
+    /// `"0"`/`"1"`/`"true"`/`"false"` where the spec says boolean.
+    TextAsBoolean,
+    /// Numeric text where the spec says number.
+    TextAsNumber,
+    /// A value outside the field's documented values (`x-known-values`, `enum`).
+    UnknownValue,
+}
+
+impl fmt::Display for Coercion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Coercion::NumberAsText => "a number where the spec says string",
+            Coercion::BooleanAsText => "a boolean where the spec says string",
+            Coercion::TextAsInteger => "text where the spec says integer",
+            Coercion::FloatAsInteger => "a float where the spec says integer",
+            Coercion::IntegerAsBoolean => "an integer where the spec says boolean",
+            Coercion::TextAsBoolean => "text where the spec says boolean",
+            Coercion::TextAsNumber => "text where the spec says number",
+            Coercion::UnknownValue => "a value the spec does not list",
+        })
+    }
+}
+
+/// One noted coercion: which schema's field, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Observed {
+    /// The spec's schema name (`Employee`).
+    pub schema: &'static str,
+    /// The field's wire name (`gender`).
+    pub field: &'static str,
+    /// What was coerced.
+    pub kind: Coercion,
+}
+
+thread_local! {
+    /// The coercions of the decode in progress on this thread, when someone
+    /// is collecting them ([`observe`]); decoding is synchronous, so a
+    /// thread-local scope sees exactly one decode.
+    static OBSERVED: RefCell<Option<Vec<Observed>>> = const { RefCell::new(None) };
+}
+
+/// Runs `decode` and returns what it noted. Nested calls each see their own.
+pub fn observe<R>(decode: impl FnOnce() -> R) -> (R, Vec<Observed>) {
+    let outer = OBSERVED.with(|cell| cell.replace(Some(Vec::new())));
+    let result = decode();
+    let noted = OBSERVED
+        .with(|cell| cell.replace(outer))
+        .unwrap_or_default();
+    (result, noted)
+}
+
+fn note(at: &FieldAt, kind: Coercion) {
+    OBSERVED.with(|cell| {
+        if let Some(noted) = cell.borrow_mut().as_mut() {
+            noted.push(Observed {
+                schema: at.schema,
+                field: at.field,
+                kind,
+            });
+        }
+    });
+}
+
+/// Which field a value belongs to, for notes and error messages.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldAt {
+    /// The spec's schema name.
+    pub schema: &'static str,
+    /// The field's wire name.
+    pub field: &'static str,
+}
+
+/// What the spec declares a field to be; the CLI formats cells by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// `type: string`.
+    Text,
+    /// `type: integer`.
+    Integer,
+    /// `type: number`.
+    Number,
+    /// `type: boolean`.
+    Boolean,
+    /// A point in time ([`crate::lenient::PlatformTime`]).
+    Time,
+    /// A hand-written type named by the spec's `x-shiheng-type`.
+    Custom,
+    /// A nested object.
+    Record,
+    /// An array.
+    List,
+}
+
+/// A field of a record, as the spec declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Field {
+    /// The wire name (`weComUserId`).
+    pub name: &'static str,
+    /// The Rust field name (`we_com_user_id`).
+    pub rust_name: &'static str,
+    /// What the spec declares it to be.
+    pub kind: FieldKind,
+    /// The values the spec documents (`x-known-values`, `enum`), as JSON text;
+    /// empty when it lists none.
+    pub known: &'static [&'static str],
+}
+
+impl Field {
+    /// A field entry (for the generated field tables).
+    pub const fn new(
+        name: &'static str,
+        rust_name: &'static str,
+        kind: FieldKind,
+        known: &'static [&'static str],
+    ) -> Self {
+        Self {
+            name,
+            rust_name,
+            kind,
+            known,
+        }
+    }
+}
+
+/// A record of the answers: one object schema of the spec, decoded by the
+/// rule above. `build.rs` generates each record's struct and implements
+/// this trait for it (the hidden methods are that generated code's part:
+/// one match arm per field); the rule itself lives in this module.
+pub trait Record:
+    Serialize + for<'de> Deserialize<'de> + Clone + fmt::Debug + Default + Send + Sync + 'static
+{
+    /// The spec's schema name.
+    const SCHEMA: &'static str;
+    /// The fields the spec declares, in its order (the order of JSON output).
+    const FIELDS: &'static [Field];
+    /// Fields the platform sent that the spec does not declare.
+    fn extra(&self) -> &Map<String, Value>;
+    /// A declared field's value (`None` when absent, null or not declared).
+    fn get(&self, name: &str) -> Option<Cell<'_>> {
+        Self::index_of(name).and_then(|index| self.cell(index))
+    }
+    /// The index in [`FIELDS`](Self::FIELDS) of the field named `name`.
+    #[doc(hidden)]
+    fn index_of(name: &str) -> Option<usize>;
+    /// The `index`th declared field's value.
+    #[doc(hidden)]
+    fn cell(&self, index: usize) -> Option<Cell<'_>>;
+    /// Reads the `index`th declared field's value from `map`.
+    #[doc(hidden)]
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
+    /// Writes every declared field, in order.
+    #[doc(hidden)]
+    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+    /// The undeclared fields, to add to.
+    #[doc(hidden)]
+    fn extra_mut(&mut self) -> &mut Map<String, Value>;
+}
+
+/// A field's value, for output that is not JSON (csv cells, tables) and for
+/// the paginators (ids).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Cell<'a> {
+    /// Text, as received.
+    Text(Cow<'a, str>),
+    /// An integer.
+    Integer(i64),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Boolean(bool),
+    /// A point in time: epoch milliseconds, or text when it was not a number.
+    Time(Option<i64>, Cow<'a, str>),
+    /// Anything else (objects, arrays, custom types), as compact JSON.
+    Json(String),
+}
+
+impl Cell<'_> {
+    /// The value as an integer, when it is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Cell::Integer(n) => Some(*n),
+            Cell::Time(ms, _) => *ms,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Cell<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cell::Text(text) | Cell::Time(_, text) => f.write_str(text),
+            Cell::Integer(n) => write!(f, "{n}"),
+            Cell::Number(n) => write!(f, "{n}"),
+            Cell::Boolean(b) => write!(f, "{b}"),
+            Cell::Json(json) => f.write_str(json),
+        }
+    }
+}
+
+/// A type a record field can hold: decoded by the rule, shown as a [`Cell`].
+pub trait FieldValue: Sized + Serialize {
+    /// What the spec declares the field to be.
+    const KIND: FieldKind = FieldKind::Record;
+    /// Decodes one field value; `Ok(None)` for null.
+    fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error>;
+    /// The value as a cell.
+    fn cell(&self) -> Cell<'_>;
+    /// The value as the JSON text a known-values list holds (`6`, `"1"`).
+    fn known_text(&self) -> Option<Cow<'_, str>> {
+        None
+    }
+}
+
+/// Decodes a field with [`FieldValue::decode`], then checks its known values.
+pub struct FieldSeed<T> {
+    at: FieldAt,
+    known: &'static [&'static str],
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> FieldSeed<T> {
+    /// A seed for the field `field` of schema `schema`.
+    pub fn new(schema: &'static str, field: &'static str, known: &'static [&'static str]) -> Self {
+        Self {
+            at: FieldAt { schema, field },
+            known,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: FieldValue> DeserializeSeed<'de> for FieldSeed<T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        let value = T::decode(d, &self.at)?;
+        if !self.known.is_empty()
+            && let Some(text) = value.as_ref().and_then(FieldValue::known_text)
+            && !self.known.contains(&text.as_ref())
+        {
+            note(&self.at, Coercion::UnknownValue);
+        }
+        Ok(value)
+    }
+}
+
+fn shape_error<E: de::Error>(at: &FieldAt, found: &str, wanted: &str) -> E {
+    E::custom(format_args!(
+        "{}.{}: {found} where the spec says {wanted}",
+        at.schema, at.field
+    ))
+}
+
+/// Text: strings as they are; numbers and booleans as their JSON text.
+struct TextVisitor<'a>(&'a FieldAt);
+
+impl<'de> Visitor<'de> for TextVisitor<'_> {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("text, or a number or boolean to keep as text")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        note(self.0, Coercion::NumberAsText);
+        Ok(Some(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        note(self.0, Coercion::NumberAsText);
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // JSON parsers hand over non-integers (and integers past 64 bits)
+        // as f64: past 2^53 an integral value may already have lost digits,
+        // so it is refused rather than invented.
+        if !v.is_finite() || (v.fract() == 0.0 && v.abs() > 9_007_199_254_740_992.0) {
+            return Err(shape_error(
+                self.0,
+                "a number too large to keep exactly",
+                "string",
+            ));
+        }
+        note(self.0, Coercion::NumberAsText);
+        Ok(Some(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        note(self.0, Coercion::BooleanAsText);
+        Ok(Some(v.to_string()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an array", "string"))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an object", "string"))
+    }
+}
+
+impl FieldValue for String {
+    const KIND: FieldKind = FieldKind::Text;
+    fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(TextVisitor(at))
+    }
+    fn cell(&self) -> Cell<'_> {
+        Cell::Text(Cow::Borrowed(self))
+    }
+    fn known_text(&self) -> Option<Cow<'_, str>> {
+        serde_json::to_string(self).ok().map(Cow::Owned)
+    }
+}
+
+/// Integers: JSON integers, digit text and integral floats up to 2^53.
+struct IntegerVisitor<'a>(&'a FieldAt);
+
+impl<'de> Visitor<'de> for IntegerVisitor<'_> {
+    type Value = Option<i64>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a 64-bit integer, or text holding one")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| shape_error(self.0, "an integer above 2^63-1", "a 64-bit integer"))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+            note(self.0, Coercion::FloatAsInteger);
+            Ok(Some(v as i64))
+        } else {
+            Err(shape_error(self.0, "a number with a fraction", "integer"))
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match v.trim().parse::<i64>() {
+            Ok(n) => {
+                note(self.0, Coercion::TextAsInteger);
+                Ok(Some(n))
+            }
+            Err(_) => Err(shape_error(
+                self.0,
+                "text that is not an integer",
+                "integer",
+            )),
+        }
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(shape_error(self.0, "a boolean", "integer"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an array", "integer"))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an object", "integer"))
+    }
+}
+
+impl FieldValue for i64 {
+    const KIND: FieldKind = FieldKind::Integer;
+    fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(IntegerVisitor(at))
+    }
+    fn cell(&self) -> Cell<'_> {
+        Cell::Integer(*self)
+    }
+    fn known_text(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Owned(self.to_string()))
+    }
+}
+
+/// Numbers: JSON numbers and numeric text.
+struct NumberVisitor<'a>(&'a FieldAt);
+
+impl<'de> Visitor<'de> for NumberVisitor<'_> {
+    type Value = Option<f64>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, or text holding one")
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match v.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => {
+                note(self.0, Coercion::TextAsNumber);
+                Ok(Some(n))
+            }
+            _ => Err(shape_error(self.0, "text that is not a number", "number")),
+        }
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(shape_error(self.0, "a boolean", "number"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an array", "number"))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an object", "number"))
+    }
+}
+
+impl FieldValue for f64 {
+    const KIND: FieldKind = FieldKind::Number;
+    fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(NumberVisitor(at))
+    }
+    fn cell(&self) -> Cell<'_> {
+        Cell::Number(*self)
+    }
+}
+
+/// Booleans: JSON booleans, `0`/`1` and their text, `"true"`/`"false"`.
+struct BooleanVisitor<'a>(&'a FieldAt);
+
+impl<'de> Visitor<'de> for BooleanVisitor<'_> {
+    type Value = Option<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean, 0 or 1")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        match v {
+            0 | 1 => {
+                note(self.0, Coercion::IntegerAsBoolean);
+                Ok(Some(v == 1))
+            }
+            _ => Err(shape_error(
+                self.0,
+                "an integer other than 0 or 1",
+                "boolean",
+            )),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(shape_error(self.0, "a negative integer", "boolean")),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(shape_error(self.0, "a number with a fraction", "boolean"))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let value = match v.trim() {
+            "1" | "true" => true,
+            "0" | "false" => false,
+            _ => {
+                return Err(shape_error(
+                    self.0,
+                    "text other than 0/1/true/false",
+                    "boolean",
+                ));
+            }
+        };
+        note(self.0, Coercion::TextAsBoolean);
+        Ok(Some(value))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an array", "boolean"))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(shape_error(self.0, "an object", "boolean"))
+    }
+}
+
+impl FieldValue for bool {
+    const KIND: FieldKind = FieldKind::Boolean;
+    fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(BooleanVisitor(at))
+    }
+    fn cell(&self) -> Cell<'_> {
+        Cell::Boolean(*self)
+    }
+    fn known_text(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Borrowed(if *self { "true" } else { "false" }))
+    }
+}
+
+/// Arrays: each element by its own rule; null elements are dropped (an
+/// array of nothing holds nothing), a scalar where an array belongs fails.
+struct ListVisitor<'a, T>(&'a FieldAt, PhantomData<fn() -> T>);
+
+impl<'de, T: FieldValue> Visitor<'de> for ListVisitor<'_, T> {
+    type Value = Option<Vec<T>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(element) = seq.next_element_seed(ElementSeed::<T>(self.0, PhantomData))? {
+            out.extend(element);
+        }
+        Ok(Some(out))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+struct ElementSeed<'a, T>(&'a FieldAt, PhantomData<fn() -> T>);
+
+impl<'de, T: FieldValue> DeserializeSeed<'de> for ElementSeed<'_, T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        T::decode(d, self.0)
+    }
+}
+
+impl<T: FieldValue> FieldValue for Vec<T> {
+    const KIND: FieldKind = FieldKind::List;
+    fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
+        d.deserialize_any(ListVisitor::<T>(at, PhantomData))
+    }
+    fn cell(&self) -> Cell<'_> {
+        Cell::Json(serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+impl FieldValue for Value {
+    const KIND: FieldKind = FieldKind::Custom;
+    fn decode<'de, D: Deserializer<'de>>(d: D, _: &FieldAt) -> Result<Option<Self>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            value => Ok(Some(value)),
+        }
+    }
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            Value::String(s) => Cell::Text(Cow::Borrowed(s)),
+            other => Cell::Json(other.to_string()),
+        }
+    }
+}
+
+/// Writes a record as a JSON object: its declared fields in the spec's
+/// order (absent ones as null), then `extra`. The `Serialize` impl that
+/// `build.rs` generates for each record calls this.
+pub fn serialize<T: Record, S: Serializer>(record: &T, s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(T::FIELDS.len() + record.extra().len()))?;
+    record.write_fields(&mut map)?;
+    for (key, value) in record.extra() {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
+}
+
+/// Reads a record from a JSON object by the decoding rule. The
+/// `Deserialize` impl that `build.rs` generates for each record calls this.
+pub fn deserialize<'de, T: Record, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    d.deserialize_any(RecordVisitor::<T>(PhantomData))
+}
+
+/// Reads one declared field (the `index`th of `T::FIELDS`) from `map`; the
+/// generated `Record::read_field` calls it for each field.
+pub fn read<'de, V: FieldValue, A: MapAccess<'de>>(
+    map: &mut A,
+    schema: &'static str,
+    field: &'static Field,
+) -> Result<Option<V>, A::Error> {
+    map.next_value_seed(FieldSeed::<V>::new(schema, field.name, field.known))
+}
+
+struct RecordVisitor<T>(PhantomData<fn() -> T>);
+
+impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object ({})", T::SCHEMA)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut out = T::default();
+        while let Some(key) = map.next_key::<Key<T>>()? {
+            match key.0 {
+                Ok(index) => out.read_field(index, &mut map)?,
+                Err(name) => {
+                    let value: Value = map.next_value()?;
+                    out.extra_mut().insert(name, value);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Err(object_expected::<T, E>(de::Unexpected::Str(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        Err(object_expected::<T, E>(de::Unexpected::Signed(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        Err(object_expected::<T, E>(de::Unexpected::Unsigned(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        Err(object_expected::<T, E>(de::Unexpected::Float(v)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+        Err(object_expected::<T, E>(de::Unexpected::Bool(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Err(object_expected::<T, E>(de::Unexpected::Other("null")))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<T, A::Error> {
+        Err(object_expected::<T, A::Error>(de::Unexpected::Seq))
+    }
+}
+
+fn object_expected<T: Record, E: de::Error>(found: de::Unexpected<'_>) -> E {
+    E::custom(format_args!(
+        "{found} where the spec says an object ({})",
+        T::SCHEMA
+    ))
+}
+
+/// A field name: the index of a declared field, or an undeclared name.
+struct Key<T>(Result<usize, String>, PhantomData<fn() -> T>);
+
+impl<'de, T: Record> Deserialize<'de> for Key<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor<T>(PhantomData<fn() -> T>);
+        impl<T: Record> Visitor<'_> for KeyVisitor<T> {
+            type Value = Key<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<T>, E> {
+                Ok(Key(T::index_of(v).ok_or_else(|| v.to_owned()), PhantomData))
+            }
+        }
+        d.deserialize_identifier(KeyVisitor::<T>(PhantomData))
+    }
+}
+
+/// A nested record is a field value like any other.
+impl<T: Record> FieldValue for T {
+    fn decode<'de, D: Deserializer<'de>>(d: D, _: &FieldAt) -> Result<Option<Self>, D::Error> {
+        Option::<T>::deserialize(d)
+    }
+    fn cell(&self) -> Cell<'_> {
+        Cell::Json(serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+/// Implements [`FieldValue`] for a hand-written type with its own
+/// `Deserialize` (the types of [`crate::lenient`]).
+macro_rules! field_value_via_serde {
+    ($ty:ty, $kind:ident, |$v:ident| $cell:expr, |$k:ident| $known:expr) => {
+        impl $crate::record::FieldValue for $ty {
+            const KIND: $crate::record::FieldKind = $crate::record::FieldKind::$kind;
+            fn decode<'de, D: ::serde::Deserializer<'de>>(
+                d: D,
+                _: &$crate::record::FieldAt,
+            ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
+                <::std::option::Option<Self> as ::serde::Deserialize>::deserialize(d)
+            }
+            fn cell(&self) -> $crate::record::Cell<'_> {
+                let $v = self;
+                $cell
+            }
+            fn known_text(&self) -> ::std::option::Option<::std::borrow::Cow<'_, str>> {
+                let $k = self;
+                $known
+            }
+        }
+    };
+}
+
+pub(crate) use field_value_via_serde;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `build.rs` generates for a schema, written out by hand.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct Person {
+        id: Option<i64>,
+        name: Option<String>,
+        gender: Option<String>,
+        active: Option<bool>,
+        score: Option<f64>,
+        tags: Option<Vec<String>>,
+        r#type: Option<String>,
+        extra: Map<String, Value>,
+    }
+
+    impl Record for Person {
+        const SCHEMA: &'static str = "Person";
+        const FIELDS: &'static [Field] = &[
+            Field::new("id", "id", <i64 as FieldValue>::KIND, &[]),
+            Field::new("name", "name", <String as FieldValue>::KIND, &[]),
+            Field::new(
+                "gender",
+                "gender",
+                <String as FieldValue>::KIND,
+                &["\"0\"", "\"1\"", "\"2\""],
+            ),
+            Field::new("active", "active", <bool as FieldValue>::KIND, &[]),
+            Field::new("score", "score", <f64 as FieldValue>::KIND, &[]),
+            Field::new("tags", "tags", <Vec<String> as FieldValue>::KIND, &[]),
+            Field::new("type", "r#type", <String as FieldValue>::KIND, &[]),
+        ];
+        fn extra(&self) -> &Map<String, Value> {
+            &self.extra
+        }
+        fn index_of(name: &str) -> Option<usize> {
+            match name {
+                "id" => Some(0),
+                "name" => Some(1),
+                "gender" => Some(2),
+                "active" => Some(3),
+                "score" => Some(4),
+                "tags" => Some(5),
+                "type" => Some(6),
+                _ => None,
+            }
+        }
+        fn cell(&self, index: usize) -> Option<Cell<'_>> {
+            match index {
+                0 => self.id.as_ref().map(FieldValue::cell),
+                1 => self.name.as_ref().map(FieldValue::cell),
+                2 => self.gender.as_ref().map(FieldValue::cell),
+                3 => self.active.as_ref().map(FieldValue::cell),
+                4 => self.score.as_ref().map(FieldValue::cell),
+                5 => self.tags.as_ref().map(FieldValue::cell),
+                6 => self.r#type.as_ref().map(FieldValue::cell),
+                _ => None,
+            }
+        }
+        fn read_field<'de, A: MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let fields = Self::FIELDS;
+            match index {
+                0 => self.id = read(map, Self::SCHEMA, &fields[0])?,
+                1 => self.name = read(map, Self::SCHEMA, &fields[1])?,
+                2 => self.gender = read(map, Self::SCHEMA, &fields[2])?,
+                3 => self.active = read(map, Self::SCHEMA, &fields[3])?,
+                4 => self.score = read(map, Self::SCHEMA, &fields[4])?,
+                5 => self.tags = read(map, Self::SCHEMA, &fields[5])?,
+                6 => self.r#type = read(map, Self::SCHEMA, &fields[6])?,
+                _ => {}
+            }
+            Ok(())
+        }
+        fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+            map.serialize_entry("id", &self.id)?;
+            map.serialize_entry("name", &self.name)?;
+            map.serialize_entry("gender", &self.gender)?;
+            map.serialize_entry("active", &self.active)?;
+            map.serialize_entry("score", &self.score)?;
+            map.serialize_entry("tags", &self.tags)?;
+            map.serialize_entry("type", &self.r#type)?;
+            Ok(())
+        }
+        fn extra_mut(&mut self) -> &mut Map<String, Value> {
+            &mut self.extra
+        }
+    }
+
+    impl Serialize for Person {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serialize(self, s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Person {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            deserialize(d)
+        }
+    }
+
+    fn decode(json: &str) -> (Result<Person, serde_json::Error>, Vec<Observed>) {
+        observe(|| serde_json::from_str::<Person>(json))
+    }
+
+    #[test]
+    fn declared_forms_decode_without_notes() {
+        let (p, noted) = decode(
+            r#"{"id":9007199254740993,"name":"张三","gender":"1","active":true,"score":1.5,"tags":["a"],"type":"x"}"#,
+        );
+        let p = p.unwrap();
+        assert_eq!(p.id, Some(9_007_199_254_740_993));
+        assert_eq!(p.name.as_deref(), Some("张三"));
+        assert_eq!(p.r#type.as_deref(), Some("x"));
+        assert!(noted.is_empty(), "{noted:?}");
+    }
+
+    #[test]
+    fn other_scalar_forms_are_coerced_exactly_and_noted() {
+        let (p, noted) = decode(
+            r#"{"id":"9007199254740993","name":13577770000,"gender":1,"active":"0","score":"2.5","tags":[1,null,true]}"#,
+        );
+        let p = p.unwrap();
+        assert_eq!(p.id, Some(9_007_199_254_740_993));
+        assert_eq!(p.name.as_deref(), Some("13577770000"));
+        assert_eq!(p.gender.as_deref(), Some("1"));
+        assert_eq!(p.active, Some(false));
+        assert_eq!(p.score, Some(2.5));
+        assert_eq!(p.tags, Some(vec!["1".to_string(), "true".to_string()]));
+        let kinds: Vec<(&str, Coercion)> = noted.iter().map(|o| (o.field, o.kind)).collect();
+        assert!(kinds.contains(&("id", Coercion::TextAsInteger)));
+        assert!(kinds.contains(&("name", Coercion::NumberAsText)));
+        assert!(kinds.contains(&("gender", Coercion::NumberAsText)));
+        assert!(kinds.contains(&("active", Coercion::TextAsBoolean)));
+        assert!(kinds.contains(&("score", Coercion::TextAsNumber)));
+        assert!(kinds.contains(&("tags", Coercion::BooleanAsText)));
+    }
+
+    #[test]
+    fn unknown_values_and_fields_are_kept() {
+        let (p, noted) = decode(r#"{"gender":"7","nickname":"小王","id":null}"#);
+        let p = p.unwrap();
+        assert_eq!(p.gender.as_deref(), Some("7"));
+        assert_eq!(p.id, None);
+        assert_eq!(p.extra["nickname"], "小王");
+        assert_eq!(
+            noted,
+            [Observed {
+                schema: "Person",
+                field: "gender",
+                kind: Coercion::UnknownValue
+            }]
+        );
+        // Output: declared fields in the spec's order, absent ones null, then extra.
+        let out = serde_json::to_string(&p).unwrap();
+        assert!(
+            out.starts_with(r#"{"id":null,"name":null,"gender":"7","#),
+            "{out}"
+        );
+        assert!(out.ends_with(r#""type":null,"nickname":"小王"}"#), "{out}");
+    }
+
+    #[test]
+    fn absurd_values_fail_with_the_field_named() {
+        for (json, want) in [
+            (
+                r#"{"name":{"a":1}}"#,
+                "Person.name: an object where the spec says string",
+            ),
+            (r#"{"id":"12a"}"#, "Person.id: text that is not an integer"),
+            (r#"{"id":1.5}"#, "Person.id: a number with a fraction"),
+            (
+                r#"{"active":2}"#,
+                "Person.active: an integer other than 0 or 1",
+            ),
+            (
+                r#"{"name":123456789012345678901234567890}"#,
+                "too large to keep exactly",
+            ),
+            ("null", "null where the spec says an object (Person)"),
+            (
+                r#""x""#,
+                "string \"x\" where the spec says an object (Person)",
+            ),
+        ] {
+            let err = decode(json).0.unwrap_err().to_string();
+            assert!(err.contains(want), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn notes_are_only_collected_inside_observe() {
+        let p: Person = serde_json::from_str(r#"{"name":1}"#).unwrap();
+        assert_eq!(p.name.as_deref(), Some("1"));
+        let ((), noted) = observe(|| ());
+        assert!(noted.is_empty());
+    }
+
+    #[test]
+    fn values_decode_from_serde_json_values_too() {
+        let value = serde_json::json!({"id": "5", "tags": ["x"], "extra1": [1]});
+        let p: Person = serde_json::from_value(value).unwrap();
+        assert_eq!(p.id, Some(5));
+        assert_eq!(p.extra["extra1"], serde_json::json!([1]));
+        assert_eq!(p.get("id"), Some(Cell::Integer(5)));
+        assert_eq!(p.get("nope"), None);
+        assert_eq!(
+            <Person as Record>::FIELDS[2].known,
+            ["\"0\"", "\"1\"", "\"2\""]
+        );
+    }
+}
