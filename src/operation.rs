@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{Error, Reply};
-use crate::paginate::{DynItem, Items, ListingOptions};
-use crate::record::Record;
+use crate::paginate::{DynItem, Items, ListingOptions, Page};
+use crate::record::{Field, Record};
 
 /// Inclusive bounds of an integer request field, read from the spec's
 /// `minimum`/`maximum` (or its `format`) by `build.rs`.
@@ -234,6 +234,21 @@ pub trait DynOperation: Send + Sync {
     ) -> BoxFuture<'static, Result<Reply<Value>, Error>>;
     /// Every item of the listing, when the operation pages.
     fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>>;
+    /// The one page at `options.start`, when the operation pages (the
+    /// listing's other options do not apply to one page).
+    fn page(
+        &self,
+        _client: &Client,
+        _options: ListingOptions,
+    ) -> Option<BoxFuture<'static, Result<Page<DynItem>, Error>>> {
+        None
+    }
+    /// The item schema's declared fields, in the spec's order (empty when
+    /// the operation does not page): a listing's columns before any item
+    /// has arrived.
+    fn item_fields(&self) -> &'static [Field] {
+        &[]
+    }
 }
 
 /// The [`DynOperation`] of an operation without pagination; `build.rs`
@@ -297,5 +312,17 @@ impl<Op: Paginated> DynOperation for PaginatedBinding<Op> {
 
     fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
         Some(crate::paginate::dyn_listing::<Op>(client, options))
+    }
+
+    fn page(
+        &self,
+        client: &Client,
+        options: ListingOptions,
+    ) -> Option<BoxFuture<'static, Result<Page<DynItem>, Error>>> {
+        Some(crate::paginate::dyn_page::<Op>(client, options))
+    }
+
+    fn item_fields(&self) -> &'static [Field] {
+        <Op::Item as Record>::FIELDS
     }
 }

@@ -1045,6 +1045,13 @@ impl<T> Items<T> {
         self.summary.clone()
     }
 
+    /// The same as [`summary`](Self::summary), borrowed: cheap enough to
+    /// look at after every item (the CLI watches it for new pages and new
+    /// coercions while it writes).
+    pub fn summary_ref(&self) -> &ListingSummary {
+        &self.summary
+    }
+
     /// Collects every item, with the summary; stops at the first error,
     /// an undecodable item included.
     pub async fn try_collect_with_summary(mut self) -> Result<(Vec<T>, ListingSummary), Error>
@@ -1320,6 +1327,20 @@ pub(crate) fn dyn_listing<Op: Paginated>(
         listing::<Op>(client.clone(), options),
     )
     .map_items(boxed::<Op::Item>)
+}
+
+/// The one page of `Op` at `options.start`, with its items as [`DynItem`]s.
+pub(crate) fn dyn_page<Op: Paginated>(
+    client: &Client,
+    options: ListingOptions,
+) -> BoxFuture<'static, Result<Page<DynItem>, Error>> {
+    let client = client.clone();
+    Box::pin(async move {
+        let (op, pagination) = spec_of::<Op>();
+        let (start, size) = options.resolve(op, pagination)?;
+        let page = fetch_page::<Op>(client, start, size, options.max_items_per_page).await?;
+        Ok(page.map(boxed::<Op::Item>))
+    })
 }
 
 #[cfg(test)]

@@ -1,212 +1,116 @@
-//! What each command does, once its arguments are parsed: listings written
-//! item by item as the stream yields them, `check`, `sign`, `sandbox` and `demo`.
+//! The built-in commands: `check`, `sign`, `sandbox` and `demo`. Each reads
+//! the operation table rather than naming an endpoint.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::{self, Write};
+use std::time::Instant;
 
-use futures::{FutureExt, StreamExt};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use futures::StreamExt;
 use serde_json::{Value, json};
-use shiheng::operations::ListWecomEmployees;
-use shiheng::paginate::{CursorOperation, CursorRequest, Items, PageNumberOperation};
+use shiheng::operation::{OperationSpec, PaginationStyle};
+use shiheng::paginate::{DynRecord, ListingOptions};
+use shiheng::record::{Cell, Field};
 use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
-use shiheng::{Client, Config};
+use shiheng::{Client, Config, ErrorKind};
 
-use super::{
-    Credentials, CursorArgs, DemoArgs, EmployeesArgs, Failure, OutputArgs, SandboxArgs, SignArgs,
-};
-use crate::output::{ItemWriter, Row};
+use crate::cli::{DemoArgs, SandboxArgs, SignArgs, command_name};
+use crate::listing::{elapsed, print_drift, summary_line};
+use crate::progress::Progress;
+use crate::signals::Signals;
+use crate::{Credentials, Failure, text};
 
-/// `shiheng employees`: one page, or with `--all` every page from `--page`.
-pub async fn employees(client: &Client, args: &EmployeesArgs) -> Result<(), Failure> {
-    let request = client
-        .list_wecom_employees()
-        .page(args.page)
-        .page_size(args.page_size)
-        .concurrency(usize::from(args.concurrency));
-    if args.all {
-        return write_listing(request.stream(), &args.output, "employees").await;
-    }
-    let page = request.send().await?;
-    let (pages, total) = (page.pages, page.total);
-    let items = <ListWecomEmployees as PageNumberOperation>::into_items(page);
-    write_page(items, &args.output)?;
-    eprintln!(
-        "page {} of {} ({} employees in total)",
-        args.page,
-        text_or_unknown(pages),
-        text_or_unknown(total)
-    );
-    Ok(())
+/// 2^53: the largest integer a JSON parser that reads numbers as doubles
+/// (JavaScript's) keeps exact.
+const TWO_POW_53: i64 = 9_007_199_254_740_992;
+
+/// What `check` did with one operation. The library's report is moving to
+/// per-operation outcomes (checked, skipped, failed); [`outcomes`] adapts
+/// whichever report it returns to this, so the printing does not change.
+enum Outcome {
+    Checked {
+        status: u16,
+        trace_id: Option<String>,
+    },
+    #[allow(dead_code)] // produced by the per-operation report (see `outcomes`)
+    Skipped(String),
+    #[allow(dead_code)] // produced by the per-operation report (see `outcomes`)
+    Failed(String),
 }
 
-/// `shiheng customers` and `shiheng group-chats`: one page from
-/// `--start-id`, or with `--all` every page from there.
-pub async fn cursor_listing<Op>(
-    request: CursorRequest<Op>,
-    args: &CursorArgs,
-) -> Result<(), Failure>
-where
-    Op: CursorOperation,
-    Op::Item: Row,
-{
-    let request = request.start_id(args.start_id).page_size(args.page_size);
-    if args.all {
-        return write_listing(request.stream(), &args.output, "items").await;
-    }
-    let page = request.send().await?;
-    let next = Op::next_cursor(&page);
-    write_page(Op::into_items(page), &args.output)?;
-    match next {
-        Some(next) => eprintln!("more after this page: --start-id {next}"),
-        None => eprintln!("this was the last page"),
-    }
-    Ok(())
+/// Each operation the report names, with its outcome.
+fn outcomes(report: &shiheng::drift::DriftReport) -> Vec<(String, String, Outcome)> {
+    report
+        .operations
+        .iter()
+        .map(|o| {
+            let outcome = Outcome::Checked {
+                status: o.status,
+                trace_id: o.trace_id.clone(),
+            };
+            (o.operation.clone(), o.path.clone(), outcome)
+        })
+        .collect()
 }
 
-fn text_or_unknown(value: Option<i64>) -> String {
-    value.map_or_else(|| "unknown".to_string(), |v| v.to_string())
-}
-
-fn open_output(output: &OutputArgs) -> Result<Box<dyn Write>, Failure> {
-    Ok(match &output.output {
-        Some(path) => {
-            let file = File::create(path).map_err(|e| {
-                Failure::Output(io::Error::new(e.kind(), format!("{}: {e}", path.display())))
-            })?;
-            Box::new(BufWriter::new(file))
-        }
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    })
-}
-
-fn write_page<T: Row>(items: Vec<T>, output: &OutputArgs) -> Result<(), Failure> {
-    let mut writer = ItemWriter::new::<T>(output.format, open_output(output)?);
-    for item in &items {
-        writer.write(item)?;
-    }
-    writer.finish::<T>()?;
-    Ok(())
-}
-
-/// Writes a listing as it arrives: nothing is collected, so memory stays flat
-/// however many items there are.
-async fn write_listing<T: Row>(
-    mut items: Items<T>,
-    output: &OutputArgs,
-    noun: &str,
-) -> Result<(), Failure> {
-    let mut writer = ItemWriter::new::<T>(output.format, open_output(output)?);
-    let bar = progress_bar();
-    let outcome = loop {
-        // Flush whenever the next item is not ready yet: what has arrived is
-        // visible while the next page is on its way, and writes stay batched.
-        let next = match items.next().now_or_never() {
-            Some(next) => next,
-            None => match writer.flush() {
-                Ok(()) => items.next().await,
-                Err(e) => break Err(Failure::from(e)),
-            },
-        };
-        match next {
-            None => break Ok(()),
-            Some(Err(e)) => break Err(Failure::from(e)),
-            Some(Ok(item)) => {
-                if let Err(e) = writer.write(&item) {
-                    break Err(Failure::from(e));
-                }
-                track(&bar, &items);
-            }
-        }
-    };
-    bar.finish_and_clear();
-    // What arrived before a failure is still written out.
-    let finished = writer.finish::<T>();
-    outcome?;
-    finished?;
-    let summary = items.summary();
-    eprintln!(
-        "{} {noun} in {} pages ({} duplicates dropped)",
-        summary.items, summary.pages, summary.duplicates_dropped
-    );
-    if summary.totals_disagree() {
-        eprintln!(
-            "warning: the data changed during the listing (total {} at the start, {} at the end): items may be missing; list again",
-            text_or_unknown(summary.first_total),
-            text_or_unknown(summary.last_total)
-        );
-    }
-    Ok(())
-}
-
-/// A progress bar on stderr when a person is watching it; hidden otherwise,
-/// so logs and pipes get no control characters. It starts as a spinner and
-/// becomes a bar once the listing reports its total (page-number listings).
-fn progress_bar() -> ProgressBar {
-    if !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} items, {per_sec}, {elapsed}") {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
-}
-
-fn track<T>(bar: &ProgressBar, items: &Items<T>) {
-    bar.inc(1);
-    if bar.length().is_none()
-        && !bar.is_hidden()
-        && let Some(total) = items.summary().last_total
-    {
-        bar.set_length(u64::try_from(total).unwrap_or(0));
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} items, {per_sec}, eta {eta}")
-        {
-            bar.set_style(style);
-        }
-    }
-}
-
-/// `shiheng check`: one line per difference between the live answers and
-/// the spec, then a summary naming the spec's version and hash.
+/// `shiheng check`: one line per operation and per difference between the
+/// live answers and the spec, then a summary naming the spec's version and
+/// hash. Exit 1 on drift or when an operation could not be checked.
 pub async fn check(client: &Client) -> Result<(), Failure> {
     let report = shiheng::drift::check(client).await?;
     let mut out = io::stdout().lock();
-    for drift in &report.drifts {
-        writeln!(out, "{drift}")?;
+    let outcomes = outcomes(&report);
+    let mut failed = 0;
+    for (operation, path, outcome) in &outcomes {
+        let what = match outcome {
+            Outcome::Checked { status, trace_id } => format!(
+                "checked (HTTP {status}, traceId {})",
+                text::inert(trace_id.as_deref().unwrap_or("unknown"), text::TEXT_CAP)
+            ),
+            Outcome::Skipped(reason) => format!("skipped: {reason}"),
+            Outcome::Failed(error) => {
+                failed += 1;
+                format!("failed: {error}")
+            }
+        };
+        writeln!(
+            out,
+            "{}",
+            text::line(&format!("{operation} (POST {path}): {what}"))
+        )?;
     }
-    let operations: Vec<&str> = report
-        .operations
-        .iter()
-        .map(|o| o.operation.as_str())
-        .collect();
+    for drift in &report.drifts {
+        writeln!(out, "{}", text::line(&drift.to_string()))?;
+    }
     let against = format!(
         "spec {} (sha256 {})",
         report.spec_version,
         &report.spec_sha256[..report.spec_sha256.len().min(12)]
     );
+    let checked = outcomes
+        .iter()
+        .filter(|(_, _, o)| matches!(o, Outcome::Checked { .. }))
+        .count();
+    let operations = text::count(checked as u64, "operation", "operations");
     if report.has_drift() {
         writeln!(
             out,
-            "drift: {} differences from {against} in {} operations ({}): edit spec/ and regenerate",
-            report.drifts.len(),
-            operations.len(),
-            operations.join(", ")
+            "drift: {} from {against} in {operations}: edit spec/ and regenerate",
+            text::count(report.drifts.len() as u64, "difference", "differences"),
         )?;
         out.flush()?;
-        return Err(Failure::Drift(report.drifts.len()));
+        return Err(Failure::Drift("drift".into()));
     }
-    writeln!(
-        out,
-        "no drift: {} operations ({}) answer as {against} says",
-        operations.len(),
-        operations.join(", ")
-    )?;
+    if failed > 0 {
+        writeln!(
+            out,
+            "incomplete: {} could not be checked; no drift in the other {operations}",
+            text::count(failed, "operation", "operations")
+        )?;
+        out.flush()?;
+        return Err(Failure::Drift("incomplete".into()));
+    }
+    writeln!(out, "no drift: {operations} answer as {against} says")?;
     Ok(())
 }
 
@@ -250,58 +154,54 @@ pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `shiheng sandbox`: serves until Ctrl-C.
-pub async fn sandbox(
-    app_id: Option<&str>,
-    api_version: &str,
-    args: &SandboxArgs,
-) -> Result<(), Failure> {
+/// `shiheng sandbox`: serves until SIGINT or SIGTERM, then prints what it served.
+pub async fn sandbox(args: &SandboxArgs, signals: &mut Signals) -> Result<(), Failure> {
     let config = SandboxConfig {
-        app_id: app_id.unwrap_or("demo-app").to_string(),
+        app_id: args.app_id.clone(),
         app_secret: args.app_secret.clone(),
-        api_version: api_version.to_string(),
-        employees: args.employees,
-        customers: args.customers,
-        group_chats: args.group_chats,
+        api_version: args.api_version.clone(),
         seed: args.seed,
-        latency: Duration::from_millis(args.latency_ms),
+        latency: args.latency,
         fail_rate: args.fail_rate,
         faults: args.faults,
-        slow_fault_delay: Duration::from_millis(args.slow_fault_ms),
+        slow_fault_delay: args.slow_fault,
         drift: args.drift,
         ..SandboxConfig::default()
     };
-    let app_id = config.app_id.clone();
     let sandbox = Sandbox::bind(config, args.listen)
         .await
         .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let url = sandbox.url();
+    let served: Vec<&str> = OperationSpec::all()
+        .iter()
+        .map(|op| command_name(op))
+        .collect();
+    // Every value here is the sandbox's own (its flags or SHIHENG_SANDBOX_*
+    // variables), so the lines can be pasted as they are. Printing the
+    // sandbox's secret is the point; the tool never prints a secret it signs with.
+    let banner = format!(
+        "shiheng sandbox listening on {url}\n  export SHIHENG_BASE_URL={url}\n  export SHIHENG_APP_ID={}\n  export SHIHENG_APP_SECRET={}\nserving: {}\nPress Ctrl-C to stop.\n",
+        args.app_id,
+        args.app_secret,
+        served.join(", ")
+    );
     // A closed stdout (a supervisor that read the URL and went away) must
     // not stop the server: the banner is best effort.
-    let url = sandbox.url();
-    let banner = format!(
-        "shiheng sandbox listening on {url}\n  export SHIHENG_BASE_URL={url}\n  export SHIHENG_APP_ID={app_id}\n  export SHIHENG_APP_SECRET={}\nPress Ctrl-C to stop.\n",
-        // The sandbox's own secret, chosen on this command line: printing it
-        // is the point. The tool never prints a secret it signs with.
-        args.app_secret
-    );
     let mut out = io::stdout().lock();
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     drop(out);
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("shiheng: cannot wait for Ctrl-C ({e}); stopping");
-    }
+    let signal = signals.wait().await;
     let (served, faults) = (sandbox.requests(), sandbox.faults_injected());
     sandbox.shutdown().await;
-    eprintln!("sandbox stopped after {served} requests; injected {faults}");
+    eprintln!("sandbox stopped by {signal} after {served} requests; injected {faults}");
     Ok(())
 }
 
-/// `shiheng demo`: every employee of an embedded sandbox, through the real
-/// signed client over HTTP, then a summary.
-pub async fn demo(args: &DemoArgs) -> Result<(), Failure> {
+/// `shiheng demo`: every paginated operation of an embedded sandbox, listed
+/// through the real signed client over HTTP, with a summary of each.
+pub async fn demo(args: &DemoArgs, signals: &mut Signals) -> Result<(), Failure> {
     let config = SandboxConfig {
-        employees: args.employees,
-        latency: Duration::from_millis(args.latency_ms),
+        latency: args.latency,
         ..SandboxConfig::default()
     };
     let (app_id, secret) = (config.app_id.clone(), config.app_secret.clone());
@@ -309,56 +209,141 @@ pub async fn demo(args: &DemoArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Usage(format!("cannot start the embedded sandbox: {e}")))?;
     println!(
-        "shiheng demo: embedded sandbox at {} (appId {app_id}); listing every employee through the signed client",
+        "shiheng demo: embedded sandbox at {} (appId {app_id}); listing every paginated operation through the signed client",
         sandbox.url()
     );
-    let outcome = demo_listing(&sandbox, Config::new(sandbox.url(), app_id, secret), args).await;
+    let outcome = match Client::new(Config::new(sandbox.url(), app_id, secret)) {
+        Ok(client) => demo_listings(&sandbox, &client, args, signals).await,
+        Err(e) => Err(e.into()),
+    };
     sandbox.shutdown().await;
     outcome
 }
 
-async fn demo_listing(sandbox: &Sandbox, config: Config, args: &DemoArgs) -> Result<(), Failure> {
-    let client = Client::new(config)?;
-    let started = Instant::now();
-    let bar = progress_bar();
-    let mut items = client
-        .list_wecom_employees()
-        .concurrency(usize::from(args.concurrency))
-        .stream();
-    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
-    let mut largest_id = None;
-    while let Some(item) = items.next().await {
-        let item = item?;
-        let status = item
-            .status
-            .map_or_else(|| "null".to_string(), |s| s.to_string());
-        *statuses.entry(status).or_default() += 1;
-        largest_id = largest_id.max(item.id);
-        track(&bar, &items);
-    }
-    bar.finish_and_clear();
-    let elapsed = started.elapsed();
-    let summary = items.summary();
-    let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    println!(
-        "employees:  {} (the platform reports {})",
-        summary.items,
-        text_or_unknown(summary.last_total)
-    );
-    println!(
-        "pages:      {} of {} items, {} at once",
-        summary.pages,
-        <ListWecomEmployees as PageNumberOperation>::PAGE_SIZE.max,
-        args.concurrency
-    );
-    println!("requests:   {} served by the sandbox", sandbox.requests());
-    println!("time:       {:.1} ms", elapsed.as_secs_f64() * 1000.0);
-    println!("duplicates: {} dropped", summary.duplicates_dropped);
-    if !statuses.is_empty() {
-        println!("statuses:   {}", statuses.join(", "));
-    }
-    if let Some(id) = largest_id {
-        println!("largest id: {id} (above 2^53 = 9007199254740992: kept exact)");
+async fn demo_listings(
+    sandbox: &Sandbox,
+    client: &Client,
+    args: &DemoArgs,
+    signals: &mut Signals,
+) -> Result<(), Failure> {
+    for op in OperationSpec::all() {
+        let Some(pagination) = &op.pagination else {
+            continue;
+        };
+        let mut options = ListingOptions::new();
+        if matches!(pagination.style, PaginationStyle::PageNumber { .. }) {
+            options = options.concurrency(args.concurrency);
+        }
+        let Some(mut items) = op.typed.list(client, options) else {
+            continue;
+        };
+        let (requests_before, started) = (sandbox.requests(), Instant::now());
+        let mut tally = Tally::new(op.typed.item_fields(), pagination.item_id);
+        let progress = Progress::new();
+        loop {
+            let next = tokio::select! {
+                biased;
+                signal = signals.wait() => {
+                    progress.clear();
+                    eprintln!("shiheng: interrupted by {signal}");
+                    return Err(Failure::Interrupted);
+                }
+                next = items.next() => next,
+            };
+            match next {
+                None => break,
+                Some(Ok(item)) => tally.add(&*item),
+                Some(Err(e)) if e.kind() == ErrorKind::UndecodableItem => {
+                    progress.warn(&crate::error_line(&e));
+                }
+                Some(Err(e)) => {
+                    progress.clear();
+                    return Err(e.into());
+                }
+            }
+            progress.item(items.summary_ref());
+        }
+        progress.clear();
+        let summary = items.summary();
+        let reported = summary
+            .last_total
+            .map(|t| format!(" (the platform reports {t})"))
+            .unwrap_or_default();
+        println!(
+            "{} ({}): {}{reported}",
+            command_name(op),
+            op.operation_id,
+            summary_line(summary.items, &summary, true)
+        );
+        println!(
+            "  requests:   {} served by the sandbox in {}",
+            sandbox.requests() - requests_before,
+            elapsed(started.elapsed())
+        );
+        tally.print();
+        print_drift(&summary);
     }
     Ok(())
+}
+
+/// The values of an operation's fields that have documented values, and
+/// its largest id.
+struct Tally {
+    fields: Vec<(&'static Field, BTreeMap<String, u64>)>,
+    id_field: &'static str,
+    largest_id: Option<i64>,
+}
+
+impl Tally {
+    fn new(fields: &'static [Field], id_field: &'static str) -> Self {
+        Self {
+            fields: fields
+                .iter()
+                .filter(|f| !f.known.is_empty())
+                .map(|f| (f, BTreeMap::new()))
+                .collect(),
+            id_field,
+            largest_id: None,
+        }
+    }
+
+    fn add(&mut self, item: &dyn DynRecord) {
+        for (field, counts) in &mut self.fields {
+            // The known values are JSON text (`6`, `"1"`): so is the key.
+            let key = match item.get(field.name) {
+                None => "null".to_string(),
+                Some(Cell::Text(text)) => Value::from(text.as_ref()).to_string(),
+                Some(cell) => cell.to_string(),
+            };
+            *counts.entry(key).or_default() += 1;
+        }
+        let id = item.get(self.id_field).and_then(|c| c.as_i64());
+        self.largest_id = self.largest_id.max(id);
+    }
+
+    fn print(&self) {
+        for (field, counts) in &self.fields {
+            // Documented values first, in the spec's order; then the others.
+            let mut shown: Vec<String> = field
+                .known
+                .iter()
+                .filter_map(|k| counts.get(*k).map(|n| format!("{k} ×{n}")))
+                .collect();
+            shown.extend(
+                counts
+                    .iter()
+                    .filter(|(k, _)| !field.known.contains(&k.as_str()))
+                    .map(|(k, n)| format!("{} ×{n} (not in the spec)", text::inert(k, 40))),
+            );
+            println!("  {}: {}", field.name, shown.join(", "));
+        }
+        if let Some(id) = self.largest_id {
+            let note = if id > TWO_POW_53 {
+                "above 2^53 = 9007199254740992: kept exact"
+            } else {
+                "within 2^53"
+            };
+            println!("  largest {}: {id} ({note})", self.id_field);
+        }
+    }
 }
