@@ -28,10 +28,7 @@ const TWO_POW_53: i64 = 9_007_199_254_740_992;
 /// per-operation outcomes (checked, skipped, failed); [`outcomes`] adapts
 /// whichever report it returns to this, so the printing does not change.
 enum Outcome {
-    Checked {
-        status: u16,
-        trace_id: Option<String>,
-    },
+    Checked,
     #[allow(dead_code)] // produced by the per-operation report (see `outcomes`)
     Skipped(String),
     #[allow(dead_code)] // produced by the per-operation report (see `outcomes`)
@@ -43,34 +40,30 @@ fn outcomes(report: &shiheng::drift::DriftReport) -> Vec<(String, String, Outcom
     report
         .operations
         .iter()
-        .map(|o| {
-            let outcome = Outcome::Checked {
-                status: o.status,
-                trace_id: o.trace_id.clone(),
-            };
-            (o.operation.clone(), o.path.clone(), outcome)
-        })
+        .map(|o| (o.operation.clone(), o.path.clone(), Outcome::Checked))
         .collect()
 }
 
-/// `shiheng check`: one line per operation and per difference between the
-/// live answers and the spec, then a summary naming the spec's version and
-/// hash. Exit 1 on drift or when an operation could not be checked.
+/// `shiheng check`: one line per difference between the live answers and
+/// the spec, one per operation that was skipped or failed, then a summary
+/// naming the operations checked and the spec's version and hash. Exit 1 on
+/// drift or when an operation could not be checked.
 pub async fn check(client: &Client) -> Result<(), Failure> {
     let report = shiheng::drift::check(client).await?;
     let mut out = io::stdout().lock();
     let outcomes = outcomes(&report);
-    let mut failed = 0;
+    let mut checked = Vec::new();
+    let mut failed = 0u64;
     for (operation, path, outcome) in &outcomes {
         let what = match outcome {
-            Outcome::Checked { status, trace_id } => format!(
-                "checked (HTTP {status}, traceId {})",
-                text::inert(trace_id.as_deref().unwrap_or("unknown"), text::TEXT_CAP)
-            ),
+            Outcome::Checked => {
+                checked.push(operation.as_str());
+                continue;
+            }
             Outcome::Skipped(reason) => format!("skipped: {reason}"),
             Outcome::Failed(error) => {
                 failed += 1;
-                format!("failed: {error}")
+                format!("not checked: {error}")
             }
         };
         writeln!(
@@ -87,11 +80,11 @@ pub async fn check(client: &Client) -> Result<(), Failure> {
         report.spec_version,
         &report.spec_sha256[..report.spec_sha256.len().min(12)]
     );
-    let checked = outcomes
-        .iter()
-        .filter(|(_, _, o)| matches!(o, Outcome::Checked { .. }))
-        .count();
-    let operations = text::count(checked as u64, "operation", "operations");
+    let operations = format!(
+        "{} ({})",
+        text::count(checked.len() as u64, "operation", "operations"),
+        checked.join(", ")
+    );
     if report.has_drift() {
         writeln!(
             out,
@@ -104,7 +97,7 @@ pub async fn check(client: &Client) -> Result<(), Failure> {
     if failed > 0 {
         writeln!(
             out,
-            "incomplete: {} could not be checked; no drift in the other {operations}",
+            "incomplete: {} could not be checked; no drift in {operations}",
             text::count(failed, "operation", "operations")
         )?;
         out.flush()?;

@@ -200,13 +200,13 @@ impl ItemWriter {
     pub fn item(&mut self, item: &dyn DynRecord) -> io::Result<()> {
         match &mut self.shape {
             Shape::Jsonl => {
-                item.write_json(&mut self.buf)?;
+                item.append_json(&mut self.buf)?;
                 self.buf.push(b'\n');
             }
             Shape::Json => {
                 self.buf
                     .extend_from_slice(if self.written == 0 { b"[\n" } else { b",\n" });
-                item.write_json(&mut self.buf)?;
+                item.append_json(&mut self.buf)?;
             }
             Shape::Csv(columns) => {
                 if self.written == 0 {
