@@ -1193,8 +1193,11 @@ fn demo_lists_every_paginated_operation_of_the_embedded_sandbox() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("(the platform reports 464)"));
-    assert!(run.stdout.contains("requests:   10 served by the sandbox"));
+    assert!(
+        run.stdout
+            .contains("requests: 10 served by the sandbox in ")
+    );
+    assert!(run.stdout.contains("; the platform reports 464 items"));
     // The documented statuses, 6 included, with their counts.
     let statuses = run
         .stdout

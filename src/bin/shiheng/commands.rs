@@ -15,7 +15,7 @@ use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
 use shiheng::{Client, Config, ErrorKind};
 
 use crate::cli::{DemoArgs, SandboxArgs, SignArgs, command_name};
-use crate::listing::{elapsed, print_drift, summary_line};
+use crate::listing::{drift_lines, elapsed, summary_line};
 use crate::progress::Progress;
 use crate::signals::Signals;
 use crate::{Credentials, Failure, text};
@@ -260,21 +260,23 @@ async fn demo_listings(
         let summary = items.summary();
         let reported = summary
             .last_total
-            .map(|t| format!(" (the platform reports {t})"))
+            .map(|t| format!("; the platform reports {t} items"))
             .unwrap_or_default();
         println!(
-            "{} ({}): {}{reported}",
+            "{} ({}): {}",
             command_name(op),
             op.operation_id,
             summary_line(summary.items, &summary, true)
         );
         println!(
-            "  requests:   {} served by the sandbox in {}",
+            "  requests: {} served by the sandbox in {}{reported}",
             sandbox.requests() - requests_before,
             elapsed(started.elapsed())
         );
         tally.print();
-        print_drift(&summary);
+        for line in drift_lines(&summary) {
+            println!("{line}");
+        }
     }
     Ok(())
 }

@@ -288,23 +288,33 @@ pub fn summary_line(written: u64, summary: &ListingSummary, keeps_raw: bool) -> 
     let coerced: u64 = summary.coercions.values().sum();
     if coerced > 0 {
         line.push_str(&format!(
-            ", {} by the decoding rule",
-            text::count(coerced, "value read", "values read")
+            ", {} coerced",
+            text::count(coerced, "value", "values")
         ));
     }
     line
 }
 
 /// One line per drifted field and kind, with its count.
-pub fn print_drift(summary: &ListingSummary) {
-    for (drifted, n) in &summary.coercions {
-        eprintln!(
-            "  drift: {}.{}: {} ({})",
-            drifted.schema,
-            drifted.field,
-            drifted.kind,
-            text::count(*n, "value", "values")
-        );
+pub fn drift_lines(summary: &ListingSummary) -> Vec<String> {
+    summary
+        .coercions
+        .iter()
+        .map(|(drifted, n)| {
+            format!(
+                "  drift: {}.{}: {} ({})",
+                drifted.schema,
+                drifted.field,
+                drifted.kind,
+                text::count(*n, "value", "values")
+            )
+        })
+        .collect()
+}
+
+fn print_drift(summary: &ListingSummary) {
+    for line in drift_lines(summary) {
+        eprintln!("{line}");
     }
 }
 
