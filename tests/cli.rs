@@ -1271,7 +1271,7 @@ fn the_sandbox_command_serves_until_stopped_with_its_own_credentials() {
         "sandbox-app",
         "--all",
         "--page-size",
-        "10",
+        "50",
         // One request at a time, so which request fails (a function of the
         // seed and the request's number) and hence the outcome is the same
         // every run; concurrent pages would race for the failing numbers.
