@@ -42,6 +42,7 @@ pub async fn run(
     let writer = ItemWriter::new(
         args.format,
         op.typed.item_fields(),
+        op.pagination.as_ref().map(|p| p.item_id),
         args.columns.clone(),
         sink,
     );

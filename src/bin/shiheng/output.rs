@@ -163,11 +163,13 @@ pub struct ItemWriter {
 }
 
 impl ItemWriter {
-    /// A writer of items whose schema declares `fields`, showing `columns`
-    /// (table and csv; all fields when `None`).
+    /// A writer of items whose schema declares `fields` (`id_field` the one
+    /// that identifies an item), showing `columns` (table and csv; all
+    /// fields when `None`).
     pub fn new(
         format: Format,
         fields: &'static [Field],
+        id_field: Option<&'static str>,
         columns: Option<Vec<&'static Field>>,
         sink: Sink,
     ) -> Self {
@@ -179,6 +181,7 @@ impl ItemWriter {
             Format::Csv => Shape::Csv(columns),
             Format::Table => Shape::Table(Table::new(
                 columns,
+                id_field,
                 explicit,
                 table::terminal_width(sink.is_terminal()),
             )),

@@ -18,6 +18,9 @@ const MAX_NATURAL: usize = 32;
 const MIN_WIDTH: usize = 3;
 /// Cells between columns.
 const GAP: usize = 2;
+/// The id column's least width: any non-negative 64-bit id (19 digits), so
+/// a later page's larger id is never cut.
+const ID_WIDTH: usize = 19;
 
 /// The terminal width the table fits: `COLUMNS` when set, else the
 /// terminal's when stdout is one, else 80.
@@ -53,6 +56,7 @@ pub fn cell_text(cell: Option<Cell<'_>>) -> Cow<'_, str> {
 /// A table being written.
 pub struct Table {
     fields: Vec<&'static Field>,
+    id_field: Option<&'static str>,
     explicit: bool,
     width: usize,
     sample: Vec<Vec<String>>,
@@ -63,9 +67,16 @@ pub struct Table {
 impl Table {
     /// A table of `fields`; `explicit` when the user chose them (all are
     /// shown, squeezed to fit), otherwise the first that fit are shown.
-    pub fn new(fields: Vec<&'static Field>, explicit: bool, width: usize) -> Self {
+    /// `id_field` (the spec's `itemId`) gets room for any id.
+    pub fn new(
+        fields: Vec<&'static Field>,
+        id_field: Option<&'static str>,
+        explicit: bool,
+        width: usize,
+    ) -> Self {
         Self {
             fields,
+            id_field,
             explicit,
             width: width.max(MIN_WIDTH),
             sample: Vec::new(),
@@ -124,8 +135,13 @@ impl Table {
         let natural: Vec<usize> = (0..self.fields.len())
             .map(|i| {
                 let cells = self.sample.iter().map(|row| text::width(&row[i]));
+                let least = if Some(self.fields[i].name) == self.id_field {
+                    ID_WIDTH
+                } else {
+                    1
+                };
                 cells
-                    .chain([text::width(self.fields[i].name)])
+                    .chain([text::width(self.fields[i].name), least])
                     .max()
                     .unwrap_or(0)
                     .clamp(1, MAX_NATURAL)
