@@ -44,11 +44,17 @@ impl TestSandbox {
     }
 
     fn config() -> SandboxConfig {
+        Self::config_with(123, 57, 31)
+    }
+
+    /// The tests' configuration with these item counts: the one place that
+    /// knows how the sandbox takes its counts.
+    fn config_with(employees: usize, customers: usize, group_chats: usize) -> SandboxConfig {
         SandboxConfig {
             app_secret: SECRET.to_string(),
-            employees: 123,
-            customers: 57,
-            group_chats: 31,
+            employees,
+            customers,
+            group_chats,
             ..SandboxConfig::default()
         }
     }
@@ -511,9 +517,8 @@ fn signal(child: &Running, name: &str) {
 #[test]
 fn items_reach_the_output_while_the_listing_is_still_running() {
     let sb = TestSandbox::start(SandboxConfig {
-        employees: 8,
         latency: Duration::from_millis(400),
-        ..TestSandbox::config()
+        ..TestSandbox::config_with(8, 57, 31)
     });
     let started = Instant::now();
     let (mut child, lines) = spawn(std_cmd(&sb.url()).args([

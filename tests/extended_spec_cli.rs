@@ -82,6 +82,21 @@ fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A `paramContent` for `schema` from the spec alone: each required field's
+/// `example`.
+fn example_params(schema: &str) -> Value {
+    let spec: Value = serde_json::from_str(shiheng::drift::SPEC_JSON).expect("the spec");
+    let schema = &spec["components"]["schemas"][schema];
+    let mut params = serde_json::Map::new();
+    for name in schema["required"].as_array().into_iter().flatten() {
+        let name = name.as_str().expect("a field name");
+        let example = &schema["properties"][name]["example"];
+        assert!(!example.is_null(), "the spec gives {name} an example");
+        params.insert(name.to_string(), example.clone());
+    }
+    Value::Object(params)
+}
+
 #[test]
 fn every_new_operation_is_a_command_that_works_against_the_sandbox() {
     let added: Vec<&'static OperationSpec> = OperationSpec::all()
@@ -150,12 +165,11 @@ fn every_new_operation_is_a_command_that_works_against_the_sandbox() {
                 assert_eq!(ids, listed, "{}", op.cli_command);
             }
             None => {
-                // An empty paramContent where one is required: the overlay's
-                // operation has no required parameter to invent.
-                let params = op.params_required.then(|| serde_json::json!({}));
+                let params = op.params_schema.map(example_params);
+                let text = params.as_ref().map(Value::to_string);
                 let mut args = vec![op.cli_command];
-                if params.is_some() {
-                    args.extend(["--param-content", "{}"]);
+                if let Some(text) = &text {
+                    args.extend(["--param-content", text.as_str()]);
                 }
                 let (code, stdout, stderr) = cli(&url, &args);
                 assert_eq!(code, 0, "{}: {stderr}", op.cli_command);
