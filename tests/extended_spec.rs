@@ -53,10 +53,9 @@ async fn a_new_paginated_endpoint_gets_its_stream() {
         "the first request was signed"
     );
     // Bounds came from the shared CursorPageParams schema.
-    assert_eq!(
-        <shiheng::operations::ListWecomTags as shiheng::paginate::CursorOperation>::PAGE_SIZE.max,
-        100
-    );
+    let table = shiheng::operation::OperationSpec::by_id("listWecomTags").unwrap();
+    assert_eq!(table.pagination.unwrap().page_size.bounds.max, 100);
+    assert_eq!(table.cli_command, "list-wecom-tags");
 }
 
 #[test]
@@ -65,7 +64,12 @@ fn a_new_field_appears_on_the_generated_type() {
         serde_json::from_str(r#"{"id": 1, "department": "华东区"}"#).unwrap();
     assert_eq!(e.department.as_deref(), Some("华东区"));
     // ... and in the field list writers use to print absent fields as null.
-    use shiheng::paginate::ItemFields;
-    assert!(shiheng::types::Employee::FIELDS.contains(&"department"));
-    assert_eq!(shiheng::types::Tag::FIELDS, ["id", "tagName"]);
+    use shiheng::record::Record;
+    assert!(
+        shiheng::types::Employee::FIELDS
+            .iter()
+            .any(|f| f.name == "department")
+    );
+    let tag_fields: Vec<&str> = shiheng::types::Tag::FIELDS.iter().map(|f| f.name).collect();
+    assert_eq!(tag_fields, ["id", "tagName"]);
 }
