@@ -448,6 +448,7 @@ pub(crate) fn listing<Op: Paginated>(
                 inflight: FuturesOrdered::new(),
                 next_request: start,
                 request_until: None,
+                pending: None,
             };
             stream::unfold(engine, |mut engine| async move {
                 let item = engine.next().await?;
@@ -462,6 +463,7 @@ pub(crate) fn listing<Op: Paginated>(
                 fetched: 0,
                 max_pages: options.max_pages,
                 previous_ids: Vec::new(),
+                pending: None,
             };
             stream::unfold(engine, |mut engine| async move {
                 let item = engine.next().await?;
@@ -720,6 +722,8 @@ struct NumberEngine<Op: Paginated> {
     next_request: i64,
     /// The last page known to exist (from `pages`); `None` while going one by one.
     request_until: Option<i64>,
+    /// An error to yield after the page that revealed it.
+    pending: Option<Error>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -755,6 +759,9 @@ impl<Op: Paginated> NumberEngine<Op> {
     }
 
     async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+        if let Some(error) = self.pending.take() {
+            return Some(Err(error));
+        }
         let (number, page) = match self.state {
             NumberState::Done => return None,
             NumberState::Start => {
@@ -775,8 +782,9 @@ impl<Op: Paginated> NumberEngine<Op> {
             Verdict::More => Ok(page),
             Verdict::Last => self.finish(Ok(page)),
             Verdict::Stop(message) => {
-                let error = self.error(message);
-                self.finish(Err(error))
+                // The page's items are real: deliver them, then the error.
+                self.pending = Some(self.error(message));
+                self.finish(Ok(page))
             }
         })
     }
@@ -871,10 +879,15 @@ struct CursorEngine<Op: Paginated> {
     fetched: u32,
     max_pages: u32,
     previous_ids: Vec<Option<i64>>,
+    /// An error to yield after the page that revealed it.
+    pending: Option<Error>,
 }
 
 impl<Op: Paginated> CursorEngine<Op> {
     async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+        if let Some(error) = self.pending.take() {
+            return Some(Err(error));
+        }
         let cursor = self.cursor.take()?;
         let (op, pagination) = spec_of::<Op>();
         let field = pagination.position().name;
@@ -904,9 +917,15 @@ impl<Op: Paginated> CursorEngine<Op> {
         if let Some(next) = page.next_cursor
             && next <= cursor
         {
-            return stop(format!(
-                "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
-            ));
+            // The page's items are delivered (duplicates are dropped by id);
+            // following the cursor would not end.
+            self.pending = Some(Error::Pagination {
+                operation,
+                message: format!(
+                    "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
+                ),
+            });
+            return Some(Ok(page));
         }
         self.previous_ids.clone_from(&page.ids);
         self.cursor = page.next_cursor;
