@@ -480,8 +480,8 @@ impl crate::paginate::{trait_name} for {marker} {{
                     message: e.to_string(),
                 }})?;
             let body = types::{request_ty}::builder().{set_params};
-            let result = client.generated().{method}().body(body).send().await;
-            crate::error::settle(Self::OPERATION_ID, result).await
+            let call = client.generated().{method}().body(body).send();
+            crate::error::settle(Self::OPERATION_ID, call).await
         }}, span)
     }}
     fn into_items(page: Self::Page) -> Vec<Self::Item> {{ {items_expr} }}

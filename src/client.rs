@@ -24,7 +24,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `config`.
+    /// A client for `config`; fails with [`Error::Config`] for a base URL
+    /// that is not http(s) or a setting that makes no sense
+    /// ([`Config::validate`]).
     pub fn new(config: Config) -> Result<Self, Error> {
         let base_url = config.base_url.trim_end_matches('/').to_string();
         let parsed = reqwest::Url::parse(&base_url)
@@ -34,13 +36,14 @@ impl Client {
                 "base URL {base_url:?} must start with http:// or https://"
             )));
         }
-        if config.app_id.trim().is_empty() {
-            return Err(Error::config("appId is empty"));
-        }
+        config.validate()?;
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
+            // The middleware sees every redirect and decides (by default: an
+            // error); reqwest would re-send the signed envelope anywhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let raw = generated::Client::new_with_client(&base_url, http, Middleware::new(&config));
@@ -70,7 +73,8 @@ impl Client {
     /// undecoded: unknown fields and unexpected types are kept, as the platform
     /// sent them. It goes through the same hooks as the generated methods
     /// (signing, rate limit, size limit, tracing; retries only of connection
-    /// failures, as `operation` is not marked idempotent under this name).
+    /// failures, as `operation` is not marked idempotent under this name;
+    /// redirects as configured).
     /// Errors name `operation`. A non-JSON answer is [`Error::Http`] (non-2xx)
     /// or [`Error::Decode`]; the envelope's `code` is not interpreted.
     pub async fn call_raw(
@@ -100,9 +104,9 @@ impl Client {
             self.raw.post(&result, &info).await?;
             Ok::<_, progenitor_client::Error<ErrorEnvelope>>(result?)
         };
-        let response = match hooked.await {
-            Ok(response) => response,
-            Err(e) => return Err(error::from_generated(operation, e).await),
+        let response = match crate::middleware::observing_status(hooked).await {
+            (Ok(response), _) => response,
+            (Err(e), status) => return Err(error::from_generated(operation, e, status).await),
         };
         let status = response.status().as_u16();
         let bytes = response

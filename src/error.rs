@@ -16,6 +16,10 @@ const SNIPPET_CHARS: usize = 200;
 /// Prefix of the middleware's marker for an oversized body (see `middleware`).
 pub(crate) const TOO_LARGE_MARKER: &str = "shiheng: response body over ";
 
+/// Prefix of the middleware's marker for a redirect it did not follow,
+/// followed by `{status} {reason} {location}` (see `middleware`).
+pub(crate) const REDIRECT_MARKER: &str = "shiheng: redirect not followed: ";
+
 /// What went wrong, as a value: for matching, metrics and retry decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -38,6 +42,74 @@ pub enum ErrorKind {
     Pagination,
     /// The client's configuration is incomplete or invalid.
     Config,
+    /// The server answered with a redirect that was not followed.
+    Redirect,
+}
+
+/// Why a redirect was not followed ([`Error::Redirect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RedirectRefusal {
+    /// Redirects are off (the default; see
+    /// [`crate::Config::with_same_origin_redirects`]).
+    Disabled,
+    /// The `Location` is on another origin (scheme, host or port).
+    CrossOrigin,
+    /// A 301, 302 or 303, which would turn the POST into a GET.
+    MethodChange,
+    /// The `Location` leads back to a URL this request already visited.
+    Loop,
+    /// More redirects than the configured number of hops.
+    TooMany,
+    /// The `Location` is missing, not a URL, not http(s), or carries credentials.
+    BadLocation,
+    /// The request's body is not in memory, so it cannot be sent again.
+    Unrepeatable,
+}
+
+impl RedirectRefusal {
+    const ALL: [RedirectRefusal; 7] = [
+        RedirectRefusal::Disabled,
+        RedirectRefusal::CrossOrigin,
+        RedirectRefusal::MethodChange,
+        RedirectRefusal::Loop,
+        RedirectRefusal::TooMany,
+        RedirectRefusal::BadLocation,
+        RedirectRefusal::Unrepeatable,
+    ];
+
+    /// A one-word name, for the middleware's marker.
+    pub(crate) fn token(self) -> &'static str {
+        match self {
+            RedirectRefusal::Disabled => "disabled",
+            RedirectRefusal::CrossOrigin => "cross-origin",
+            RedirectRefusal::MethodChange => "method-change",
+            RedirectRefusal::Loop => "loop",
+            RedirectRefusal::TooMany => "too-many",
+            RedirectRefusal::BadLocation => "bad-location",
+            RedirectRefusal::Unrepeatable => "unrepeatable",
+        }
+    }
+
+    fn from_token(token: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.token() == token)
+    }
+}
+
+impl fmt::Display for RedirectRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RedirectRefusal::Disabled => {
+                "redirects are not followed (a signed request goes only where it was addressed)"
+            }
+            RedirectRefusal::CrossOrigin => "it leads to another origin",
+            RedirectRefusal::MethodChange => "following it would turn the POST into a GET",
+            RedirectRefusal::Loop => "it leads back to a URL already visited (a redirect loop)",
+            RedirectRefusal::TooMany => "too many redirects",
+            RedirectRefusal::BadLocation => "its Location is not a usable http(s) URL",
+            RedirectRefusal::Unrepeatable => "the request body cannot be sent again",
+        })
+    }
 }
 
 /// Transport failure detail.
@@ -103,7 +175,7 @@ pub enum Error {
     /// The answer could not be decoded into the spec's types.
     #[error(
         "{operation}: undecodable response (HTTP {http}, traceId {trace}): {what}; body: {snippet}",
-        http = status.map_or("200 or 400".to_string(), |s| s.to_string()),
+        http = status.map_or("unknown".to_string(), |s| s.to_string()),
         trace = or_unknown(trace_id.as_deref())
     )]
     Decode {
@@ -156,6 +228,20 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// The server answered with a redirect, which was not followed: a
+    /// signed request is never re-sent anywhere else. Not retried.
+    #[error("{operation}: HTTP {status} redirect to {location} not followed: {reason}")]
+    Redirect {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The redirect's HTTP status.
+        status: u16,
+        /// Where it pointed (resolved against the request's URL, without
+        /// any credentials; the raw header, cleaned, when it is not a URL).
+        location: String,
+        /// Why it was not followed.
+        reason: RedirectRefusal,
+    },
     /// The signing middleware could not sign the request.
     #[error("{operation}: could not sign the request: {message}")]
     Signing {
@@ -183,6 +269,7 @@ impl Error {
             Error::InvalidArgument { .. } | Error::Signing { .. } => ErrorKind::InvalidArgument,
             Error::Pagination { .. } => ErrorKind::Pagination,
             Error::Config { .. } => ErrorKind::Config,
+            Error::Redirect { .. } => ErrorKind::Redirect,
         }
     }
 
@@ -206,7 +293,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } | Error::Decode { status, .. } => *status,
-            Error::Http { status, .. } => Some(*status),
+            Error::Http { status, .. } | Error::Redirect { status, .. } => Some(*status),
             Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -255,12 +342,22 @@ pub trait Envelope {
 /// The code of a successful envelope.
 pub const SUCCESS_CODE: &str = "0";
 
-/// Turns what a generated method returned into the payload or an [`Error`].
-pub(crate) async fn settle<R: Envelope>(
+/// Awaits a generated method's call and turns what it returned into the
+/// payload or an [`Error`]. The call runs under the middleware's status
+/// probe, so an error progenitor reports without the HTTP status (an
+/// undecodable body) still names the status of the answer it came with.
+pub(crate) async fn settle<R, F>(
     operation: &'static str,
-    result: Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
-) -> Result<Reply<R::Payload>, Error> {
-    let settled = settle_inner(operation, result).await;
+    call: F,
+) -> Result<Reply<R::Payload>, Error>
+where
+    R: Envelope,
+    F: std::future::Future<
+            Output = Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
+        >,
+{
+    let (result, status) = crate::middleware::observing_status(call).await;
+    let settled = settle_inner(operation, result, status).await;
     let span = tracing::Span::current();
     match &settled {
         Ok(reply) => {
@@ -281,6 +378,7 @@ pub(crate) async fn settle<R: Envelope>(
 async fn settle_inner<R: Envelope>(
     operation: &'static str,
     result: Result<ResponseValue<R>, progenitor_client::Error<ErrorEnvelope>>,
+    status: Option<u16>,
 ) -> Result<Reply<R::Payload>, Error> {
     match result {
         Ok(value) => {
@@ -302,7 +400,7 @@ async fn settle_inner<R: Envelope>(
                 status,
             })
         }
-        Err(error) => Err(from_generated(operation, error).await),
+        Err(error) => Err(from_generated(operation, error, status).await),
     }
 }
 
@@ -326,9 +424,13 @@ fn code_text(code: &serde_json::Value) -> String {
     }
 }
 
+/// Our error for progenitor's; `status` is the HTTP status of the last
+/// answer, when the middleware saw one (progenitor drops it for bodies it
+/// could not decode).
 pub(crate) async fn from_generated(
     operation: &'static str,
     error: progenitor_client::Error<ErrorEnvelope>,
+    status: Option<u16>,
 ) -> Error {
     use progenitor_client::Error as G;
     match error {
@@ -354,21 +456,18 @@ pub(crate) async fn from_generated(
                 status: Some(status),
             }
         }
-        G::InvalidResponsePayload(body, decode_error) => as_business_error(operation, &body, None)
-            .unwrap_or_else(|head| Error::Decode {
+        G::InvalidResponsePayload(body, decode_error) => {
+            as_business_error(operation, &body, status).unwrap_or_else(|head| Error::Decode {
                 operation,
-                status: None,
+                status,
                 what: decode_error.to_string(),
                 snippet: snippet(&body),
                 trace_id: head.and_then(|h| h.trace_id),
-            }),
+            })
+        }
         G::UnexpectedResponse(response) => {
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
+            let retry_after = crate::middleware::retry_after_seconds(&response);
             let body = match response.bytes().await {
                 Ok(body) => body,
                 Err(source) => return transport(operation, source),
@@ -380,14 +479,40 @@ pub(crate) async fn from_generated(
                 retry_after,
             })
         }
-        G::Custom(message) => match message.strip_prefix(TOO_LARGE_MARKER) {
-            Some(limit) => Error::ResponseTooLarge {
-                operation,
-                limit: limit.parse().unwrap_or(0),
-            },
-            None => Error::Signing { operation, message },
-        },
+        G::Custom(message) => {
+            if let Some(limit) = message.strip_prefix(TOO_LARGE_MARKER) {
+                return Error::ResponseTooLarge {
+                    operation,
+                    limit: limit.parse().unwrap_or(0),
+                };
+            }
+            if let Some(redirect) = message
+                .strip_prefix(REDIRECT_MARKER)
+                .and_then(|rest| redirect_from_marker(operation, rest))
+            {
+                return redirect;
+            }
+            Error::Signing { operation, message }
+        }
     }
+}
+
+/// The middleware's marker text for a redirect it refused.
+pub(crate) fn redirect_marker(status: u16, reason: RedirectRefusal, location: &str) -> String {
+    format!("{REDIRECT_MARKER}{status} {} {location}", reason.token())
+}
+
+fn redirect_from_marker(operation: &'static str, rest: &str) -> Option<Error> {
+    let mut parts = rest.splitn(3, ' ');
+    let status = parts.next()?.parse().ok()?;
+    let reason = RedirectRefusal::from_token(parts.next()?)?;
+    let location = parts.next()?.to_string();
+    Some(Error::Redirect {
+        operation,
+        status,
+        location,
+        reason,
+    })
 }
 
 /// The body as the platform's business error, when it is an envelope whose

@@ -586,7 +586,12 @@ fn with_deadline<T: Send + 'static>(
     stream::unfold(state, move |(pages, started)| async move {
         let mut pages = pages?;
         let started = started.unwrap_or_else(tokio::time::Instant::now);
-        match tokio::time::timeout_at(started + limit, pages.next()).await {
+        // A deadline past what an Instant can hold (Duration::MAX) never comes.
+        let next = match started.checked_add(limit) {
+            Some(until) => tokio::time::timeout_at(until, pages.next()).await,
+            None => Ok(pages.next().await),
+        };
+        match next {
             Ok(Some(item)) => Some((item, (Some(pages), Some(started)))),
             Ok(None) => None,
             Err(_) => {
