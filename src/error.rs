@@ -661,4 +661,37 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Api);
         assert_eq!(e.code(), Some("40001"));
     }
+
+    #[test]
+    fn a_redirect_survives_the_marker_and_reads_as_one_line() {
+        for reason in RedirectRefusal::ALL {
+            let marker = redirect_marker(307, reason, "http://other.example/a b");
+            let rest = marker.strip_prefix(REDIRECT_MARKER).unwrap();
+            let e = redirect_from_marker("listWecomEmployees", rest).unwrap();
+            assert_eq!((e.kind(), e.status()), (ErrorKind::Redirect, Some(307)));
+            let text = e.to_string();
+            assert!(
+                text.starts_with(
+                    "listWecomEmployees: HTTP 307 redirect to http://other.example/a b not followed: "
+                ),
+                "{text}"
+            );
+            assert!(text.ends_with(&reason.to_string()));
+            assert!(!text.contains('\n'));
+        }
+        assert!(redirect_from_marker("op", "307 no-such-reason x").is_none());
+    }
+
+    #[test]
+    fn an_unknown_status_says_unknown_and_a_known_one_is_named() {
+        let decode = |status| Error::Decode {
+            operation: "op",
+            status,
+            what: "expected value".into(),
+            snippet: "<html>".into(),
+            trace_id: None,
+        };
+        assert!(decode(Some(400)).to_string().contains("(HTTP 400,"));
+        assert!(decode(None).to_string().contains("(HTTP unknown,"));
+    }
 }

@@ -606,3 +606,73 @@ async fn read_bounded(
         .body(body)
         .expect("status, version and headers came from a valid response"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> reqwest::Url {
+        reqwest::Url::parse(text).unwrap()
+    }
+
+    fn target(hops: u32, status: u16, location: Option<&str>) -> Result<String, RedirectRefusal> {
+        let visited = [url("http://gw.example:8080/wecom/employee/page")];
+        redirect_target(hops, status, location.map(str::as_bytes), &visited)
+            .map(|u| u.to_string())
+            .map_err(|r| r.reason)
+    }
+
+    #[test]
+    fn only_same_origin_307_and_308_with_a_usable_location_are_followed() {
+        use RedirectRefusal::*;
+        let moved = Some("/gw/wecom/employee/page");
+        assert_eq!(
+            target(3, 307, moved),
+            Ok("http://gw.example:8080/gw/wecom/employee/page".into())
+        );
+        assert!(target(3, 308, Some("http://gw.example:8080/x#frag")).is_ok());
+        assert_eq!(target(0, 307, moved), Err(Disabled));
+        for status in [301, 302, 303] {
+            assert_eq!(target(3, status, moved), Err(MethodChange));
+        }
+        for other in [
+            "https://gw.example:8080/x",
+            "http://gw.example/x",
+            "http://gw.example:8081/x",
+            "http://other.example:8080/x",
+            "//other.example:8080/x",
+        ] {
+            assert_eq!(target(3, 307, Some(other)), Err(CrossOrigin), "{other}");
+        }
+        for bad in [
+            None,
+            Some("http://user:pw@gw.example:8080/x"),
+            Some("ftp://gw.example:8080/x"),
+            Some("http://[::1"),
+        ] {
+            assert_eq!(target(3, 307, bad), Err(BadLocation), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_default_port_is_the_same_origin_as_no_port() {
+        let visited = [url("https://gw.example/a")];
+        let followed = redirect_target(1, 308, Some(b"https://gw.example:443/b"), &visited);
+        assert!(followed.is_ok());
+    }
+
+    #[test]
+    fn a_location_with_credentials_is_shown_without_them() {
+        let visited = [url("http://gw.example/a")];
+        let refused = redirect_target(
+            0,
+            302,
+            Some(b"http://user:hunter2@evil.example/x"),
+            &visited,
+        )
+        .unwrap_err();
+        assert_eq!(refused.location, "http://evil.example/x");
+        let junk = redirect_target(0, 302, Some(b"\x1b[2J\xff"), &visited).unwrap_err();
+        assert!(!junk.location.contains('\x1b'), "{:?}", junk.location);
+    }
+}
