@@ -2,8 +2,8 @@
 //! `build.rs` with `HooksMode::Expected`): every request the generated code
 //! sends is signed here, traced here, retried here, its redirects refused
 //! (or, when configured, followed within the origin) here, and its answer
-//! read here within the size limit. Calls through [`crate::Client`] and direct calls of the
-//! generated methods go through the same code.
+//! read here within the size limit. Calls through [`crate::Client`] and
+//! direct calls of the generated methods go through the same code.
 
 use std::cell::Cell;
 use std::fmt;

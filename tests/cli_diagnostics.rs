@@ -211,3 +211,48 @@ fn the_sandbox_command_stops_with_its_summary_on_sigterm() {
         "{stderr}"
     );
 }
+
+#[test]
+fn hostile_text_in_the_diagnostics_cannot_act_on_the_terminal() {
+    // A platform whose msg clears the screen and forges a log line.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = std::thread::spawn(move || {
+        listener.set_nonblocking(false).ok();
+        let body = "{\"code\":\"50001\",\"msg\":\"\\u001b[2J\\r\\nFORGED ERROR line\\u0007\",\"traceId\":\"t\"}";
+        if let Ok((mut socket, _)) = listener.accept() {
+            socket.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            let mut buf = [0u8; 8192];
+            let _ = socket.read(&mut buf);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = std::io::Write::write_all(&mut socket, answer.as_bytes());
+        }
+    });
+    let output = bare()
+        .env("SHIHENG_BASE_URL", &url)
+        .env("SHIHENG_APP_ID", "demo-app")
+        .env("SHIHENG_APP_SECRET", SECRET)
+        .env("RUST_LOG", "shiheng=debug")
+        .args(["employees"])
+        .output()
+        .expect("the binary runs");
+    let _ = server.join();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let diagnostics: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.starts_with("shiheng: error:"))
+        .collect();
+    assert!(
+        diagnostics
+            .iter()
+            .any(|l| l.contains("call failed") && l.contains("\\x1b[2J")),
+        "the msg is logged, escaped: {stderr}"
+    );
+    for line in &diagnostics {
+        assert!(!line.contains('\x1b') && !line.contains('\x07'), "{line:?}");
+        assert!(!line.starts_with("FORGED"), "a forged line: {stderr}");
+    }
+}

@@ -98,6 +98,10 @@ async fn half_sent_requests_neither_starve_others_nor_stay_open() {
         "every half-sent request's connection was closed"
     );
     let all_closed = opened.elapsed();
+    eprintln!(
+        "300 half-sent requests: the legitimate one answered in {took:?}; \
+         all 300 closed {all_closed:?} after they were opened"
+    );
     assert!(
         all_closed >= header_read_timeout.saturating_sub(Duration::from_millis(100)),
         "closed after {all_closed:?}, before the header timeout"
