@@ -94,13 +94,15 @@ impl RetryPolicy {
         }
     }
 
-    /// The number of attempts in all.
+    /// The number of attempts in all (0 counts as 1; over [`MAX_ATTEMPTS`]
+    /// is refused by [`crate::Client::new`]).
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
-    /// The first and the longest backoff.
+    /// The first and the longest backoff (a maximum shorter than the first
+    /// is raised to it; over [`MAX_WAIT_SETTING`] is refused).
     pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max.max(initial);
