@@ -234,6 +234,10 @@ pub trait DynOperation: Send + Sync {
     ) -> BoxFuture<'static, Result<Reply<Value>, Error>>;
     /// Every item of the listing, when the operation pages.
     fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>>;
+    /// Why a 2xx answer of a generated method would not decode into its
+    /// typed result, if it would not (the hooks report it with the status).
+    #[doc(hidden)]
+    fn check_answer(&self, status: u16, body: &bytes::Bytes) -> Option<Error>;
 }
 
 /// The [`DynOperation`] of an operation without pagination; `build.rs`
@@ -254,6 +258,10 @@ impl<Op> Default for Binding<Op> {
 }
 
 impl<Op: Operation> DynOperation for Binding<Op> {
+    fn check_answer(&self, status: u16, body: &bytes::Bytes) -> Option<Error> {
+        crate::call::check_answer::<Op>(status, body)
+    }
+
     fn call(
         &self,
         client: &Client,
@@ -286,6 +294,10 @@ impl<Op> Default for PaginatedBinding<Op> {
 }
 
 impl<Op: Paginated> DynOperation for PaginatedBinding<Op> {
+    fn check_answer(&self, status: u16, body: &bytes::Bytes) -> Option<Error> {
+        crate::call::check_answer::<Op>(status, body)
+    }
+
     fn call(
         &self,
         client: &Client,

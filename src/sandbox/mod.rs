@@ -3,7 +3,8 @@
 //! Owns the sandbox's configuration, its lifecycle (bind, address, graceful
 //! shutdown) and the knobs tests turn while it runs (latency, failure rate
 //! and kinds, data changes mid-listing). Request handling lives in `server`,
-//! the seeded data in `data`, the fault decisions and counters in `faults`.
+//! the accept loop and its connection limits in `accept`, the seeded data
+//! in `data`, the fault decisions and counters in `faults`.
 //! With [`SandboxConfig::drift`] it answers with planted differences from the
 //! spec, for testing drift checkers (`shiheng check`).
 //!
@@ -16,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accept;
 mod data;
 mod faults;
 mod server;
@@ -37,6 +39,17 @@ use faults::FaultState;
 /// How long [`Sandbox::shutdown`] waits for open connections before it
 /// drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Default time a client has to send a request's headers (the request
+/// line included) before its connection is closed.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Default time a kept-alive connection may stay open with no request in
+/// flight.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Default number of connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// Default hold-back of a slow fault: longer than any sensible test timeout,
 /// short enough that a shutdown's grace covers it.
@@ -79,6 +92,18 @@ pub struct SandboxConfig {
     /// group chat's `num` is a string, and customer envelopes lack the
     /// required `code`. Off by default: the normal data never drifts.
     pub drift: bool,
+    /// How long a client has to send a request's headers, on a new or a
+    /// kept-alive connection, before the connection is closed (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]): a client sending half a request
+    /// holds a connection no longer than this. Must not be zero.
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in flight
+    /// (default [`DEFAULT_IDLE_TIMEOUT`]). Must not be zero.
+    pub idle_timeout: Duration,
+    /// Connections served at once (default [`DEFAULT_MAX_CONNECTIONS`]);
+    /// further ones wait in the listen backlog until one closes. Must not
+    /// be zero.
+    pub max_connections: usize,
 }
 
 impl Default for SandboxConfig {
@@ -97,6 +122,9 @@ impl Default for SandboxConfig {
             slow_fault_delay: DEFAULT_SLOW_FAULT_DELAY,
             timestamp_window: Duration::from_secs(300),
             drift: false,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -117,6 +145,9 @@ impl std::fmt::Debug for SandboxConfig {
             .field("slow_fault_delay", &self.slow_fault_delay)
             .field("timestamp_window", &self.timestamp_window)
             .field("drift", &self.drift)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -175,8 +206,26 @@ impl Sandbox {
         Self::bind(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts a sandbox on `addr`.
+    /// Starts a sandbox on `addr`. A zero header-read timeout, idle timeout
+    /// or connection limit is an `InvalidInput` error.
     pub async fn bind(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Sandbox> {
+        let limits = accept::Limits {
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
+        };
+        for (name, zero) in [
+            ("header_read_timeout", limits.header_read_timeout.is_zero()),
+            ("idle_timeout", limits.idle_timeout.is_zero()),
+            ("max_connections", limits.max_connections == 0),
+        ] {
+            if zero {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("sandbox: {name} must not be zero"),
+                ));
+            }
+        }
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let tables = Tables::generate(
@@ -204,14 +253,7 @@ impl Sandbox {
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(shared.clone());
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "sandbox server stopped");
-            }
-        });
+        let task = tokio::spawn(accept::serve(listener, app, limits, stopped));
         Ok(Sandbox {
             shared,
             addr,

@@ -287,13 +287,30 @@ pub async fn sandbox(
     let mut out = io::stdout().lock();
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     drop(out);
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("shiheng: cannot wait for Ctrl-C ({e}); stopping");
+    if let Err(e) = stop_signal().await {
+        eprintln!("shiheng: cannot wait for Ctrl-C or SIGTERM ({e}); stopping");
     }
     let (served, faults) = (sandbox.requests(), sandbox.faults_injected());
     sandbox.shutdown().await;
     eprintln!("sandbox stopped after {served} requests; injected {faults}");
     Ok(())
+}
+
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (what supervisors and
+/// `docker stop` send), so both stop the sandbox with its summary.
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
 
 /// `shiheng demo`: every employee of an embedded sandbox, through the real

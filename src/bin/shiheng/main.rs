@@ -4,6 +4,7 @@
 //! to exit codes; `commands` runs the commands and `output` writes items.
 
 mod commands;
+mod logging;
 mod output;
 
 use std::path::PathBuf;
@@ -48,10 +49,11 @@ never from a flag value (it would show in `ps`).";
 #[command(name = "shiheng", version = VERSION, after_help = EXIT_CODES)]
 struct Cli {
     /// The platform's base URL.
-    #[arg(long, global = true, env = config::ENV_BASE_URL, value_name = "URL", help_heading = GLOBAL)]
+    // hide_env_values: a base URL may carry credentials; --help must not show it.
+    #[arg(long, global = true, env = config::ENV_BASE_URL, hide_env_values = true, value_name = "URL", help_heading = GLOBAL)]
     base_url: Option<String>,
     /// The application's appId (for `sandbox`: the one app it accepts).
-    #[arg(long, global = true, env = config::ENV_APP_ID, value_name = "ID", help_heading = GLOBAL)]
+    #[arg(long, global = true, env = config::ENV_APP_ID, hide_env_values = true, value_name = "ID", help_heading = GLOBAL)]
     app_id: Option<String>,
     /// The API version sent in every envelope.
     #[arg(
@@ -67,6 +69,10 @@ struct Cli {
     /// otherwise SHIHENG_APP_SECRET is read.
     #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     app_secret_file: Option<PathBuf>,
+    /// Diagnostics on stderr: -v the client's debug events, -vv its trace
+    /// events, -vvv everything (RUST_LOG, when set, decides instead).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -341,6 +347,7 @@ impl Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let outcome = match &cli.command {
         Command::Employees(args) => match cli.client() {
             Ok(client) => commands::employees(&client, args).await,
