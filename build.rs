@@ -156,10 +156,12 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
 ///   rather than a newtype around `Option` (typify's reading of a nullable
 ///   component);
 /// - components that only name a plain string or integer become that Rust
-///   type (`String`, `i64`, `i32`), not a newtype.
+///   type (`String`, `i64`, `i32`), not a newtype;
+/// - responses that are not JSON (the gateway's 503 page) are dropped.
 ///
 /// Returns the replacements to hand to the generator.
 fn rust_view(doc: &mut Value) -> Result<Vec<(String, String)>, String> {
+    drop_non_json_responses(doc);
     let schemas = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -210,6 +212,44 @@ fn rust_view(doc: &mut Value) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(replacements)
+}
+
+/// progenitor takes one error type per operation (it panics on two), so the
+/// gateway's `text/html` 503, declared for other languages' clients, is left
+/// out of the Rust view: `crate::error` reads answers that are not envelopes
+/// itself.
+fn drop_non_json_responses(doc: &mut Value) {
+    let shared = doc
+        .pointer("/components/responses")
+        .cloned()
+        .unwrap_or_default();
+    let is_json = |response: &Value| {
+        let response = response
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/responses/"))
+            .and_then(|name| shared.get(name))
+            .unwrap_or(response);
+        response
+            .get("content")
+            .and_then(Value::as_object)
+            .is_none_or(|content| content.contains_key("application/json"))
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        {
+            responses.retain(|_, response| is_json(response));
+        }
+    }
 }
 
 /// The Rust type of a component that is only a plain string or integer.
