@@ -196,6 +196,13 @@ fn phone(rng: &mut Rng) -> Value {
     }
 }
 
+/// The second employee's and customer's phone: digit text with a leading
+/// zero, which a client that reads phones as numbers turns into another
+/// number. Fixed, so every client's check can look for it.
+fn leading_zero_phone(index: u64) -> Option<Value> {
+    (index == 1).then(|| json!("013577770002"))
+}
+
 /// Epoch milliseconds between 2021 and 2024, as a number (the samples) or,
 /// now and then, as digit text (the tables' type).
 fn time(rng: &mut Rng) -> Value {
@@ -278,6 +285,7 @@ pub(crate) fn employee(seed: u64, index: u64, id: i64) -> Value {
     ));
     let address = gated(&mut rng, address);
     let phone = maybe(&mut rng, 0.6, phone);
+    let phone = leading_zero_phone(index).unwrap_or(phone);
     json!({
         "id": id,
         "weComUserId": user_id,
@@ -310,6 +318,7 @@ pub(crate) fn customer(seed: u64, index: u64, id: i64) -> Value {
     let remark = maybe(&mut rng, 0.3, |r| json!(r.pick(REMARKS)));
     let avatar = format!("http://wx.qlogo.cn/mmhead/{}/0", alnum(&mut rng, 32));
     let phone = maybe(&mut rng, 0.5, phone);
+    let phone = leading_zero_phone(index).unwrap_or(phone);
     json!({
         "id": id,
         "memberId": member_id,
@@ -509,6 +518,8 @@ mod tests {
             assert_eq!(table.last().map(|(id, _)| *id), Some(ABOVE_2_POW_53));
         }
         assert_eq!(a.employees[0].1["status"], json!(6));
+        assert_eq!(a.employees[1].1["phone"], json!("013577770002"));
+        assert_eq!(a.customers[1].1["phone"], json!("013577770002"));
     }
 
     #[test]

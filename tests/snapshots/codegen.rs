@@ -667,22 +667,61 @@ error usually arrives with HTTP 200: always check `code`.
 
 1. Take the envelope's parameters other than `sign`: `appId`, `timestamp`,
    `version`, and `paramContent` when the request has one.
-2. Render each value as text: `appId` and `version` as they are; `timestamp`
-   as its decimal integer; `paramContent` as canonical JSON: compact (`,` and
-   `:` separators, no spaces), object keys sorted by byte order at every depth,
-   array order kept, UTF-8 with non-ASCII characters written as themselves, and
-   only `"`, `\` and control characters escaped. The verifier canonicalizes what
-   it receives, so the body on the wire may order keys differently.
-3. Sort the parameter names by byte order and join them as `name=value` with `&`.
+2. Render each value as text:
+   - `appId`, `version`: the string as is.
+   - `timestamp`: the decimal integer (epoch milliseconds).
+   - `paramContent`: canonical JSON. Compact (no spaces; `,` and `:` as
+     separators). Object keys sorted by the bytes of their UTF-8 form, that
+     is by Unicode code point, at every depth: NOT by UTF-16 code units
+     (JavaScript's default sort, Java's `String.compareTo`), which differ for
+     characters beyond U+FFFF. Array order kept. Integers as decimal digits,
+     exact at any size; `true`, `false`, `null` as literals; `{}` and `[]`
+     for empty values. Strings in double quotes, escaping only: `"` as `\"`,
+     `\` as `\\`, U+0008 U+0009 U+000A U+000C U+000D as `\b` `\t` `\n` `\f`
+     `\r`, every other character below U+0020 as `\u00xx` with lowercase hex.
+     Every other character is written as itself: U+007F, `/`, `<`, `>`, `&`,
+     `'`, `=`, U+2028, U+2029 and all non-ASCII. JSON libraries that escape
+     more by default (HTML-safe modes such as Gson's `\u003c`, ASCII-only
+     modes, uppercase `\u001F`) produce another string and get `40001`.
+     Parameters are never floating-point numbers; the rule does not define
+     them. The body on the wire may order keys differently: the signature is
+     over the canonical form, so the verifier canonicalizes what it receives.
+3. Sort the parameter names by byte order (`appId` < `paramContent` <
+   `timestamp` < `version`) and join them as `name=value` with `&`: this is
+   the string to sign.
 4. Append the app secret directly, with no separator.
-5. `sign` is the lowercase hex MD5 of the UTF-8 bytes of that string (some
-   integrations use uppercase hex).
+5. `sign` is the lowercase hex MD5 of the UTF-8 bytes of that text (some
+   integrations are issued uppercase hex; a verifier compares either).
 
 Example (appId `demo-app`, secret `demo-secret`, timestamp `1700000000000`,
 version `1.0`, paramContent `{"pageSize":50,"pageNum":1}`): the string to sign is
 `appId=demo-app&paramContent={"pageNum":1,"pageSize":50}&timestamp=1700000000000&version=1.0`
 followed by `demo-secret`, and `sign` is `0f63d2848b270e4f5f0de01cc29a5ffe`.
 A server rejects a timestamp more than 300 seconds away from its clock.
+
+Test vectors: `tests/fixtures/sign-vectors.json` in the repository that
+publishes this file holds eight cases (the one above, a cursor request, no
+paramContent, nesting and non-ASCII, control characters, keys beyond the BMP,
+characters other JSON libraries escape, 64-bit integers and literals), each
+with `paramContent` as sent, the string to sign, and the sign in lower and
+upper case. Load it in your signer's tests as is. The request examples of
+each operation below are signed the same way (timestamp 1700000000000, so a
+live server answers them `40002`).
+
+## Error codes
+
+`code` is a string: "0" on success, otherwise a business error with `result`
+null and `msg` saying what failed (`ResultCode` says what to do about each):
+
+- `40001`: invalid sign (HTTP 200).
+- `40002`: timestamp more than 300 s away from the server's clock (HTTP 200).
+- `40003`: unknown appId (HTTP 200).
+- `40004`: invalid parameter: the body breaks the request schema (HTTP 400),
+  or `version` is not supported (HTTP 200).
+
+Any other code is possible: treat it as an error. A gateway in front of the
+platform may answer HTTP 503 with an HTML page and no envelope at all: retry
+with backoff (every operation here only reads: `x-idempotent`).
 
 ## Integers
 
@@ -714,6 +753,11 @@ docs/for-other-languages.md in the repository that publishes this file).
   value of the schema's type (it is not an `enum`), but a drift checker reports
   one as an unknown value: a sign that the platform added a value and this
   document needs an edit.
+- `x-nullable: true` beside an `anyOf` of wire forms: the value may also be
+  null. Every branch also says `nullable: true` (the OpenAPI 3.0 way, honoured
+  by validators and by most generators), but openapi-generator reads
+  nullability of an `anyOf` only from the level of the `anyOf` itself, where
+  3.0.3 allows `nullable` only beside a `type`.
 
 
 Version: 1.0.0*/

@@ -27,9 +27,9 @@ JSON: `unionId`.*/
     pub remark: ::std::option::Option<::std::string::String>,
     ///Avatar URL (头像).
     pub avatar: ::std::option::Option<::std::string::String>,
-    ///Phone number (手机号码). The table types it string; the published customer sample sends a JSON number (13577770000). Read it as text, digit for digit.
+    ///Phone number (手机号码): a JSON string or a JSON number, or null. The table types it string; the published customer sample sends a JSON number (13577770000); digit text may start with 0 ("013577770002"). Read it as text, digit for digit: the string as sent, or the number's decimal digits. It is an `anyOf` of both wire forms, not a plain string, so that validators and drift checkers accept the numbers the platform sends and still flag anything else. Java (openapi-generator): its `anyOf` wrapper tries `Long` first, and Jackson by default coerces "013577770002" to 13577770002. Before creating the API object, give the ApiClient an ObjectMapper that refuses that coercion: `ObjectMapper m = apiClient.getObjectMapper();` (a copy) `m.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail); apiClient.setObjectMapper(m);`. The wrapper then holds the String as sent or the Long, and `getActualInstance().toString()` is the text.
     pub phone: ::std::option::Option<::std::string::String>,
-    /**A point in time. The tables type it string; the published samples send epoch milliseconds as a JSON number (1666751098000). Accept both.
+    /**A point in time. The tables type it string; the published samples send epoch milliseconds as a JSON number (1666751098000). Accept both, and null.
 
 JSON: `shCreateTime`.*/
     pub sh_create_time: ::std::option::Option<crate::lenient::PlatformTime>,
@@ -355,7 +355,7 @@ JSON: `weComUserId`.*/
 
 JSON: `corpId`.*/
     pub corp_id: ::std::option::Option<::std::string::String>,
-    /**Whether the employee has customer-contact permission (是否拥有客户联系权限). The table types it boolean but documents it as "0-no 1-yes", so both a boolean and the integers 0/1 are sent.
+    /**Whether the employee has customer-contact permission (是否拥有客户联系权限). The table types it boolean but documents it as "0-no 1-yes", so both a boolean and the integers 0/1 are sent, or null.
 
 JSON: `followUserFlag`.*/
     pub follow_user_flag: ::std::option::Option<bool>,
@@ -387,7 +387,7 @@ JSON: `businessEmail`.*/
     pub business_email: ::std::option::Option<::std::string::String>,
     ///Address (地址); consent-gated, never for third-party apps.
     pub address: ::std::option::Option<::std::string::String>,
-    ///Phone number (手机号码). The table types it string; the published customer sample sends a JSON number (13577770000). Read it as text, digit for digit.
+    ///Phone number (手机号码): a JSON string or a JSON number, or null. The table types it string; the published customer sample sends a JSON number (13577770000); digit text may start with 0 ("013577770002"). Read it as text, digit for digit: the string as sent, or the number's decimal digits. It is an `anyOf` of both wire forms, not a plain string, so that validators and drift checkers accept the numbers the platform sends and still flag anything else. Java (openapi-generator): its `anyOf` wrapper tries `Long` first, and Jackson by default coerces "013577770002" to 13577770002. Before creating the API object, give the ApiClient an ObjectMapper that refuses that coercion: `ObjectMapper m = apiClient.getObjectMapper();` (a copy) `m.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail); apiClient.setObjectMapper(m);`. The wrapper then holds the String as sent or the Long, and `getActualInstance().toString()` is the text.
     pub phone: ::std::option::Option<::std::string::String>,
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
@@ -759,7 +759,19 @@ impl<'de> ::serde::Deserialize<'de> for EmployeePage {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ErrorEnvelope {
-    ///"0" on success; anything else is a business error code.
+    /**"0" on success; anything else is a business error, with `result` null and
+`msg` saying what failed. Quote `traceId` when you report one.
+
+| code | meaning | HTTP status | what to do |
+|---|---|---|---|
+| `0` | success | 200 | read `result` |
+| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
+| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
+| `40003` | unknown appId | 200 | check the credentials; do not retry |
+| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
+
+Any other code is possible (this is not an `enum`): treat it as an error
+and report it with `msg` and `traceId`.*/
     pub code: ::std::option::Option<::std::string::String>,
     ///Error message; null on success.
     pub msg: ::std::option::Option<::std::string::String>,
@@ -781,7 +793,7 @@ impl crate::record::Record for ErrorEnvelope {
             "code",
             "code",
             <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
+            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
         ),
         crate::record::Field::new(
             "msg",
@@ -903,7 +915,7 @@ JSON: `chatName`.*/
 
 JSON: `employeeId`.*/
     pub employee_id: ::std::option::Option<i64>,
-    /**A point in time. The tables type it string; the published samples send epoch milliseconds as a JSON number (1666751098000). Accept both.
+    /**A point in time. The tables type it string; the published samples send epoch milliseconds as a JSON number (1666751098000). Accept both, and null.
 
 JSON: `chatCreateTime`.*/
     pub chat_create_time: ::std::option::Option<crate::lenient::PlatformTime>,
@@ -1267,7 +1279,19 @@ impl<'de> ::serde::Deserialize<'de> for GroupChatPage {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ListWecomCustomersResponse {
-    ///"0" on success; anything else is a business error code.
+    /**"0" on success; anything else is a business error, with `result` null and
+`msg` saying what failed. Quote `traceId` when you report one.
+
+| code | meaning | HTTP status | what to do |
+|---|---|---|---|
+| `0` | success | 200 | read `result` |
+| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
+| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
+| `40003` | unknown appId | 200 | check the credentials; do not retry |
+| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
+
+Any other code is possible (this is not an `enum`): treat it as an error
+and report it with `msg` and `traceId`.*/
     pub code: ::std::option::Option<::std::string::String>,
     ///Error message; null on success.
     pub msg: ::std::option::Option<::std::string::String>,
@@ -1289,7 +1313,7 @@ impl crate::record::Record for ListWecomCustomersResponse {
             "code",
             "code",
             <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
+            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
         ),
         crate::record::Field::new(
             "msg",
@@ -1405,7 +1429,19 @@ impl<'de> ::serde::Deserialize<'de> for ListWecomCustomersResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ListWecomEmployeesResponse {
-    ///"0" on success; anything else is a business error code.
+    /**"0" on success; anything else is a business error, with `result` null and
+`msg` saying what failed. Quote `traceId` when you report one.
+
+| code | meaning | HTTP status | what to do |
+|---|---|---|---|
+| `0` | success | 200 | read `result` |
+| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
+| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
+| `40003` | unknown appId | 200 | check the credentials; do not retry |
+| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
+
+Any other code is possible (this is not an `enum`): treat it as an error
+and report it with `msg` and `traceId`.*/
     pub code: ::std::option::Option<::std::string::String>,
     ///Error message; null on success.
     pub msg: ::std::option::Option<::std::string::String>,
@@ -1427,7 +1463,7 @@ impl crate::record::Record for ListWecomEmployeesResponse {
             "code",
             "code",
             <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
+            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
         ),
         crate::record::Field::new(
             "msg",
@@ -1543,7 +1579,19 @@ impl<'de> ::serde::Deserialize<'de> for ListWecomEmployeesResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ListWecomGroupChatsResponse {
-    ///"0" on success; anything else is a business error code.
+    /**"0" on success; anything else is a business error, with `result` null and
+`msg` saying what failed. Quote `traceId` when you report one.
+
+| code | meaning | HTTP status | what to do |
+|---|---|---|---|
+| `0` | success | 200 | read `result` |
+| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
+| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
+| `40003` | unknown appId | 200 | check the credentials; do not retry |
+| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
+
+Any other code is possible (this is not an `enum`): treat it as an error
+and report it with `msg` and `traceId`.*/
     pub code: ::std::option::Option<::std::string::String>,
     ///Error message; null on success.
     pub msg: ::std::option::Option<::std::string::String>,
@@ -1565,7 +1613,7 @@ impl crate::record::Record for ListWecomGroupChatsResponse {
             "code",
             "code",
             <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
+            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
         ),
         crate::record::Field::new(
             "msg",
