@@ -969,7 +969,16 @@ impl Mapper<'_> {
                 }
             })
             .collect();
-        let listed: Vec<String> = documented.iter().map(|k| k.value.to_string()).collect();
+        let listed: Vec<String> = documented
+            .iter()
+            .map(|k| {
+                if as_string {
+                    format!("\"{}\"", k.value)
+                } else {
+                    k.value.to_string()
+                }
+            })
+            .collect();
         self.report.mapping.push(format!(
             "`{}` (line {}): the value list in its description → x-known-values [{}]",
             field.name,
