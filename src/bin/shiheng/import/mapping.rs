@@ -122,7 +122,7 @@ pub fn map(
     report: &mut Report,
 ) -> Result<Fragment, String> {
     let path = options.path.trim();
-    if !path.starts_with('/') || path.len() < 2 || path.contains(char::is_whitespace) {
+    if !path.starts_with('/') || path.len() < 2 || !path.chars().all(|c| c.is_ascii_graphic()) {
         return Err(format!("--path `{path}` must be a path like /x/y/list"));
     }
     let operation_id = options.operation_id.trim();
@@ -194,6 +194,12 @@ pub fn map(
         .next()
         .unwrap_or_default()
         .to_string();
+    if let Some(item) = &options.item
+        && !(item.starts_with(|c: char| c.is_ascii_uppercase())
+            && item.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(format!("--item `{item}` must be UpperCamelCase, like Tag"));
+    }
     let item = options
         .item
         .clone()
@@ -1424,19 +1430,20 @@ impl Mapper<'_> {
     /// Sample fields no table names: added when the sample shows one scalar
     /// type; otherwise only reported.
     fn extras(&mut self, props: &mut Vec<(String, Yaml)>, prefix: &str) {
-        let extras: Vec<(String, Observed)> = self
-            .observations
-            .extras
-            .iter()
-            .filter(|(path, _)| {
-                path.strip_prefix(prefix)
-                    .is_some_and(|rest| !rest.contains(['.', '[']))
-            })
-            .cloned()
-            .collect();
-        for (path, observed) in extras {
-            let name = &path[prefix.len()..];
-            let shown = self.display(&path);
+        // Taken out, so that what no schema takes is reported at the end.
+        let (extras, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.observations.extras)
+            .into_iter()
+            .partition(|(at, _, _)| at == prefix);
+        self.observations.extras = rest;
+        for (_, name, observed) in extras {
+            let name = name.as_str();
+            let shown = self.display(&format!("{prefix}{name}"));
+            if !super::page::is_identifier(name) {
+                self.report.contradictions.push(format!(
+                    "`{shown}` is in the sample but in no table, and is not a field name: not added"
+                ));
+                continue;
+            }
             let ty = match observed.kinds.as_slice() {
                 ["string"] => Some(FieldType::String),
                 ["integer"] => Some(FieldType::Integer),
@@ -1482,8 +1489,15 @@ impl Mapper<'_> {
         }
     }
 
-    /// The grouped findings: nulls, absent fields, misshapen objects.
+    /// The grouped findings: nulls, absent fields, misshapen objects, and
+    /// sample fields inside objects the tables do not describe.
     fn sample_findings(&mut self) {
+        for (at, key, _) in std::mem::take(&mut self.observations.extras) {
+            let shown = self.display(&format!("{at}{key}"));
+            self.report.contradictions.push(format!(
+                "`{shown}` is in the sample inside an object the tables do not describe: not added"
+            ));
+        }
         if !self.nulls.is_empty() {
             self.report.contradictions.push(format!(
                 "null where the tables document a type, in {} field{}: {} → nullable (every response field is)",

@@ -41,6 +41,7 @@ fn escape(name: &str) -> String {
 /// The fragment as a standalone YAML document (what is printed without
 /// `--write`); it also works as a `SHIHENG_SPEC_OVERLAY`.
 pub fn preview(fragment: &Fragment, page: &str) -> String {
+    let page = page.replace(|c: char| c.is_control(), "?");
     let mut out = format!(
         "# Imported by `shiheng spec import` from {page}.\n# Merge into the spec, or run again with --write.\n"
     );

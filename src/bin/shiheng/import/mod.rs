@@ -216,3 +216,79 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
             format!("cannot write {}: {e}", path.display())
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec() -> Value {
+        let text = |d: &str| json!({"type": "string", "description": d});
+        json!({
+            "openapi": "3.0.3",
+            "tags": [{"name": "wecom"}],
+            "paths": {},
+            "components": {"schemas": {
+                "AppId": text("a"), "Sign": text("s"), "ApiVersion": text("v"),
+                "Timestamp": {"type": "integer", "format": "int64"},
+                "ResultCode": text("c"), "ResultMessage": text("m"), "TraceId": text("t"),
+                "PhoneNumber": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                "PlatformTime": {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+            }}
+        })
+    }
+
+    /// Page text, sample, mapping, emission and merge: whatever the page.
+    fn import_all_the_way(text: &str) {
+        let page = page::parse(text);
+        let mut report = report::Report::default();
+        let options = mapping::Options {
+            path: "/wecom/x/list".into(),
+            operation_id: "listWecomXs".into(),
+            cli_command: None,
+            item: None,
+        };
+        let spec = spec();
+        if let Ok(fragment) = mapping::map(&page, &spec, &options, &mut report) {
+            let preview = merge::preview(&fragment, "page");
+            let _: Value = serde_yaml_ng::from_str(&preview).expect("the preview is YAML");
+            let original = "openapi: 3.0.3\ntags:\n  - name: wecom\npaths:\n  /a:\n    post: {}\ncomponents:\n  schemas:\n    A:\n      type: string\n";
+            let doc: Value = serde_yaml_ng::from_str(original).unwrap();
+            merge::merge(original, &doc, &fragment, false, "listWecomXs")
+                .expect("a new operation merges into a spec without it");
+        }
+        let _ = report.render();
+    }
+
+    #[test]
+    fn deep_nesting_is_reported_not_followed() {
+        let mut text = String::from(
+            "名称 | 必选 | 类型 | 默认值 | 描述 |\n---|---|---|---|---|\nresult | 否 | object | r |\n",
+        );
+        for depth in 1..200 {
+            text.push_str(&format!(
+                "{} x{depth} | 否 | object | d |\n",
+                "│ ".repeat(depth)
+            ));
+        }
+        let page = page::parse(&text);
+        assert!(
+            page.problems
+                .iter()
+                .any(|p| p.why.contains("deeper than 32"))
+        );
+        import_all_the_way(&text);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn any_page_text_imports_or_is_refused_without_panicking(
+            text in "(名称 \\| 必选 \\| 类型 \\| 默认值 \\| 描述 \\|\n|---\\|---\n|[├└│ ]{0,5}(appId|paramContent|pageNum|pageSize|startId|nextStartId|pages|total|result|id|status|phone|createTime|flag|x) \\| (是|否|也许|) \\| (string|integer|object|object\\[\\]|string\\[\\]|boolean|number|map) \\| [^|\n]{0,16} \\|?\n|\\{\"code\":\"0\",\"result\":[\\[\\]{}0-9,\":a-z ]{0,30}\n|[^\n]{0,20}\n){0,30}"
+        ) {
+            import_all_the_way(&text);
+        }
+    }
+}

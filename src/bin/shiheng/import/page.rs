@@ -122,7 +122,8 @@ pub fn parse(text: &str) -> Page {
     let mut index = 0;
     while index < lines.len() {
         let number = index + 1;
-        let line = lines[index].trim_start_matches('\u{feff}');
+        let raw = lines[index];
+        let line = raw.trim_start_matches('\u{feff}');
         if let Some(columns) = header(line) {
             if let Some((_, first, last, rows)) = current.take() {
                 tables.push((first, last, rows));
@@ -164,7 +165,7 @@ pub fn parse(text: &str) -> Page {
             }
             let trimmed = line.trim_start();
             if page.sample.is_none() && !tables.is_empty() && trimmed.starts_with(['{', '[']) {
-                let start = offsets[index] + (line.len() - trimmed.len());
+                let start = offsets[index] + (raw.len() - trimmed.len());
                 match sample(text, start, number) {
                     Ok(found) => {
                         index = found.lines.1;
@@ -264,6 +265,9 @@ fn is_separator(line: &str) -> bool {
     line.chars()
         .all(|c| matches!(c, '-' | '|' | ':' | ' ' | '\t'))
 }
+
+/// Deeper rows are reported, not followed (the mapping recurses per level).
+const MAX_DEPTH: usize = 32;
 
 /// The tree marks a copied page puts before nested names; each counts one level.
 const TREE_MARKS: [char; 6] = ['├', '└', '│', '┣', '┗', '┃'];
@@ -393,7 +397,8 @@ fn tree_depth(prefix: &str) -> usize {
     depth + blanks / 2
 }
 
-fn is_identifier(name: &str) -> bool {
+/// A field name the spec and the generators can carry as it is.
+pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -466,6 +471,14 @@ fn tree(mut rows: Vec<Row>, problems: &mut Vec<Problem>) -> Vec<Field> {
                 path.truncate(depth);
                 path.push(None);
             }
+            continue;
+        }
+        if depth > MAX_DEPTH {
+            problems.push(Problem {
+                line: field.line,
+                text: field.name.clone(),
+                why: format!("`{}` is nested deeper than {MAX_DEPTH} levels", field.name),
+            });
             continue;
         }
         if depth > path.len() {

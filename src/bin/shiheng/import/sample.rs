@@ -76,8 +76,9 @@ pub fn kind(value: &Value) -> &'static str {
 #[derive(Debug, Default)]
 pub struct Observations {
     pub fields: BTreeMap<String, Observed>,
-    /// Sample fields no table names, keyed the same way, in the order seen.
-    pub extras: Vec<(String, Observed)>,
+    /// Sample fields no table names, in the order seen: the path of the
+    /// object they are in (`result[].`), their key, what was sent.
+    pub extras: Vec<(String, String, Observed)>,
     /// Documented objects the sample sent as something else.
     pub misshapen: Vec<(String, &'static str, String)>,
 }
@@ -145,13 +146,17 @@ impl Observations {
             if fields.iter().any(|f| &f.name == key) {
                 continue;
             }
-            let path = format!("{prefix}{key}");
-            match self.extras.iter_mut().find(|(p, _)| *p == path) {
-                Some((_, observed)) => observed.record(Some(value)),
+            match self
+                .extras
+                .iter_mut()
+                .find(|(p, k, _)| p == prefix && k == key)
+            {
+                Some((_, _, observed)) => observed.record(Some(value)),
                 None => {
                     let mut observed = Observed::default();
                     observed.record(Some(value));
-                    self.extras.push((path, observed));
+                    self.extras
+                        .push((prefix.to_string(), key.clone(), observed));
                 }
             }
         }
@@ -220,7 +225,7 @@ mod tests {
         assert_eq!(o.fields["result[].tags"].absent, 1);
         assert_eq!(o.fields["result[].tags[]"].kinds, ["string", "integer"]);
         assert_eq!(o.fields["result[].shop.name"].kinds, ["integer"]);
-        let extras: Vec<&str> = o.extras.iter().map(|(p, _)| p.as_str()).collect();
+        let extras: Vec<String> = o.extras.iter().map(|(p, k, _)| format!("{p}{k}")).collect();
         assert_eq!(extras, ["result[].shop.more", "extra"]);
         assert_eq!(
             o.misshapen,

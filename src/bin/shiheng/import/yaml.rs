@@ -139,14 +139,36 @@ fn inline(value: &Yaml) -> String {
 /// A string as a plain scalar when YAML reads it back unchanged, otherwise
 /// single-quoted (or double-quoted when it holds control characters).
 pub fn scalar_text(text: &str) -> String {
-    if text.chars().any(char::is_control) {
-        return serde_json::to_string(text).unwrap_or_default();
+    if !text.chars().all(is_printable) || text.contains('\u{feff}') {
+        return double_quoted(text);
     }
     if is_plain_safe(text) {
         text.to_string()
     } else {
         format!("'{}'", text.replace('\'', "''"))
     }
+}
+
+/// Characters YAML allows unescaped (its `c-printable`, without tab, line
+/// breaks and NEL, which a one-line scalar must not hold raw).
+fn is_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// A double-quoted scalar: `\` escapes for `"`, `\` and anything not printable.
+fn double_quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if is_printable(c) && c != '\u{feff}' => out.push(c),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn is_plain_safe(text: &str) -> bool {
@@ -175,7 +197,11 @@ fn is_plain_safe(text: &str) -> bool {
 }
 
 fn needs_folding(text: &str, head_width: usize) -> bool {
-    head_width + scalar_text(text).chars().count() > WIDTH && text.contains(' ')
+    head_width + scalar_text(text).chars().count() > WIDTH
+        && text.contains(' ')
+        // A block scalar cannot escape anything.
+        && text.chars().all(is_printable)
+        && !text.contains('\u{feff}')
 }
 
 /// A folded block scalar's lines: words joined up to the width. Descriptions
@@ -224,6 +250,8 @@ mod tests {
             "{\"a\": 1}",
             "状态 0-未知 1=已激活,2=已禁用",
             "tab\there",
+            "c1 \u{85}\u{9f} control and \u{feff} bom and \u{1}",
+            "quote \" and \\ backslash\u{7}",
         ];
         for s in strings {
             let mut out = String::new();
