@@ -17,8 +17,11 @@ use super::yaml::Yaml;
 /// What the command line says about the operation.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// `--path`: the request path.
     pub path: String,
+    /// `--operation-id`.
     pub operation_id: String,
+    /// `--cli-command`: written as `x-cli-command`.
     pub cli_command: Option<String>,
     /// Overrides the item name the rule would choose.
     pub item: Option<String>,
@@ -27,6 +30,7 @@ pub struct Options {
 /// Everything an import adds to the spec.
 #[derive(Debug)]
 pub struct Fragment {
+    /// The request path, the key under `paths`.
     pub path: String,
     /// The path item: `post: {...}`.
     pub path_item: Yaml,

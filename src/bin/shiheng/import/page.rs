@@ -13,6 +13,7 @@ pub struct Page {
     pub request: Option<Table>,
     /// The table of the answer.
     pub response: Option<Table>,
+    /// The first JSON value after the tables.
     pub sample: Option<Sample>,
     /// Rows and text that could not be read, each with its line.
     pub problems: Vec<Problem>,
@@ -32,27 +33,36 @@ pub struct Table {
 /// One readable row of a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
+    /// The field name, without the tree prefix.
     pub name: String,
     /// 1-based line of the row in the page.
     pub line: usize,
     /// `是` / `否`; `None` when the cell was empty.
     pub required: Option<bool>,
+    /// The 类型 column.
     pub ty: FieldType,
     /// The description, from 描述 or, when that is empty, from 默认值.
     pub description: String,
     /// A literal value in 默认值 beside a description in 描述.
     pub default: Option<String>,
+    /// The rows nested under this one.
     pub children: Vec<Field>,
 }
 
 /// A table's 类型 column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldType {
+    /// `string`.
     String,
+    /// `integer` (int, long...).
     Integer,
+    /// `number` (double, decimal...).
     Number,
+    /// `boolean`.
     Boolean,
+    /// `object`: its fields are the nested rows.
     Object,
+    /// `x[]`: `object[]`, `string[]`...
     Array(Box<FieldType>),
 }
 
@@ -77,14 +87,18 @@ pub struct Sample {
     pub lines: (usize, usize),
     /// The JSON as printed.
     pub text: String,
+    /// The JSON, parsed.
     pub value: Value,
 }
 
 /// A line the importer could not read, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
+    /// 1-based line in the page.
     pub line: usize,
+    /// What the line holds (the row, or the field name), for the report.
     pub text: String,
+    /// Why it was not read.
     pub why: String,
 }
 

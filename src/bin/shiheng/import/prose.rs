@@ -6,7 +6,9 @@
 /// Bounds read from a description, as written.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Bounds {
+    /// The smallest value allowed.
     pub min: Option<f64>,
+    /// The largest value allowed.
     pub max: Option<f64>,
 }
 
@@ -96,7 +98,9 @@ fn bracket(inner: &str) -> Option<Bounds> {
 /// One documented value of a value list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnownValue {
+    /// The number, as the platform sends it.
     pub value: i64,
+    /// The words after it (`已激活`).
     pub meaning: String,
 }
 

@@ -7,6 +7,7 @@ use super::page::Problem;
 /// Findings, by section.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// The first line: which page, as which operation.
     pub title: String,
     /// What was found where in the page.
     pub read: Vec<String>,

@@ -17,6 +17,7 @@ pub struct Observed {
     pub present: usize,
     /// Objects that lacked it.
     pub absent: usize,
+    /// Objects that had it as null.
     pub nulls: usize,
     /// JSON kinds of the non-null values: `string`, `integer`, `number`,
     /// `boolean`, `object`, `array`.
@@ -75,6 +76,7 @@ pub fn kind(value: &Value) -> &'static str {
 /// `pages`, `result[].status`, `address.city`, `tags[]` (scalar elements).
 #[derive(Debug, Default)]
 pub struct Observations {
+    /// The fields the tables name.
     pub fields: BTreeMap<String, Observed>,
     /// Sample fields no table names, in the order seen: the path of the
     /// object they are in (`result[].`), their key, what was sent.

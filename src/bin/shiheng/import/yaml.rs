@@ -12,9 +12,13 @@ const WIDTH: usize = 88;
 /// A YAML value, in the order it is written.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Yaml {
+    /// A string, quoted only where YAML needs it.
     Str(String),
+    /// An integer.
     Int(i64),
+    /// A number with a fraction.
     Float(f64),
+    /// `true` / `false`.
     Bool(bool),
     /// A mapping, keys in insertion order.
     Map(Vec<(String, Yaml)>),
@@ -25,6 +29,7 @@ pub enum Yaml {
 }
 
 impl Yaml {
+    /// A string value.
     pub fn str(text: impl Into<String>) -> Self {
         Yaml::Str(text.into())
     }
