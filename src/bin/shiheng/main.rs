@@ -4,6 +4,7 @@
 //! to exit codes; `commands` runs the commands and `output` writes items.
 
 mod commands;
+mod import;
 mod logging;
 mod output;
 
@@ -95,6 +96,8 @@ enum Command {
     Sandbox(SandboxArgs),
     /// List every employee of an embedded sandbox through the real client.
     Demo(DemoArgs),
+    /// Work on the spec: import an endpoint from the platform's page.
+    Spec(import::SpecArgs),
 }
 
 #[derive(Debug, Args)]
@@ -382,6 +385,7 @@ async fn main() -> ExitCode {
             commands::sandbox(cli.app_id.as_deref(), &cli.api_version, args).await
         }
         Command::Demo(args) => commands::demo(args).await,
+        Command::Spec(args) => import::run(args).map_err(Failure::Usage),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
