@@ -35,6 +35,10 @@ use crate::error::{self, Error, Reply};
 use crate::operation::{Operation, OperationSpec, Paginated, Pagination, PaginationStyle};
 use crate::record::{Cell, Coercion, Field, FieldSeed, Observed, Record, observe};
 
+mod partition;
+
+pub use partition::{CHUNK_PAGES, MAX_BUFFERED_PAGES};
+
 /// Default number of pages fetched at once by page-number listings.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Default cap on the pages of one listing.
@@ -224,6 +228,9 @@ pub struct Page<T> {
     pub status: u16,
     /// What the decoding rule coerced in this page.
     pub observed: Vec<Observed>,
+    /// Something the listing has to say from here on (a partitioned scan
+    /// that fell back to a sequential one, and why).
+    pub notice: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -245,6 +252,7 @@ impl<T> Page<T> {
             trace_id: self.trace_id,
             status: self.status,
             observed: self.observed,
+            notice: self.notice,
         }
     }
 }
@@ -381,13 +389,24 @@ pub struct CursorRequest<Op> {
 
 impl<Op: Paginated> CursorRequest<Op> {
     /// A request from the first item (the cursor's minimum, 0) with the
-    /// largest page size the spec allows.
+    /// largest page size the spec allows, one page at a time.
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            options: ListingOptions::default(),
+            options: ListingOptions::default().concurrency(1),
             _op: PhantomData,
         }
+    }
+
+    /// How many requests a listing makes at once (default 1). Above 1, an
+    /// operation whose spec declares the cursor a monotone key
+    /// (`x-pagination.cursorKey`) is listed by a partitioned scan: the key
+    /// space is cut into chunks scanned concurrently and stitched back in
+    /// order, so the items and their order are those of the sequential
+    /// scan (see `docs/pagination.md`). Other cursor operations stay sequential.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.options.concurrency = concurrency;
+        self
     }
 
     /// The cursor to start from (the spec's cursor field, e.g. `startId`).
@@ -456,15 +475,21 @@ pub(crate) fn listing<Op: Paginated>(
             })
             .boxed()
         }
-        PaginationStyle::Cursor { .. } => {
-            let engine = CursorEngine {
+        PaginationStyle::Cursor { key: Some(_), .. } if options.concurrency > 1 => {
+            let engine = partition::PartitionEngine::new(
                 fetcher,
-                cursor: Some(start),
-                fetched: 0,
-                max_pages: options.max_pages,
-                previous_ids: Vec::new(),
-                pending: None,
-            };
+                start,
+                options.concurrency,
+                options.max_pages,
+            );
+            stream::unfold(engine, |mut engine| async move {
+                let item = engine.next().await?;
+                Some((item, engine))
+            })
+            .boxed()
+        }
+        PaginationStyle::Cursor { .. } => {
+            let engine = CursorEngine::new(fetcher, start, options.max_pages);
             stream::unfold(engine, |mut engine| async move {
                 let item = engine.next().await?;
                 Some((item, engine))
@@ -481,6 +506,17 @@ struct Fetcher<Op> {
     page_size: u32,
     max_items: usize,
     _op: PhantomData<fn() -> Op>,
+}
+
+impl<Op> Clone for Fetcher<Op> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            page_size: self.page_size,
+            max_items: self.max_items,
+            _op: PhantomData,
+        }
+    }
 }
 
 impl<Op: Paginated> Fetcher<Op> {
@@ -540,6 +576,7 @@ async fn fetch_page<Op: Paginated>(
             trace_id: reply.trace_id,
             status: reply.status,
             observed: Vec::new(),
+            notice: None,
         };
         let (decoded, item_notes) = observe(|| {
             raw_items
@@ -884,6 +921,17 @@ struct CursorEngine<Op: Paginated> {
 }
 
 impl<Op: Paginated> CursorEngine<Op> {
+    fn new(fetcher: Fetcher<Op>, start: i64, max_pages: u32) -> Self {
+        Self {
+            fetcher,
+            cursor: Some(start),
+            fetched: 0,
+            max_pages,
+            previous_ids: Vec::new(),
+            pending: None,
+        }
+    }
+
     async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
         if let Some(error) = self.pending.take() {
             return Some(Err(error));
@@ -1009,6 +1057,9 @@ pub struct ListingSummary {
     /// How many times each field was coerced by the decoding rule: where
     /// the platform sends another form than the spec says.
     pub coercions: BTreeMap<Drifted, u64>,
+    /// What the listing had to say on the way (a partitioned scan that fell
+    /// back to a sequential one, and why).
+    pub notices: Vec<String>,
 }
 
 impl ListingSummary {
@@ -1101,6 +1152,9 @@ impl<T> Items<T> {
 
     fn accept(&mut self, page: Page<T>) {
         self.summary.pages += 1;
+        if let Some(notice) = &page.notice {
+            self.summary.notices.push(notice.clone());
+        }
         if let Some(total) = page.total {
             self.summary.first_total.get_or_insert(total);
             self.summary.last_total = Some(total);
