@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt};
+use futures::stream::{self, BoxStream, FuturesUnordered, Stream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -456,6 +456,8 @@ pub(crate) fn listing<Op: Paginated>(
             let last_allowed = start
                 .saturating_add(i64::from(options.max_pages) - 1)
                 .min(page.bounds.max);
+            let speculate_first =
+                options.concurrency > 1 && i64::from(page_size) == pagination.page_size.bounds.max;
             let engine = NumberEngine {
                 fetcher,
                 concurrency: options.concurrency,
@@ -463,10 +465,14 @@ pub(crate) fn listing<Op: Paginated>(
                 max_pages: options.max_pages,
                 last_allowed,
                 page_bound: page.bounds.max,
-                state: NumberState::Start,
-                inflight: FuturesOrdered::new(),
+                speculate_first,
+                inflight: FuturesUnordered::new(),
+                ready: BTreeMap::new(),
                 next_request: start,
-                request_until: None,
+                next_yield: start,
+                known_pages: None,
+                last_full: None,
+                done: false,
                 pending: None,
             };
             stream::unfold(engine, |mut engine| async move {
@@ -744,9 +750,19 @@ impl<'de> Visitor<'de> for ItemsSeed {
 /// A page fetch with its page number.
 type NumberedFetch<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
 
-/// The page-number engine: the first page alone (it reports how many pages
-/// there are), then the known pages `concurrency` at a time in order, then
-/// one at a time while pages come back full.
+/// The page-number engine. Pages are requested ahead, `concurrency` at a
+/// time, and yielded strictly in order through a reorder buffer: a slow page
+/// holds back the yielding, not the requesting, so one slow answer does not
+/// idle the other slots (no head-of-line blocking), while at most
+/// `2 × concurrency` pages are requested or held at once (bounded memory).
+///
+/// How far ahead: the pages the answers report (`pages`) when they report
+/// it; otherwise, speculatively, `concurrency` pages past the last full one
+/// (a listing that ends early costs at most that many empty answers). The
+/// first pages are requested together when the page size is the largest the
+/// spec allows (the usual listing); with another size the first page goes
+/// alone. Each page is judged in order (see `judge`), so a page requested
+/// past the end is never yielded.
 struct NumberEngine<Op: Paginated> {
     fetcher: Fetcher<Op>,
     concurrency: usize,
@@ -754,20 +770,18 @@ struct NumberEngine<Op: Paginated> {
     max_pages: u32,
     last_allowed: i64,
     page_bound: i64,
-    state: NumberState,
-    inflight: FuturesOrdered<NumberedFetch<Op::Item>>,
+    speculate_first: bool,
+    inflight: FuturesUnordered<NumberedFetch<Op::Item>>,
+    ready: BTreeMap<i64, Result<Page<Op::Item>, Error>>,
     next_request: i64,
-    /// The last page known to exist (from `pages`); `None` while going one by one.
-    request_until: Option<i64>,
+    next_yield: i64,
+    /// The last page the answers say exists.
+    known_pages: Option<i64>,
+    /// The last page judged full (more may follow).
+    last_full: Option<i64>,
+    done: bool,
     /// An error to yield after the page that revealed it.
     pending: Option<Error>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NumberState {
-    Start,
-    Running,
-    Done,
 }
 
 impl<Op: Paginated> NumberEngine<Op> {
@@ -778,20 +792,31 @@ impl<Op: Paginated> NumberEngine<Op> {
         }
     }
 
-    fn request(&mut self, number: i64) {
-        let fetch = self.fetcher.fetch(number);
-        self.inflight
-            .push_back(Box::pin(async move { (number, fetch.await) }));
-        self.next_request = number + 1;
+    /// The last page worth requesting now.
+    fn request_limit(&self) -> i64 {
+        let speculative = |after: i64| after.saturating_add(self.concurrency as i64);
+        let limit = match (self.last_full, self.known_pages) {
+            (None, _) if self.speculate_first => speculative(self.first - 1),
+            (None, _) => self.first,
+            // Within the reported pages; past them, one page at a time.
+            (Some(full), Some(pages)) if full < pages => pages,
+            (Some(full), Some(_)) => full + 1,
+            (Some(full), None) => speculative(full),
+        };
+        limit.min(self.last_allowed)
     }
 
-    /// Starts the requests that may run now.
     fn top_up(&mut self) {
-        if let Some(until) = self.request_until {
-            let until = until.min(self.last_allowed);
-            while self.inflight.len() < self.concurrency && self.next_request <= until {
-                self.request(self.next_request);
-            }
+        let limit = self.request_limit();
+        while self.inflight.len() < self.concurrency
+            && self.inflight.len() + self.ready.len() < 2 * self.concurrency
+            && self.next_request <= limit
+        {
+            let number = self.next_request;
+            let fetch = self.fetcher.fetch(number);
+            self.inflight
+                .push(Box::pin(async move { (number, fetch.await) }));
+            self.next_request += 1;
         }
     }
 
@@ -799,37 +824,45 @@ impl<Op: Paginated> NumberEngine<Op> {
         if let Some(error) = self.pending.take() {
             return Some(Err(error));
         }
-        let (number, page) = match self.state {
-            NumberState::Done => return None,
-            NumberState::Start => {
-                self.state = NumberState::Running;
-                self.request(self.first);
-                self.inflight.next().await?
+        loop {
+            if self.done {
+                return None;
             }
-            NumberState::Running => {
-                self.top_up();
-                self.inflight.next().await?
+            if let Some(result) = self.ready.remove(&self.next_yield) {
+                let number = self.next_yield;
+                self.next_yield += 1;
+                let page = match result {
+                    Ok(page) => page,
+                    Err(e) => return Some(self.finish(Err(e))),
+                };
+                return Some(match self.judge(number, &page) {
+                    Verdict::More => Ok(page),
+                    Verdict::Last => self.finish(Ok(page)),
+                    Verdict::Stop(message) => {
+                        // The page's items are real: deliver them, then the error.
+                        self.pending = Some(self.error(message));
+                        self.finish(Ok(page))
+                    }
+                });
             }
-        };
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => return Some(self.finish(Err(e))),
-        };
-        Some(match self.judge(number, &page) {
-            Verdict::More => Ok(page),
-            Verdict::Last => self.finish(Ok(page)),
-            Verdict::Stop(message) => {
-                // The page's items are real: deliver them, then the error.
-                self.pending = Some(self.error(message));
-                self.finish(Ok(page))
-            }
-        })
+            self.top_up();
+            let Some((number, result)) = self.inflight.next().await else {
+                // Nothing in flight and the next page was not requested: the
+                // cap stopped the requests.
+                let last = self.next_yield - 1;
+                let message = self.over_cap(last);
+                let error = self.error(message);
+                return Some(self.finish(Err(error)));
+            };
+            self.ready.insert(number, result);
+        }
     }
 
     fn finish(&mut self, result: Result<Page<Op::Item>, Error>) -> Result<Page<Op::Item>, Error> {
-        self.state = NumberState::Done;
+        self.done = true;
         // Dropping them cancels the requests still in flight.
-        self.inflight = FuturesOrdered::new();
+        self.inflight = FuturesUnordered::new();
+        self.ready.clear();
         result
     }
 
@@ -857,23 +890,11 @@ impl<Op: Paginated> NumberEngine<Op> {
         if page.pages == Some(number) && page.total == Some(number.saturating_mul(size)) {
             return Verdict::Last;
         }
-        if let Some(pages) = page.pages
-            && pages > number
-            && self.request_until.is_none_or(|until| pages > until)
-        {
-            self.request_until = Some(pages);
+        if let Some(pages) = page.pages {
+            self.known_pages = Some(self.known_pages.map_or(pages, |known| known.max(pages)));
         }
-        if self.request_until.is_none_or(|until| number >= until) {
-            // Past the known pages (or none known): one page at a time.
-            self.request_until = None;
-            if self.inflight.is_empty() {
-                let next = number + 1;
-                if next > self.last_allowed {
-                    return Verdict::Stop(self.over_cap(number));
-                }
-                self.request(next);
-            }
-        } else if self.next_request > self.last_allowed && self.inflight.is_empty() {
+        self.last_full = Some(number);
+        if number >= self.last_allowed {
             return Verdict::Stop(self.over_cap(number));
         }
         Verdict::More
