@@ -41,15 +41,18 @@ impl Client {
             )));
         }
         config.validate()?;
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            // The middleware sees every redirect and decides (by default: an
-            // error); reqwest would re-send the signed envelope anywhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let http = match &config.http_client {
+            Some(http) => http.clone(),
+            None => reqwest::Client::builder()
+                .timeout(config.timeout)
+                .connect_timeout(config.connect_timeout)
+                .user_agent(config.user_agent.clone())
+                // The middleware sees every redirect and decides (by default: an
+                // error); reqwest would re-send the signed envelope anywhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        };
         let raw = generated::Client::new_with_client(&base_url, http, Middleware::new(&config));
         Ok(Self {
             raw: Arc::new(raw),

@@ -47,6 +47,8 @@ pub struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: Option<f64>,
     pub(crate) same_origin_redirects: u32,
+    pub(crate) interceptors: Vec<Arc<dyn crate::intercept::Interceptor>>,
+    pub(crate) http_client: Option<reqwest::Client>,
 }
 
 impl Config {
@@ -73,6 +75,8 @@ impl Config {
             retry: RetryPolicy::default(),
             rate_limit: None,
             same_origin_redirects: 0,
+            interceptors: Vec::new(),
+            http_client: None,
         }
     }
 
@@ -178,6 +182,36 @@ impl Config {
         self
     }
 
+    /// Calls `interceptor` for every request this client sends (each
+    /// attempt, retries and followed redirects included), after signing,
+    /// and for every answer or failure: for metrics, request logging or an
+    /// extra header. Interceptors run in the order added. See
+    /// [`crate::intercept`].
+    pub fn with_interceptor(
+        mut self,
+        interceptor: impl crate::intercept::Interceptor + 'static,
+    ) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Sends requests with this `reqwest::Client` (a custom CA or proxy,
+    /// connection pool settings, shared with the rest of a service) instead
+    /// of one built from this configuration. Its settings are then yours:
+    /// [`with_timeout`](Self::with_timeout),
+    /// [`with_connect_timeout`](Self::with_connect_timeout) and
+    /// [`with_user_agent`](Self::with_user_agent) are not applied (a
+    /// deadline on a listing still is). Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: reqwest's default
+    /// policy would re-send a signed request to wherever a redirect points
+    /// before this client sees it. An answer that arrives from another URL
+    /// than the request's (a redirect the client followed) is refused as
+    /// [`Error::Redirect`].
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Checks every setting, as [`crate::Client::new`] does: a timeout of
     /// zero, a response limit of zero bytes, a rate limit that is not a
     /// positive finite number in range, a retry policy that makes no sense
@@ -255,6 +289,11 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
             .field("same_origin_redirects", &self.same_origin_redirects)
+            .field("interceptors", &self.interceptors)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "user-built"),
+            )
             .finish()
     }
 }

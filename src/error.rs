@@ -296,6 +296,21 @@ impl Error {
         }
     }
 
+    /// Whether trying the same call again later may succeed: transport
+    /// failures and timeouts, a deadline that ran out, and the HTTP statuses
+    /// of an overloaded or restarting server (408, 425, 429, 500, 502, 503,
+    /// 504). Business errors, redirects, undecodable answers, bad arguments
+    /// and settings fail the same way every time. The client already retried
+    /// what its [`RetryPolicy`](crate::RetryPolicy) allows before returning;
+    /// this is for a caller deciding whether to try again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Deadline { .. } => true,
+            Error::Http { status, .. } => matches!(status, 408 | 425 | 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
     /// The platform's `code`, for business errors.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -863,6 +878,32 @@ mod tests {
         };
         assert!(decode(Some(400)).to_string().contains("(HTTP 400,"));
         assert!(decode(None).to_string().contains("(HTTP unknown,"));
+    }
+
+    #[test]
+    fn only_what_may_pass_is_retryable() {
+        let http = |status| Error::Http {
+            operation: "op",
+            status,
+            snippet: String::new(),
+            retry_after: None,
+        };
+        assert!(http(503).is_retryable() && http(429).is_retryable());
+        assert!(!http(404).is_retryable() && !http(400).is_retryable());
+        let deadline = Error::Deadline {
+            operation: "op",
+            seconds: 1.0,
+        };
+        assert!(deadline.is_retryable());
+        let api = Error::Api {
+            operation: "op",
+            code: "40001".into(),
+            msg: None,
+            trace_id: None,
+            status: Some(200),
+        };
+        assert!(!api.is_retryable());
+        assert!(!Error::config("x").is_retryable());
     }
 
     #[test]

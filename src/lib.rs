@@ -34,6 +34,7 @@ pub mod client;
 pub mod config;
 pub mod drift;
 pub mod error;
+pub mod intercept;
 pub mod lenient;
 pub mod middleware;
 pub mod operation;

@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::error::{HookError, RedirectRefusal, snippet};
 use crate::generated;
+use crate::intercept::{Attempt, Interceptor, Outcome};
 use crate::operation::OperationSpec;
 use crate::retry::{RateLimiter, RetryPolicy, retry_after_wait};
 use crate::sign::{Clock, SignInput, Signature, Signer};
@@ -41,6 +42,7 @@ struct State {
     retry: RetryPolicy,
     rate_limiter: Option<RateLimiter>,
     redirect_hops: u32,
+    interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
 /// Marks a response whose body was over the limit, with the limit.
@@ -66,6 +68,7 @@ impl Middleware {
                 retry: config.retry.clone(),
                 rate_limiter: config.rate_limit.and_then(RateLimiter::new),
                 redirect_hops: config.same_origin_redirects,
+                interceptors: config.interceptors.clone(),
             }),
         }
     }
@@ -121,6 +124,7 @@ impl fmt::Debug for Middleware {
             .field("retry", &self.state.retry)
             .field("rate_limiter", &self.state.rate_limiter)
             .field("redirect_hops", &self.state.redirect_hops)
+            .field("interceptors", &self.state.interceptors)
             .finish()
     }
 }
@@ -286,14 +290,40 @@ impl generated::Client {
                 if let Some(limiter) = &state.rate_limiter {
                     limiter.acquire().await;
                 }
-                let started = Instant::now();
                 let url = request.url().clone();
+                let seen = Attempt {
+                    operation: OperationSpec::by_method(info.operation_id)
+                        .map_or(info.operation_id, |op| op.operation_id),
+                    number,
+                    url: &url,
+                };
+                for interceptor in &state.interceptors {
+                    interceptor.before_send(&seen, request.headers_mut());
+                }
+                let started = Instant::now();
                 let response = match self.client().execute(request).await {
+                    // A user-built HTTP client may follow redirects itself:
+                    // its answer came from elsewhere and is not used.
+                    Ok(response) if response.url() != &url => {
+                        Ok(followed_elsewhere(response, &url))
+                    }
                     Ok(response) => read_bounded(response, state.max_response_bytes).await,
                     Err(e) => Err(e),
                 };
+                let latency = started.elapsed();
+                for interceptor in &state.interceptors {
+                    let outcome = match &response {
+                        Ok(answer) => Outcome::Answered {
+                            status: answer.status().as_u16(),
+                            bytes: answer.body().len(),
+                            latency,
+                        },
+                        Err(error) => Outcome::Failed { error, latency },
+                    };
+                    interceptor.after_answer(&seen, &outcome);
+                }
                 let span = tracing::Span::current();
-                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                span.record("latency_ms", latency.as_millis() as u64);
                 let mut response = match response {
                     Ok(response) => response,
                     Err(error) => {
@@ -315,6 +345,9 @@ impl generated::Client {
                     .and_then(|v| retry_after_wait(v, state.clock.now_millis()));
                 if let Some(wait) = retry_after {
                     response.extensions_mut().insert(RetryAfter(wait));
+                }
+                if response.extensions().get::<RedirectRefused>().is_some() {
+                    return Err(Failure::Redirect(response));
                 }
                 if is_redirect(status) {
                     visited.push(url);
@@ -558,6 +591,29 @@ fn shown_url(url: &reqwest::Url) -> String {
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
     shown.to_string()
+}
+
+/// An answer a user-built HTTP client fetched by following a redirect on
+/// its own: marked as a refused redirect, its body dropped.
+fn followed_elsewhere(
+    response: reqwest::Response,
+    requested: &reqwest::Url,
+) -> http::Response<Bytes> {
+    let refused = RedirectRefused {
+        reason: RedirectRefusal::Disabled,
+        location: shown_url(response.url()),
+    };
+    let status = if response.status().is_redirection() {
+        response.status()
+    } else {
+        http::StatusCode::TEMPORARY_REDIRECT
+    };
+    tracing::warn!(from = %shown_url(requested), to = %refused.location, "the HTTP client followed a redirect; answer refused");
+    let mut answer = http::Response::new(Bytes::new());
+    *answer.status_mut() = status;
+    answer.extensions_mut().insert(refused);
+    answer.extensions_mut().insert(BufferedBody(Bytes::new()));
+    answer
 }
 
 /// The envelope's `code`, read from a body already in memory.
