@@ -76,14 +76,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         employees.len(),
         customers.len()
     );
-    let map = latencies.0.lock().map_err(|_| "poisoned")?;
-    for (operation, samples) in map.iter() {
-        let mut sorted = samples.clone();
-        sorted.sort();
-        let median = sorted[sorted.len() / 2];
-        println!("{operation}: {} requests, median {median:?}", sorted.len());
+    let recorded = latencies.0.lock().map_err(|_| "poisoned")?.clone();
+    for (operation, mut samples) in recorded {
+        samples.sort();
+        let median = samples[samples.len() / 2];
+        println!("{operation}: {} requests, median {median:?}", samples.len());
     }
-    drop(map);
     sandbox.shutdown().await;
     Ok(())
 }
