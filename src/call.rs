@@ -7,7 +7,7 @@
 //! envelope is [`Error::Http`] or [`Error::Decode`] with the status.
 //!
 //! [`CallRequest`] is the typed call of an operation without pagination;
-//! the paginators (`crate::paginate`) use [`exchange`] and [`decode`] with
+//! the paginators (`crate::paginate`) use `exchange` and `decode` with
 //! their own page seed.
 
 use std::fmt;

@@ -772,6 +772,8 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    ///Hidden: build a `shiheng::Client` from a `shiheng::Config` and call `generated()` on it.
+    #[doc(hidden)]
     pub fn new(baseurl: &str, inner: crate::middleware::Middleware) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
@@ -788,6 +790,8 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    ///Hidden: build a `shiheng::Client` from a `shiheng::Config` and call `generated()` on it.
+    #[doc(hidden)]
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -1167,6 +1171,7 @@ pub mod builder {
     }
 }
 /// Items consumers will typically use such as the Client.
+#[doc(hidden)]
 pub mod prelude {
     pub use self::super::Client;
 }
