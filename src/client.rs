@@ -186,6 +186,7 @@ impl Client {
 
 /// An answer of [`Client::call_raw`]: the HTTP status and the body as JSON.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RawReply {
     /// The HTTP status.
     pub status: u16,

@@ -56,6 +56,7 @@ impl Bounds {
 
 /// An integer field of `paramContent` that pagination sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParamField {
     /// The wire name (`pageNum`).
     pub name: &'static str,

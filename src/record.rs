@@ -66,6 +66,7 @@ impl fmt::Display for Coercion {
 
 /// One noted coercion: which schema's field, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Observed {
     /// The spec's schema name (`Employee`).
     pub schema: &'static str,

@@ -32,6 +32,7 @@ pub const NEVER_RETRIED_CODES: &[&str] = &["40001", "40002", "40003", "40004"];
 ///
 /// [`retry_codes`]: RetryPolicy::retry_codes
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 turns retries off.
     pub max_attempts: u32,
@@ -106,6 +107,18 @@ impl RetryPolicy {
     pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Whether a random part is added to each backoff (default: yes).
+    pub fn with_jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The HTTP statuses that are retried (default 429, 502, 503, 504).
+    pub fn with_retry_statuses(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.retry_statuses = statuses.into_iter().collect();
         self
     }
 

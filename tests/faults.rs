@@ -199,12 +199,10 @@ const BACKOFF: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_millis(40);
 
 fn bounded_policy() -> RetryPolicy {
-    RetryPolicy {
-        jitter: false,
-        ..RetryPolicy::default()
-            .with_max_attempts(ATTEMPTS)
-            .with_backoff(BACKOFF, MAX_BACKOFF)
-    }
+    RetryPolicy::default()
+        .with_max_attempts(ATTEMPTS)
+        .with_backoff(BACKOFF, MAX_BACKOFF)
+        .with_jitter(false)
 }
 
 /// The error kind a fault of `kind` becomes at the last attempt.

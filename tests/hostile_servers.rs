@@ -529,11 +529,9 @@ async fn measure_the_default_worst_case_waits() {
             );
             // Without Retry-After only the jittered backoffs wait: 2.8 s at most.
             let bound = match retry_after {
-                None => RetryPolicy {
-                    max_retry_after: Duration::ZERO,
-                    ..RetryPolicy::default()
-                }
-                .worst_case_wait(),
+                None => RetryPolicy::default()
+                    .with_max_retry_after(Duration::ZERO)
+                    .worst_case_wait(),
                 Some(_) => policy.worst_case_wait(),
             };
             assert!(

@@ -280,15 +280,16 @@ fn build(url: &str, s: &Settings) -> Config {
         .with_connect_timeout(s.connect_timeout)
         .with_max_response_bytes(s.max_response_bytes)
         .with_same_origin_redirects(s.redirect_hops)
-        .with_retry(RetryPolicy {
-            max_attempts: s.attempts,
-            initial_backoff: s.initial_backoff,
-            max_backoff: s.max_backoff,
-            jitter: true,
-            retry_statuses: s.retry_statuses.clone(),
-            retry_codes: Vec::new(),
-            max_retry_after: s.max_retry_after,
-            max_total_wait: s.max_total_wait,
+        .with_retry({
+            // Fields set directly, not through the builders (which clamp):
+            // the test feeds nonsense on purpose.
+            let mut policy = RetryPolicy::default().with_retry_statuses(s.retry_statuses.clone());
+            policy.max_attempts = s.attempts;
+            policy.initial_backoff = s.initial_backoff;
+            policy.max_backoff = s.max_backoff;
+            policy.max_retry_after = s.max_retry_after;
+            policy.max_total_wait = s.max_total_wait;
+            policy
         });
     if let Some(rate) = s.rate {
         config = config.with_rate_limit(rate);
@@ -387,9 +388,10 @@ fn the_documented_examples_of_nonsense_are_refused() {
         ),
         (base().with_max_response_bytes(0), "response limit"),
         (
-            base().with_retry(RetryPolicy {
-                max_attempts: 0,
-                ..RetryPolicy::default()
+            base().with_retry({
+                let mut policy = RetryPolicy::default();
+                policy.max_attempts = 0;
+                policy
             }),
             "max_attempts",
         ),

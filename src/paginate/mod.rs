@@ -195,6 +195,7 @@ impl fmt::Display for PagePosition {
 /// An item of a page that could not be decoded even by the decoding rule,
 /// kept as the platform sent it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct UndecodableItem {
     /// Its index in the page.
     pub index: usize,
@@ -1038,6 +1039,7 @@ fn with_deadline<T: Send + 'static>(
 
 /// A coercion the decoding rule made during a listing: where, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Drifted {
     /// The spec's operationId.
     pub operation: &'static str,
