@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! cargo bench --features sandbox --bench listing            # everything
-//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu
+//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
 //! ```
 //!
 //! The sandbox runs in a child process (this same binary, `--sandbox-child`)
@@ -50,6 +50,9 @@ fn main() {
     }
     if wants("scale") {
         scale();
+    }
+    if wants("sandbox") {
+        sandbox_cpu();
     }
 }
 
@@ -320,7 +323,7 @@ fn overhead() {
             let bytes = raw_call(&http, &sandbox.url, &body).await;
             let envelope: shiheng::types::ListWecomEmployeesResponse =
                 serde_json::from_slice(&bytes).expect("decodes");
-            assert_eq!(envelope.code, "0");
+            assert_eq!(envelope.code.as_deref(), Some("0"));
             std::hint::black_box(envelope);
             let b = started.elapsed().as_secs_f64() * 1e6;
             if i >= 300 {
@@ -478,4 +481,49 @@ fn scale() {
             fields[2] / 1024.0
         );
     }
+}
+
+/// The CPU time (user + system) a process has used so far, from
+/// `/proc/<pid>/stat` (every thread's, in clock ticks of 10 ms).
+fn cpu_seconds(pid: u32) -> f64 {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are the 14th and 15th fields of the line, the 12th
+    // and 13th after the command name.
+    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
+}
+
+/// The sandbox's own CPU per item served: a sandbox child with 200,000
+/// employees listed in full five times by the client (page size 50,
+/// default concurrency, zero latency); the child's user + system time over
+/// each listing, divided by the items.
+fn sandbox_cpu() {
+    const TOTAL: usize = 200_000;
+    const RUNS: usize = 5;
+    println!("\n## Sandbox CPU per item served ({TOTAL} employees, pages of 50, {RUNS} listings)\n");
+    let sandbox = ChildSandbox::start(TOTAL, 0);
+    let pid = sandbox.child.id();
+    let rt = runtime();
+    let per_item: Vec<f64> = (0..RUNS)
+        .map(|_| {
+            let before = cpu_seconds(pid);
+            rt.block_on(stream_all(
+                &sandbox.url,
+                shiheng::paginate::DEFAULT_CONCURRENCY,
+                TOTAL,
+            ));
+            (cpu_seconds(pid) - before) / TOTAL as f64 * 1e6
+        })
+        .collect();
+    let min = per_item.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = per_item.iter().copied().fold(0.0, f64::max);
+    println!("| sandbox CPU per item served | median µs | range µs |\n|---|---|---|");
+    println!(
+        "| user + system time of the sandbox process | {:.2} | {min:.2}–{max:.2} |",
+        median(per_item)
+    );
 }
