@@ -109,17 +109,19 @@ fn sandbox_child(args: &[String]) {
     let employees: usize = args[0].parse().expect("employees");
     let latency_ms: u64 = args[1].parse().expect("latency");
     runtime().block_on(async move {
-        let sandbox = Sandbox::start(SandboxConfig {
-            app_id: APP_ID.into(),
-            app_secret: SECRET.into(),
-            employees,
-            customers: 10,
-            group_chats: 10,
-            latency: Duration::from_millis(latency_ms),
-            // The hand-built baseline reuses one signed body for the whole run.
-            timestamp_window: Duration::from_secs(24 * 3600),
-            ..SandboxConfig::default()
-        })
+        let sandbox = Sandbox::start(
+            SandboxConfig {
+                app_id: APP_ID.into(),
+                app_secret: SECRET.into(),
+                latency: Duration::from_millis(latency_ms),
+                // The hand-built baseline reuses one signed body for the whole run.
+                timestamp_window: Duration::from_secs(24 * 3600),
+                ..SandboxConfig::default()
+            }
+            .with_item_count("listWecomEmployees", employees)
+            .with_item_count("listWecomCustomers", 10)
+            .with_item_count("listWecomGroupChats", 10),
+        )
         .await
         .expect("sandbox");
         println!("{}", sandbox.url());
@@ -253,12 +255,14 @@ fn time_per_op(iterations: u32, mut op: impl FnMut()) -> f64 {
 fn page_body(n: usize) -> Vec<u8> {
     let rt = runtime();
     rt.block_on(async {
-        let sandbox = Sandbox::start(SandboxConfig {
-            app_id: APP_ID.into(),
-            app_secret: SECRET.into(),
-            employees: n,
-            ..SandboxConfig::default()
-        })
+        let sandbox = Sandbox::start(
+            SandboxConfig {
+                app_id: APP_ID.into(),
+                app_secret: SECRET.into(),
+                ..SandboxConfig::default()
+            }
+            .with_item_count("listWecomEmployees", n),
+        )
         .await
         .expect("sandbox");
         let body = raw_call(&reqwest::Client::new(), &sandbox.url(), &signed_body(1)).await;
@@ -491,7 +495,12 @@ fn cpu_seconds(pid: u32) -> f64 {
     // Fields after the command name, which is in parentheses and may hold spaces.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are the 14th and 15th fields of the line, the 12th
     // and 13th after the command name.
     (ticks(11) + ticks(12)) / TICKS_PER_SECOND
@@ -504,7 +513,9 @@ fn cpu_seconds(pid: u32) -> f64 {
 fn sandbox_cpu() {
     const TOTAL: usize = 200_000;
     const RUNS: usize = 5;
-    println!("\n## Sandbox CPU per item served ({TOTAL} employees, pages of 50, {RUNS} listings)\n");
+    println!(
+        "\n## Sandbox CPU per item served ({TOTAL} employees, pages of 50, {RUNS} listings)\n"
+    );
     let sandbox = ChildSandbox::start(TOTAL, 0);
     let pid = sandbox.child.id();
     let rt = runtime();
