@@ -48,12 +48,12 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
-    /// Builds what every operation serves; refuses unknown operationIds and
-    /// user data that breaks the spec.
-    pub(crate) fn build(config: &SandboxConfig) -> Result<Catalog, DataError> {
-        let spec = crate::spec::document()
-            .map_err(|e| DataError::new("the embedded spec", None, None, e.to_string()))?;
-        for (operation_id, _) in &config.item_counts {
+    /// Checks the configuration without generating anything: every
+    /// operationId it names exists (and pages, for an item count), and the
+    /// user's data fits the spec (schemas, unique ids, cursor keys).
+    pub(crate) fn check(config: &SandboxConfig) -> Result<(), DataError> {
+        let spec = document()?;
+        for operation_id in config.item_counts.keys() {
             let op = userdata::operation("item_counts", operation_id)?;
             if op.pagination.is_none() {
                 return Err(DataError::new(
@@ -67,7 +67,19 @@ impl Catalog {
         for (operation_id, data) in &config.data {
             let op = userdata::operation(data.origin(), operation_id)?;
             userdata::validate(spec, op, data)?;
+            if let (Some(maker), SandboxData::Items { items, origin }) =
+                (Maker::new(spec, op, config.seed), data)
+            {
+                maker.user_rows(origin, items)?;
+            }
         }
+        Ok(())
+    }
+
+    /// Builds what every operation serves, after [`Catalog::check`].
+    pub(crate) fn build(config: &SandboxConfig) -> Result<Catalog, DataError> {
+        Self::check(config)?;
+        let spec = document()?;
         let mut by_path = HashMap::new();
         for (position, &op) in OperationSpec::all().iter().enumerate() {
             let served = Served::build(spec, op, position, config)?;
@@ -302,6 +314,11 @@ impl Served {
         self.drift.plant_envelope(&mut envelope);
         Value::Object(envelope).to_string().into_bytes()
     }
+}
+
+fn document() -> Result<&'static Value, DataError> {
+    crate::spec::document()
+        .map_err(|e| DataError::new("the embedded spec", None, None, e.to_string()))
 }
 
 /// Where a listing starts and its page size when `paramContent` (or a

@@ -195,10 +195,10 @@ impl SandboxConfig {
                 })
             })
             .collect::<Result<Vec<Value>, DataError>>()?;
-        let mut config = self.with_items(operation_id.clone(), items);
-        if let Some(SandboxData::Items { origin: o, .. }) = config.data.get_mut(&operation_id) {
-            *o = origin;
-        }
+        let mut config = self;
+        config
+            .data
+            .insert(operation_id, SandboxData::Items { items, origin });
         Ok(config)
     }
 
@@ -232,7 +232,7 @@ impl SandboxConfig {
     /// user's data fits the spec's schemas (ids unique, cursor keys
     /// present). The error names the data's origin, the item and the field.
     pub fn validate(&self) -> Result<(), DataError> {
-        Catalog::build(self).map(|_| ())
+        Catalog::check(self)
     }
 
     /// How many items the paginated operation `operation_id` starts with:

@@ -129,18 +129,28 @@ impl<'s> Maker<'s> {
     /// One generated item with the id `id`.
     fn row(&self, index: u64, id: i64) -> Row {
         let mut rng = Rng::for_item(self.seed, tag(self.op.operation_id), index);
-        let mut item = Generator::new(self.spec).object(self.item_schema, &mut rng, 0);
-        if let Some(refinement) = self.refinement
-            && let Value::Object(refined) = (refinement.item)(self.seed, index, id)
-        {
-            // Only fields the spec still declares: a refinement never
-            // plants drift.
-            for (field, value) in refined {
-                if item.contains_key(&field) {
-                    item.insert(field, value);
+        let generator = Generator::new(self.spec);
+        let mut item = match self.refinement.map(|r| (r.item)(self.seed, index, id)) {
+            Some(Value::Object(mut refined)) => {
+                let declared = self
+                    .item_schema
+                    .get("properties")
+                    .and_then(Value::as_object);
+                let mut item = Map::new();
+                // The refinement's fields the spec still declares (a
+                // refinement never plants drift), the schema's others
+                // generated: a field the spec adds gets values too.
+                for (field, schema) in declared.into_iter().flatten() {
+                    let value = match refined.remove(field) {
+                        Some(value) => value,
+                        None => generator.value(schema, field, &mut rng),
+                    };
+                    item.insert(field.clone(), value);
                 }
+                item
             }
-        }
+            _ => generator.object(self.item_schema, &mut rng, 0),
+        };
         item.insert(self.pagination.item_id.to_string(), json!(id));
         item.insert(self.key_field.to_string(), json!(id));
         Row {
@@ -207,7 +217,7 @@ impl<'s> Maker<'s> {
             .iter()
             .map(|r| r.key)
             .min()
-            .map_or_else(|| self.refinement.map_or(lowest, |r| r.first_id), |k| k);
+            .unwrap_or_else(|| self.refinement.map_or(lowest, |r| r.first_id));
         let room = usize::try_from(first.saturating_sub(lowest)).unwrap_or(usize::MAX);
         let n = n.min(room);
         let fresh: Vec<Row> = (0..n)

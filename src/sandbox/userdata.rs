@@ -50,7 +50,7 @@ impl SandboxData {
 #[non_exhaustive]
 pub struct DataError {
     /// Where the data came from: a file's path, or the call that gave it
-    /// (`with_items(listWecomEmployees)`).
+    /// (`with_items(<operationId>)`).
     pub origin: String,
     /// The index of the item at fault (from 0), when one is.
     pub item: Option<usize>,
