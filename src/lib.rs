@@ -85,6 +85,12 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../docs/pagination.md")]
 pub struct PaginationDocDoctests;
 
+/// docs/testing.md's code blocks, compiled as doctests (the test in it runs
+/// as examples/service_test.rs).
+#[cfg(all(doctest, feature = "sandbox"))]
+#[doc = include_str!("../docs/testing.md")]
+pub struct TestingDocDoctests;
+
 pub use client::{Client, RawReply};
 pub use config::Config;
 pub use error::{Error, ErrorKind, Reply};
