@@ -5,7 +5,11 @@
 //! cargo test --features sandbox --test extended_spec`, as .ci/codegen-check
 //! does). The new endpoints' calls, the new Employee field, the sandbox's
 //! answers to both new endpoints and `check`'s verdict on them come with no
-//! hand-written Rust.
+//! hand-written Rust. The CLI's side of the same proof (`shiheng
+//! list-wecom-tags --all --format jsonl` against `shiheng sandbox` printing
+//! every generated tag once, `shiheng get-corp-info` printing its result,
+//! `shiheng check` exiting 0) belongs with the CLI's tests; it needs the
+//! `cli` feature in .ci/codegen-check's run.
 #![cfg(shiheng_spec_overlay)]
 
 mod common;
