@@ -40,13 +40,15 @@ impl TestSandbox {
     }
 
     fn new() -> Self {
-        Self::start(SandboxConfig {
-            app_secret: SECRET.to_string(),
-            employees: 123,
-            customers: 57,
-            group_chats: 31,
-            ..SandboxConfig::default()
-        })
+        Self::start(
+            SandboxConfig {
+                app_secret: SECRET.to_string(),
+                ..SandboxConfig::default()
+            }
+            .with_item_count("listWecomEmployees", 123)
+            .with_item_count("listWecomCustomers", 57)
+            .with_item_count("listWecomGroupChats", 31),
+        )
     }
 
     fn sandbox(&self) -> &Sandbox {
@@ -323,12 +325,14 @@ fn all_returns_every_item_exactly_once() {
 
 #[test]
 fn items_reach_the_output_while_the_listing_is_still_running() {
-    let sb = TestSandbox::start(SandboxConfig {
-        app_secret: SECRET.to_string(),
-        employees: 8,
-        latency: Duration::from_millis(400),
-        ..SandboxConfig::default()
-    });
+    let sb = TestSandbox::start(
+        SandboxConfig {
+            app_secret: SECRET.to_string(),
+            latency: Duration::from_millis(400),
+            ..SandboxConfig::default()
+        }
+        .with_item_count("listWecomEmployees", 8),
+    );
     let started = Instant::now();
     let child = std::process::Command::new(BIN)
         .env("SHIHENG_BASE_URL", sb.url())
@@ -610,8 +614,8 @@ fn the_sandbox_command_serves_until_stopped() {
             "sandbox",
             "--listen",
             "127.0.0.1:0",
-            "--employees",
-            "12",
+            "--items",
+            "listWecomEmployees=12",
             "--seed",
             "7",
             // Faults the client's default retries absorb: slow answers come

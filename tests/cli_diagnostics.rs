@@ -41,11 +41,13 @@ fn list_with(configure: impl FnOnce(&mut Command)) -> (i32, String, String) {
         .build()
         .expect("runtime");
     let sandbox = runtime
-        .block_on(Sandbox::start(SandboxConfig {
-            app_secret: SECRET.to_string(),
-            employees: 7,
-            ..SandboxConfig::default()
-        }))
+        .block_on(Sandbox::start(
+            SandboxConfig {
+                app_secret: SECRET.to_string(),
+                ..SandboxConfig::default()
+            }
+            .with_item_count("listWecomEmployees", 7),
+        ))
         .expect("sandbox");
     let mut cmd = bare();
     cmd.env("SHIHENG_BASE_URL", sandbox.url())

@@ -32,14 +32,16 @@ fn client(sandbox: &Sandbox, policy: RetryPolicy) -> Client {
 }
 
 async fn faulty_sandbox(rate: f64, faults: FaultKinds) -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        employees: EMPLOYEES,
-        customers: CUSTOMERS,
-        fail_rate: rate,
-        faults,
-        slow_fault_delay: SLOW_FAULT,
-        ..SandboxConfig::default()
-    })
+    Sandbox::start(
+        SandboxConfig {
+            fail_rate: rate,
+            faults,
+            slow_fault_delay: SLOW_FAULT,
+            ..SandboxConfig::default()
+        }
+        .with_item_count("listWecomEmployees", EMPLOYEES)
+        .with_item_count("listWecomCustomers", CUSTOMERS),
+    )
     .await
     .expect("sandbox")
 }

@@ -14,12 +14,9 @@ use tokio::net::TcpStream;
 const HALF_A_REQUEST: &[u8] = b"POST /wecom/employee/page HTTP/1.1\r\nhost: 127.0.0.1\r\n";
 
 async fn sandbox(config: SandboxConfig) -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        employees: 30,
-        ..config
-    })
-    .await
-    .expect("sandbox")
+    Sandbox::start(config.with_item_count("listWecomEmployees", 30))
+        .await
+        .expect("sandbox")
 }
 
 fn client(sandbox: &Sandbox) -> Client {

@@ -31,10 +31,9 @@ fn runtime_and_sandbox() -> &'static (tokio::runtime::Runtime, Sandbox) {
             .build()
             .expect("runtime");
         let sandbox = runtime
-            .block_on(Sandbox::start(SandboxConfig {
-                employees: 25,
-                ..SandboxConfig::default()
-            }))
+            .block_on(Sandbox::start(
+                SandboxConfig::default().with_item_count("listWecomEmployees", 25),
+            ))
             .expect("sandbox");
         (runtime, sandbox)
     })

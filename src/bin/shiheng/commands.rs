@@ -173,15 +173,28 @@ fn track<T>(bar: &ProgressBar, items: &Items<T>) {
 }
 
 /// `shiheng check`: one line per difference between the live answers and
-/// the spec, then a summary naming the spec's version and hash.
+/// the spec, one per operation skipped or failed, then a summary naming the
+/// spec's version and hash. Exit 1 on drift; a failure of every operation is
+/// the first failure's exit code (3, 4, ...).
 pub async fn check(client: &Client) -> Result<(), Failure> {
     let report = shiheng::drift::check(client).await?;
     let mut out = io::stdout().lock();
     for drift in &report.drifts {
         writeln!(out, "{drift}")?;
     }
-    let operations: Vec<&str> = report
-        .operations
+    for operation in &report.operations {
+        match &operation.outcome {
+            shiheng::drift::CheckOutcome::Skipped { reason } => {
+                writeln!(out, "skipped {}: {reason}", operation.operation)?;
+            }
+            shiheng::drift::CheckOutcome::Failed { error } => {
+                writeln!(out, "failed {}: {error}", operation.operation)?;
+            }
+            _ => {}
+        }
+    }
+    let checked: Vec<&str> = report
+        .checked()
         .iter()
         .map(|o| o.operation.as_str())
         .collect();
@@ -195,8 +208,8 @@ pub async fn check(client: &Client) -> Result<(), Failure> {
             out,
             "drift: {} differences from {against} in {} operations ({}): edit spec/ and regenerate",
             report.drifts.len(),
-            operations.len(),
-            operations.join(", ")
+            checked.len(),
+            checked.join(", ")
         )?;
         out.flush()?;
         return Err(Failure::Drift(report.drifts.len()));
@@ -204,8 +217,8 @@ pub async fn check(client: &Client) -> Result<(), Failure> {
     writeln!(
         out,
         "no drift: {} operations ({}) answer as {against} says",
-        operations.len(),
-        operations.join(", ")
+        checked.len(),
+        checked.join(", ")
     )?;
     Ok(())
 }
@@ -256,13 +269,10 @@ pub async fn sandbox(
     api_version: &str,
     args: &SandboxArgs,
 ) -> Result<(), Failure> {
-    let config = SandboxConfig {
+    let mut config = SandboxConfig {
         app_id: app_id.unwrap_or("demo-app").to_string(),
         app_secret: args.app_secret.clone(),
         api_version: api_version.to_string(),
-        employees: args.employees,
-        customers: args.customers,
-        group_chats: args.group_chats,
         seed: args.seed,
         latency: Duration::from_millis(args.latency_ms),
         fail_rate: args.fail_rate,
@@ -271,10 +281,23 @@ pub async fn sandbox(
         drift: args.drift,
         ..SandboxConfig::default()
     };
+    for (operation_id, count) in &args.item_counts {
+        config = config.with_item_count(operation_id.clone(), *count);
+    }
+    if let Some(dir) = &args.data {
+        config = config
+            .with_data_dir(dir)
+            .map_err(|e| Failure::Usage(format!("--data: {e}")))?;
+    }
     let app_id = config.app_id.clone();
-    let sandbox = Sandbox::bind(config, args.listen)
-        .await
-        .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let sandbox = Sandbox::bind(config, args.listen).await.map_err(|e| {
+        // Bad data or an unknown operation, not a port problem.
+        if e.kind() == io::ErrorKind::InvalidInput {
+            Failure::Usage(e.to_string())
+        } else {
+            Failure::Usage(format!("cannot listen on {}: {e}", args.listen))
+        }
+    })?;
     // A closed stdout (a supervisor that read the URL and went away) must
     // not stop the server: the banner is best effort.
     let url = sandbox.url();
@@ -317,10 +340,13 @@ async fn stop_signal() -> std::io::Result<()> {
 /// signed client over HTTP, then a summary.
 pub async fn demo(args: &DemoArgs) -> Result<(), Failure> {
     let config = SandboxConfig {
-        employees: args.employees,
         latency: Duration::from_millis(args.latency_ms),
         ..SandboxConfig::default()
-    };
+    }
+    .with_item_count(
+        shiheng::operations::LIST_WECOM_EMPLOYEES.operation_id,
+        args.employees,
+    );
     let (app_id, secret) = (config.app_id.clone(), config.app_secret.clone());
     let sandbox = Sandbox::start(config)
         .await

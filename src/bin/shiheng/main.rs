@@ -89,10 +89,10 @@ enum Command {
     /// Print the string to sign (secret masked) and the sign of an envelope;
     /// sends nothing.
     Sign(SignArgs),
-    /// Call each endpoint once and report, field by field, where the answers
+    /// Call each operation once and report, field by field, where the answers
     /// differ from the spec this tool was built from (exit 1 when they do).
     Check,
-    /// Serve the platform's three endpoints locally until Ctrl-C.
+    /// Serve every operation of the spec locally until Ctrl-C.
     Sandbox(SandboxArgs),
     /// List every employee of an embedded sandbox through the real client.
     Demo(DemoArgs),
@@ -182,15 +182,15 @@ struct SandboxArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     listen: std::net::SocketAddr,
-    /// Number of employees.
-    #[arg(long, default_value_t = 464)]
-    employees: usize,
-    /// Number of customers.
-    #[arg(long, default_value_t = 250)]
-    customers: usize,
-    /// Number of group chats.
-    #[arg(long, default_value_t = 120)]
-    group_chats: usize,
+    /// Items generated for a paginated operation, as OPERATION_ID=N
+    /// (repeatable; e.g. listWecomEmployees=1000). Others get their default.
+    #[arg(long = "items", value_name = "OPERATION=N", value_parser = parse_item_count)]
+    item_counts: Vec<(String, usize)>,
+    /// Serve the data in DIR instead of generated data: DIR/<operationId>.json
+    /// holds a JSON array of items, or {"result": …} for an operation without
+    /// pagination; checked against the spec before serving.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
     /// Seed of the generated data and of injected failures.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -229,6 +229,17 @@ struct DemoArgs {
     /// Pages fetched at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
+}
+
+fn parse_item_count(text: &str) -> Result<(String, usize), String> {
+    let (operation, count) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not OPERATION_ID=N"))?;
+    let count = count
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| format!("{count:?} is not a number of items"))?;
+    Ok((operation.trim().to_string(), count))
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
