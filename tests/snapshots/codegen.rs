@@ -745,7 +745,15 @@ docs/for-other-languages.md in the repository that publishes this file).
   (`cursor` and `pageSize` name the request fields; `nextCursor` names the
   answer's next cursor, null at the end). `items` names the array of items
   inside `result`, and `itemId` the item field that identifies it (used to
-  drop duplicates and to check that a cursor advances).
+  drop duplicates and to check that a cursor advances). A `cursor` operation
+  may add `cursorKey`, an integer item field: the cursor is a monotone key of
+  it (the answer holds the items whose key is greater than the cursor, in
+  ascending order, and the next cursor is the last item's key), so a client
+  may cut the key space into ranges and list them concurrently.
+- `x-cli-command` on an operation: the name of its `shiheng` subcommand
+  (otherwise the operationId in kebab-case).
+- `x-shiheng-type` on a schema: the hand-written type the Rust client decodes
+  it with (for example `lenient::PlatformTime`); other generators ignore it.
 - `x-idempotent: true` on an operation: the call only reads, so a client may
   retry it after a failure that may have reached the server.
 - `x-known-values` on an integer or string schema without `enum`: the values the
