@@ -108,6 +108,7 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     let codegen =
         without_panics(|| progenitor::Generator::new(&settings).generate_tokens(&openapi))?
             .map_err(|e| spec::Problem::new("", format!("the generator rejected it: {e}")))?;
+    let codegen = lower_level(codegen, "codegen.rs")?;
 
     let digest = sha256_hex(loaded.text.as_bytes());
     let meta = quote! {
@@ -160,6 +161,44 @@ fn without_panics<T>(run: impl FnOnce() -> T) -> spec::Result<T> {
             format!("the generator (progenitor) failed on this spec: {message}"),
         )
     })
+}
+
+/// Progenitor's client is the lower level: its constructors would bypass
+/// `Config` (no validation, its own timeouts) and its prelude would present
+/// it as the entry point. Both stay usable, hidden from the docs, with a
+/// pointer to `shiheng::Client`.
+fn lower_level(
+    tokens: proc_macro2::TokenStream,
+    what: &str,
+) -> spec::Result<proc_macro2::TokenStream> {
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| spec::Problem::new("", format!("generated {what} does not parse: {e}")))?;
+    let hidden: syn::Attribute = syn::parse_quote!(#[doc(hidden)]);
+    let note: syn::Attribute = syn::parse_quote!(
+        #[doc = "Hidden: build a `shiheng::Client` from a `shiheng::Config` and call `generated()` on it."]
+    );
+    for item in &mut file.items {
+        match item {
+            syn::Item::Mod(module) if module.ident == "prelude" => {
+                module.attrs.push(hidden.clone())
+            }
+            syn::Item::Impl(block) if block.trait_.is_none() => {
+                for member in &mut block.items {
+                    if let syn::ImplItem::Fn(function) = member
+                        && matches!(
+                            function.sig.ident.to_string().as_str(),
+                            "new" | "new_with_client"
+                        )
+                    {
+                        function.attrs.push(note.clone());
+                        function.attrs.push(hidden.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(quote! { #file })
 }
 
 const HEADER: &str =

@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! cargo bench --features sandbox --bench listing            # everything
-//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu
+//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
 //! ```
 //!
 //! The sandbox runs in a child process (this same binary, `--sandbox-child`)
@@ -50,6 +50,9 @@ fn main() {
     }
     if wants("scale") {
         scale();
+    }
+    if wants("sandbox") {
+        sandbox_cpu();
     }
 }
 
@@ -106,17 +109,19 @@ fn sandbox_child(args: &[String]) {
     let employees: usize = args[0].parse().expect("employees");
     let latency_ms: u64 = args[1].parse().expect("latency");
     runtime().block_on(async move {
-        let sandbox = Sandbox::start(SandboxConfig {
-            app_id: APP_ID.into(),
-            app_secret: SECRET.into(),
-            employees,
-            customers: 10,
-            group_chats: 10,
-            latency: Duration::from_millis(latency_ms),
-            // The hand-built baseline reuses one signed body for the whole run.
-            timestamp_window: Duration::from_secs(24 * 3600),
-            ..SandboxConfig::default()
-        })
+        let sandbox = Sandbox::start(
+            SandboxConfig {
+                app_id: APP_ID.into(),
+                app_secret: SECRET.into(),
+                latency: Duration::from_millis(latency_ms),
+                // The hand-built baseline reuses one signed body for the whole run.
+                timestamp_window: Duration::from_secs(24 * 3600),
+                ..SandboxConfig::default()
+            }
+            .with_item_count("listWecomEmployees", employees)
+            .with_item_count("listWecomCustomers", 10)
+            .with_item_count("listWecomGroupChats", 10),
+        )
         .await
         .expect("sandbox");
         println!("{}", sandbox.url());
@@ -250,12 +255,14 @@ fn time_per_op(iterations: u32, mut op: impl FnMut()) -> f64 {
 fn page_body(n: usize) -> Vec<u8> {
     let rt = runtime();
     rt.block_on(async {
-        let sandbox = Sandbox::start(SandboxConfig {
-            app_id: APP_ID.into(),
-            app_secret: SECRET.into(),
-            employees: n,
-            ..SandboxConfig::default()
-        })
+        let sandbox = Sandbox::start(
+            SandboxConfig {
+                app_id: APP_ID.into(),
+                app_secret: SECRET.into(),
+                ..SandboxConfig::default()
+            }
+            .with_item_count("listWecomEmployees", n),
+        )
         .await
         .expect("sandbox");
         let body = raw_call(&reqwest::Client::new(), &sandbox.url(), &signed_body(1)).await;
@@ -478,4 +485,70 @@ fn scale() {
             fields[2] / 1024.0
         );
     }
+}
+
+/// The CPU time a process has used so far, in seconds: the sum of its
+/// threads' run time in nanoseconds (`/proc/<pid>/task/*/schedstat`), or,
+/// where that is not available, its user + system time in 10 ms clock ticks
+/// (`/proc/<pid>/stat`). The sandbox's threads (tokio's workers) live as
+/// long as it does, so no time leaves with an exited thread.
+fn cpu_seconds(pid: u32) -> f64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+                .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .unwrap_or(0);
+    if tasks > 0 {
+        return tasks as f64 / 1e9;
+    }
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are the 14th and 15th fields of the line, the 12th
+    // and 13th after the command name.
+    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
+}
+
+/// The sandbox's own CPU per item served: a sandbox child with 200,000
+/// employees listed in full five times by the client (page size 50,
+/// default concurrency, zero latency); the child's CPU time over each
+/// listing, divided by the items.
+fn sandbox_cpu() {
+    const TOTAL: usize = 200_000;
+    const RUNS: usize = 5;
+    println!(
+        "\n## Sandbox CPU per item served ({TOTAL} employees, pages of 50, {RUNS} listings)\n"
+    );
+    let sandbox = ChildSandbox::start(TOTAL, 0);
+    let pid = sandbox.child.id();
+    let rt = runtime();
+    let per_item: Vec<f64> = (0..RUNS)
+        .map(|_| {
+            let before = cpu_seconds(pid);
+            rt.block_on(stream_all(
+                &sandbox.url,
+                shiheng::paginate::DEFAULT_CONCURRENCY,
+                TOTAL,
+            ));
+            (cpu_seconds(pid) - before) / TOTAL as f64 * 1e6
+        })
+        .collect();
+    let min = per_item.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = per_item.iter().copied().fold(0.0, f64::max);
+    println!("| sandbox CPU per item served | median µs | range µs |\n|---|---|---|");
+    println!(
+        "| CPU time of the sandbox process (its threads' run time) | {:.2} | {min:.2}–{max:.2} |",
+        median(per_item)
+    );
 }

@@ -7,7 +7,7 @@
 //! envelope is [`Error::Http`] or [`Error::Decode`] with the status.
 //!
 //! [`CallRequest`] is the typed call of an operation without pagination;
-//! the paginators (`crate::paginate`) use [`exchange`] and [`decode`] with
+//! the paginators (`crate::paginate`) use `exchange` and `decode` with
 //! their own page seed.
 
 use std::fmt;
@@ -20,7 +20,6 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{self, Error, Reply, snippet};
-use crate::middleware::BodyTooLarge;
 use crate::operation::{Operation, OperationSpec};
 use crate::record::{FieldSeed, Observed, observe};
 
@@ -62,18 +61,13 @@ pub(crate) async fn exchange(
         .exec(request, &info)
         .await
         .map_err(|e| error::transport(operation, e))?;
-    if let Some(BodyTooLarge(limit)) = response.extensions().get::<BodyTooLarge>() {
-        return Err(Error::ResponseTooLarge {
-            operation,
-            limit: *limit,
-        });
+    if let Some(hook) = crate::middleware::hook_error(&response, operation) {
+        return Err(Error::from(progenitor_client::Error::<()>::Custom(
+            hook.to_message(),
+        )));
     }
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after = crate::middleware::retry_after_seconds(&response);
     let body = response
         .bytes()
         .await
@@ -412,5 +406,18 @@ impl<Op: Operation> CallRequest<Op> {
             span,
         )
         .await
+    }
+}
+
+/// Why `body`, a 2xx answer of `Op`, would not decode into its typed result.
+pub(crate) fn check_answer<Op: Operation>(status: u16, body: &Bytes) -> Option<Error> {
+    let answer = Answer {
+        status,
+        retry_after: None,
+        body: body.clone(),
+    };
+    match decode(Op::SPEC, &answer, Typed::<Op::Result>::new()).0 {
+        Err(e @ Error::Decode { .. }) => Some(e),
+        _ => None,
     }
 }

@@ -28,7 +28,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `config`.
+    /// A client for `config`; fails with [`Error::Config`] for a base URL
+    /// that is not http(s) or a setting that makes no sense
+    /// ([`Config::validate`]).
     pub fn new(config: Config) -> Result<Self, Error> {
         let base_url = config.base_url.trim_end_matches('/').to_string();
         let parsed = reqwest::Url::parse(&base_url)
@@ -38,15 +40,19 @@ impl Client {
                 "base URL {base_url:?} must start with http:// or https://"
             )));
         }
-        if config.app_id.trim().is_empty() {
-            return Err(Error::config("appId is empty"));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        config.validate()?;
+        let http = match &config.http_client {
+            Some(http) => http.clone(),
+            None => reqwest::Client::builder()
+                .timeout(config.timeout)
+                .connect_timeout(config.connect_timeout)
+                .user_agent(config.user_agent.clone())
+                // The middleware sees every redirect and decides (by default: an
+                // error); reqwest would re-send the signed envelope anywhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        };
         let raw = generated::Client::new_with_client(&base_url, http, Middleware::new(&config));
         Ok(Self {
             raw: Arc::new(raw),
@@ -76,10 +82,11 @@ impl Client {
     /// with `param_content` (none when `None`) and returns the answer as JSON,
     /// undecoded: unknown fields and unexpected types are kept, as the platform
     /// sent them. It goes through the same hooks as the generated methods
-    /// (signing, rate limit, size limit, tracing; retries as the operation
-    /// named `operation` in the spec allows). Errors name `operation`. An
-    /// envelope whose `code` is not "0" is [`Error::Api`]; a non-JSON answer
-    /// is [`Error::Http`] (non-2xx) or [`Error::Decode`].
+    /// (signing, rate limit, size limit, redirects as configured, tracing;
+    /// retries as the operation named `operation` in the spec allows).
+    /// Errors name `operation`. An envelope whose `code` is not "0" is
+    /// [`Error::Api`]; a non-JSON answer is [`Error::Http`] (non-2xx) or
+    /// [`Error::Decode`].
     pub async fn call_raw(
         &self,
         operation: &'static str,
@@ -105,26 +112,33 @@ impl Client {
                 .body(body)
                 .build()?;
             self.raw.pre(&mut request, &info).await?;
-            let result = self.raw.exec(request, &info).await;
-            self.raw.post(&result, &info).await?;
-            Ok::<_, progenitor_client::Error<()>>(result?)
+            Ok::<_, progenitor_client::Error<()>>(self.raw.exec(request, &info).await?)
         };
         let response = match hooked.await {
             Ok(response) => response,
             Err(e) => return Err(error::from_progenitor(operation, e).await),
         };
+        if let Some(hook) = crate::middleware::hook_error(&response, operation) {
+            return Err(Error::from(progenitor_client::Error::<()>::Custom(
+                hook.to_message(),
+            )));
+        }
         let status = response.status().as_u16();
+        let retry_after = crate::middleware::retry_after_seconds(&response);
         let bytes = response
             .bytes()
             .await
             .map_err(|e| error::transport(operation, e))?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(body) => Ok(RawReply { status, body }),
+            Ok(body) => match error::business_error_in(operation, &body, status) {
+                Some(error) => Err(error),
+                None => Ok(RawReply { status, body }),
+            },
             Err(_) if !(200..300).contains(&status) => Err(Error::Http {
                 operation,
                 status,
                 snippet: snippet(&bytes),
-                retry_after: None,
+                retry_after,
             }),
             Err(e) => Err(Error::Decode {
                 operation,
@@ -172,6 +186,7 @@ impl Client {
 
 /// An answer of [`Client::call_raw`]: the HTTP status and the body as JSON.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RawReply {
     /// The HTTP status.
     pub status: u16,

@@ -1,7 +1,8 @@
 //! Client configuration: where the platform is, who is calling, and how the
-//! calls behave (version, timeouts, user agent, signer, clock, limits).
-//! Loadable from the environment. The secret is a `SecretString` and never
-//! appears in Debug output.
+//! calls behave (version, timeouts, user agent, signer, clock, limits,
+//! redirects), and which settings make sense ([`Config::validate`], run by
+//! `Client::new`). Loadable from the environment. The secret is a
+//! `SecretString` and never appears in Debug output.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,6 +26,10 @@ pub const ENV_API_VERSION: &str = "SHIHENG_API_VERSION";
 /// The API version sent when none is configured.
 pub const DEFAULT_API_VERSION: &str = "1.0";
 
+/// The most same-origin redirects one request may follow
+/// ([`Config::with_same_origin_redirects`]).
+pub const MAX_REDIRECT_HOPS: u32 = 10;
+
 /// Everything a [`crate::Client`] needs. Build with [`Config::new`] or
 /// [`Config::from_env`], then adjust with the `with_*` methods.
 #[derive(Clone)]
@@ -41,13 +46,16 @@ pub struct Config {
     pub(crate) max_response_bytes: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: Option<f64>,
+    pub(crate) same_origin_redirects: u32,
+    pub(crate) interceptors: Vec<Arc<dyn crate::intercept::Interceptor>>,
+    pub(crate) http_client: Option<reqwest::Client>,
 }
 
 impl Config {
     /// A configuration with the defaults: API version "1.0", a 30 s request
     /// timeout, a 10 s connect timeout, the default MD5 signer, the system
-    /// clock, a 16 MiB response limit, the default [`RetryPolicy`] and no
-    /// rate limit.
+    /// clock, a 16 MiB response limit, the default [`RetryPolicy`], no
+    /// rate limit and no redirects followed.
     pub fn new(
         base_url: impl Into<String>,
         app_id: impl Into<String>,
@@ -66,6 +74,9 @@ impl Config {
             max_response_bytes: 16 * 1024 * 1024,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            same_origin_redirects: 0,
+            interceptors: Vec::new(),
+            http_client: None,
         }
     }
 
@@ -100,13 +111,14 @@ impl Config {
         self
     }
 
-    /// The timeout of one HTTP request, from sending to the last byte.
+    /// The timeout of one HTTP request, from sending to the last byte
+    /// (zero is refused by [`crate::Client::new`]; a huge one saturates).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The timeout for establishing a connection.
+    /// The timeout for establishing a connection (zero is refused).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -145,10 +157,99 @@ impl Config {
     }
 
     /// At most this many requests per second from this client, all calls and
-    /// concurrent page fetches together (default: no cap).
+    /// concurrent page fetches together (default: no cap). The rate must be
+    /// a finite number from 1/3600 to 1,000,000: anything else (0, negative,
+    /// NaN, infinite, 1e-20) makes [`crate::Client::new`] fail with
+    /// [`Error::Config`]; it never silently means "no limit".
     pub fn with_rate_limit(mut self, requests_per_second: f64) -> Self {
         self.rate_limit = Some(requests_per_second);
         self
+    }
+
+    /// Follow up to `max_hops` redirects per request, but only those that
+    /// stay on the base URL's origin (same scheme, host and port) and keep
+    /// the method and body: HTTP 307 and 308. Each hop re-sends the
+    /// envelope signed anew (a fresh timestamp, the same `paramContent`),
+    /// as a retry does. A 301, 302 or 303 (which would turn the POST into a
+    /// GET), a redirect to another origin, a loop, or more hops than
+    /// `max_hops` fail with [`Error::Redirect`] and are not retried.
+    ///
+    /// For clients behind a gateway that moves paths around. The default,
+    /// 0, follows no redirect at all: a signed request is never sent
+    /// anywhere but where it was addressed. At most [`MAX_REDIRECT_HOPS`].
+    pub fn with_same_origin_redirects(mut self, max_hops: u32) -> Self {
+        self.same_origin_redirects = max_hops;
+        self
+    }
+
+    /// Calls `interceptor` for every request this client sends (each
+    /// attempt, retries and followed redirects included), after signing,
+    /// and for every answer or failure: for metrics, request logging or an
+    /// extra header. Interceptors run in the order added. See
+    /// [`crate::intercept`].
+    pub fn with_interceptor(
+        mut self,
+        interceptor: impl crate::intercept::Interceptor + 'static,
+    ) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Sends requests with this `reqwest::Client` (a custom CA or proxy,
+    /// connection pool settings, shared with the rest of a service) instead
+    /// of one built from this configuration. Its settings are then yours:
+    /// [`with_timeout`](Self::with_timeout),
+    /// [`with_connect_timeout`](Self::with_connect_timeout) and
+    /// [`with_user_agent`](Self::with_user_agent) are not applied (a
+    /// deadline on a listing still is). Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: reqwest's default
+    /// policy would re-send a signed request to wherever a redirect points
+    /// before this client sees it. An answer that arrives from another URL
+    /// than the request's (a redirect the client followed) is refused as
+    /// [`Error::Redirect`].
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks every setting, as [`crate::Client::new`] does: a timeout of
+    /// zero, a response limit of zero bytes, a rate limit that is not a
+    /// positive finite number in range, a retry policy that makes no sense
+    /// (see [`RetryPolicy::validate`]) or an empty API version is a
+    /// [`Error::Config`] naming the setting.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.app_id.trim().is_empty() {
+            return Err(Error::config("appId is empty"));
+        }
+        if self.api_version.trim().is_empty() {
+            return Err(Error::config("the API version is empty"));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::config(
+                "the request timeout is zero: every request would time out",
+            ));
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(Error::config(
+                "the connect timeout is zero: no connection could be made",
+            ));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::config(
+                "the response limit is 0 bytes: every answer would be refused",
+            ));
+        }
+        if let Some(rate) = self.rate_limit {
+            crate::retry::validate_rate_limit(rate).map_err(Error::config)?;
+        }
+        self.retry.validate().map_err(Error::config)?;
+        if self.same_origin_redirects > MAX_REDIRECT_HOPS {
+            return Err(Error::config(format!(
+                "{} same-origin redirects per request is over {MAX_REDIRECT_HOPS}",
+                self.same_origin_redirects
+            )));
+        }
+        Ok(())
     }
 
     /// The base URL.
@@ -187,6 +288,12 @@ impl fmt::Debug for Config {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
+            .field("same_origin_redirects", &self.same_origin_redirects)
+            .field("interceptors", &self.interceptors)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "user-built"),
+            )
             .finish()
     }
 }

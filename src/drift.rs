@@ -1,7 +1,8 @@
 //! Drift detection: owns the comparison of live answers with the spec this
 //! client was generated from. [`compare`] walks any JSON value against one of
-//! the spec's schemas (no HTTP); [`check`] calls every operation once through
-//! [`Client::call_raw`] and compares each answer with its 200 schema.
+//! the spec's schemas (no HTTP); [`check`] calls every operation of the
+//! operation table once through [`Client::call_raw`] and compares each answer
+//! with its 200 schema, operation by operation, going on when one fails.
 //!
 //! What counts as drift: a field the schema does not declare, a value outside
 //! an `enum` or the `x-known-values` extension, a JSON type the schema does
@@ -9,23 +10,19 @@
 //! `nullable`), an integer outside its `format` or bounds, and a missing
 //! `required` field. Drift means it is time to edit `spec/` and regenerate.
 //!
-//! The spec is embedded as JSON by `build.rs` (`OUT_DIR/spec.json`), so no
-//! YAML parser is needed at run time.
+//! The spec is embedded as JSON by `build.rs` ([`SPEC_JSON`]) and parsed once
+//! (`crate::spec`), so no YAML parser is needed at run time.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use crate::operation::{OperationSpec, PaginationStyle};
+use crate::spec::{self, MAX_DEPTH, REF_PREFIX, json_type, resolve, type_matches};
 use crate::{Client, Error, SPEC_SHA256, SPEC_VERSION};
 
-/// The spec this client was generated from, as JSON (`info.version` is
-/// [`SPEC_VERSION`], the file's SHA-256 [`SPEC_SHA256`]).
-pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/spec.json"));
-
-const REF_PREFIX: &str = "#/components/schemas/";
-/// Deepest nesting of `$ref`s and values walked; deeper is reported, not followed.
-const MAX_DEPTH: usize = 64;
+pub use crate::spec::SPEC_JSON;
 
 /// What kind of difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,29 +86,55 @@ impl fmt::Display for Drift {
     }
 }
 
-/// One operation called by [`check`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How the call of one operation went.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CheckOutcome {
+    /// It answered and the answer was compared with the spec.
+    Checked {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The answer's `traceId`, when it had one.
+        trace_id: Option<String>,
+    },
+    /// It was not called: its request needs a value the spec gives no
+    /// example, default or minimum for.
+    Skipped {
+        /// Why, naming the field.
+        reason: String,
+    },
+    /// The call failed (a business error, HTTP, transport); nothing was
+    /// compared.
+    Failed {
+        /// What the client returned.
+        error: Error,
+    },
+}
+
+/// One operation of the table, as [`check`] handled it.
+#[derive(Debug)]
+#[non_exhaustive]
 pub struct CheckedOperation {
     /// The spec's operationId.
     pub operation: String,
     /// Its path.
     pub path: String,
-    /// The HTTP status of the answer.
-    pub status: u16,
-    /// The answer's `traceId`, when it had one.
-    pub trace_id: Option<String>,
+    /// Checked, skipped or failed.
+    pub outcome: CheckOutcome,
 }
 
 /// What [`check`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
+#[non_exhaustive]
 pub struct DriftReport {
     /// `info.version` of the spec compared against ([`SPEC_VERSION`]).
     pub spec_version: &'static str,
     /// SHA-256 of that spec file ([`SPEC_SHA256`]).
     pub spec_sha256: &'static str,
-    /// The operations called, in the spec's order.
+    /// Every operation of the table, in the spec's order, with its outcome.
     pub operations: Vec<CheckedOperation>,
-    /// Every difference found; empty when the answers match the spec.
+    /// Every difference found in the checked answers; empty when they match
+    /// the spec.
     pub drifts: Vec<Drift>,
 }
 
@@ -120,55 +143,200 @@ impl DriftReport {
     pub fn has_drift(&self) -> bool {
         !self.drifts.is_empty()
     }
+
+    /// The operations whose answer was compared with the spec.
+    pub fn checked(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| matches!(o, CheckOutcome::Checked { .. }))
+    }
+
+    /// The operations not called, each with its reason.
+    pub fn skipped(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| matches!(o, CheckOutcome::Skipped { .. }))
+    }
+
+    /// The operations whose call failed, each with its error.
+    pub fn failures(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| matches!(o, CheckOutcome::Failed { .. }))
+    }
+
+    fn with(&self, wanted: impl Fn(&CheckOutcome) -> bool) -> Vec<&CheckedOperation> {
+        self.operations
+            .iter()
+            .filter(|o| wanted(&o.outcome))
+            .collect()
+    }
 }
 
-/// Calls every operation of the spec once (the first page of a paginated
-/// one, at its largest page size) and compares each answer with its 200
-/// response schema. An answer whose `code` is present and not "0" is an
-/// [`Error::Api`]: a check needs real data.
+/// Calls every operation of the table once and compares each answer with
+/// its 200 response schema: a paginated one for its first page at its
+/// largest page size, one without pagination with a `paramContent` built
+/// from the spec (see [`first_request`]). An operation whose call fails (an
+/// envelope whose `code` is present and not "0" counts: a check needs real
+/// data) is reported as [`CheckOutcome::Failed`] and the others are still
+/// checked. Returns `Err` only when no operation could be checked and one
+/// failed: the first failure.
 pub async fn check(client: &Client) -> Result<DriftReport, Error> {
-    let spec = spec()?;
+    let spec = spec::document()?;
     let mut report = DriftReport {
         spec_version: SPEC_VERSION,
         spec_sha256: SPEC_SHA256,
         operations: Vec::new(),
         drifts: Vec::new(),
     };
-    for op in operations(&spec) {
-        let operation = op.operation_id;
-        let reply = client
-            .call_raw(operation, &op.path, op.param_content.as_ref())
-            .await?;
-        if let Some(error) = crate::error::business_error_in(operation, &reply.body, reply.status) {
-            return Err(error);
-        }
-        let trace_id = reply
-            .body
-            .get("traceId")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        report.drifts.extend(compare_in(
-            &spec,
-            op.operation_id,
-            &op.response_schema,
-            &reply.body,
-        ));
+    for op in OperationSpec::all() {
+        let outcome = match first_request(op) {
+            Err(reason) => CheckOutcome::Skipped { reason },
+            Ok(param_content) => match call(client, op, param_content.as_ref()).await {
+                Ok(reply) => {
+                    report.drifts.extend(compare_in(
+                        spec,
+                        op.operation_id,
+                        op.response_schema,
+                        &reply.body,
+                    ));
+                    CheckOutcome::Checked {
+                        status: reply.status,
+                        trace_id: reply
+                            .body
+                            .get("traceId")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                    }
+                }
+                Err(error) => CheckOutcome::Failed { error },
+            },
+        };
         report.operations.push(CheckedOperation {
             operation: op.operation_id.to_string(),
-            path: op.path,
-            status: reply.status,
-            trace_id,
+            path: op.path.to_string(),
+            outcome,
         });
     }
+    if report.checked().is_empty()
+        && let Some(index) = report
+            .operations
+            .iter()
+            .position(|o| matches!(o.outcome, CheckOutcome::Failed { .. }))
+        && let CheckOutcome::Failed { error } = report.operations.swap_remove(index).outcome
+    {
+        return Err(error);
+    }
     Ok(report)
+}
+
+async fn call(
+    client: &Client,
+    op: &'static OperationSpec,
+    param_content: Option<&Value>,
+) -> Result<crate::RawReply, Error> {
+    let reply = client
+        .call_raw(op.operation_id, op.path, param_content)
+        .await?;
+    match crate::error::business_error_in(op.operation_id, &reply.body, reply.status) {
+        Some(error) => Err(error),
+        None => Ok(reply),
+    }
+}
+
+/// The `paramContent` [`check`] sends to `op`, or why it cannot:
+/// - every field the params schema requires gets the spec's `example` for
+///   it, else its `default`, else its first `enum` value, else its
+///   `minimum`; an object field is built the same way from its own
+///   required fields;
+/// - a paginated operation then asks for its first page (page 1 or cursor
+///   0, or the spec's minimum) at its largest page size;
+/// - `Ok(None)` when the operation takes no `paramContent`, or takes an
+///   optional one the spec gives no values for;
+/// - `Err` naming the first required field with none of those.
+pub fn first_request(op: &OperationSpec) -> Result<Option<Value>, String> {
+    let spec = spec::document().map_err(|e| e.to_string())?;
+    let request = spec::component(spec, op.request_schema).unwrap_or(&Value::Null);
+    let Some(params) = spec::property(spec, request, "paramContent") else {
+        return Ok(None);
+    };
+    let invented = invent(spec, params, "paramContent", 0);
+    let Some(pagination) = op.pagination else {
+        return match invented {
+            Ok(value) => Ok(Some(value)),
+            Err(_) if !op.params_required => Ok(None),
+            Err(field) => Err(format!(
+                "paramContent needs `{field}`, and the spec gives no example, default or minimum to send"
+            )),
+        };
+    };
+    let mut value = invented.map_err(|field| {
+        format!("paramContent needs `{field}`, and the spec gives no example, default or minimum to send")
+    })?;
+    let position = pagination.position();
+    let start = match pagination.style {
+        PaginationStyle::PageNumber { .. } => position.bounds.min.max(1),
+        PaginationStyle::Cursor { .. } => position.bounds.min.max(0),
+    };
+    if let Value::Object(map) = &mut value {
+        map.insert(position.name.to_string(), json!(start));
+        map.insert(
+            pagination.page_size.name.to_string(),
+            json!(pagination.page_size.bounds.max),
+        );
+    }
+    Ok(Some(value))
+}
+
+/// A value for a required field, from what the spec says of it; `Err`
+/// with the field's path when it says nothing usable.
+fn invent(spec: &Value, schema: &Value, path: &str, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err(path.to_string());
+    }
+    for key in ["example", "default"] {
+        if let Some(value) = schema.get(key) {
+            return Ok(value.clone());
+        }
+    }
+    let schema = resolve(spec, schema).ok_or_else(|| path.to_string())?;
+    for key in ["example", "default"] {
+        if let Some(value) = schema.get(key) {
+            return Ok(value.clone());
+        }
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return Ok(first.clone());
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer") if schema.get("minimum").is_some() => {
+            Ok(json!(spec::integer_bounds(schema).0))
+        }
+        Some("number") if schema.get("minimum").is_some() => {
+            Ok(schema.get("minimum").cloned().unwrap_or(json!(0)))
+        }
+        Some("object") | None
+            if schema.get("properties").is_some() || schema.get("type").is_some() =>
+        {
+            let mut map = Map::new();
+            for field in spec::required(schema) {
+                let property = schema
+                    .get("properties")
+                    .and_then(|p| p.get(field))
+                    .ok_or_else(|| format!("{path}.{field}"))?;
+                let value = invent(spec, property, &format!("{path}.{field}"), depth + 1)?;
+                map.insert(field.to_string(), value);
+            }
+            Ok(Value::Object(map))
+        }
+        _ => Err(path.to_string()),
+    }
 }
 
 /// Compares `json` with the spec's `components.schemas.<schema_name>` and
 /// returns every difference, each named after `operation`. An unknown schema
 /// name is itself reported (as [`DriftKind::Unchecked`]).
 pub fn compare(operation: &str, schema_name: &str, json: &Value) -> Vec<Drift> {
-    match spec() {
-        Ok(spec) => compare_in(&spec, operation, schema_name, json),
+    match spec::document() {
+        Ok(spec) => compare_in(spec, operation, schema_name, json),
         Err(e) => vec![Drift {
             operation: operation.to_string(),
             path: String::new(),
@@ -177,11 +345,6 @@ pub fn compare(operation: &str, schema_name: &str, json: &Value) -> Vec<Drift> {
             occurrences: 1,
         }],
     }
-}
-
-fn spec() -> Result<Value, Error> {
-    serde_json::from_str(SPEC_JSON)
-        .map_err(|e| Error::config(format!("the embedded spec is not JSON: {e}")))
 }
 
 fn compare_in(spec: &Value, operation: &str, schema_name: &str, json: &Value) -> Vec<Drift> {
@@ -204,64 +367,6 @@ fn compare_in(spec: &Value, operation: &str, schema_name: &str, json: &Value) ->
             occurrences,
         })
         .collect()
-}
-
-/// An operation to call: where, with what, and the schema of its answer.
-struct Operation {
-    operation_id: &'static str,
-    path: String,
-    param_content: Option<Value>,
-    response_schema: String,
-}
-
-/// Every operation of the table, with the first page's `paramContent`
-/// (page or cursor at its minimum, page size at its maximum).
-fn operations(_spec: &Value) -> Vec<Operation> {
-    crate::operation::OperationSpec::all()
-        .iter()
-        .map(|op| Operation {
-            operation_id: op.operation_id,
-            path: op.path.to_string(),
-            param_content: op.pagination.as_ref().map(|p| {
-                let position = p.position();
-                let start = match p.style {
-                    crate::operation::PaginationStyle::PageNumber { .. } => {
-                        position.bounds.min.max(1)
-                    }
-                    _ => position.bounds.min.max(0),
-                };
-                json!({ position.name: start, p.page_size.name: p.page_size.bounds.max })
-            }),
-            response_schema: op.response_schema.to_string(),
-        })
-        .collect()
-}
-
-fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> Option<&'a Value> {
-    let mut schema = schema;
-    for _ in 0..MAX_DEPTH {
-        match schema.get("$ref").and_then(Value::as_str) {
-            Some(r) => {
-                let name = r.strip_prefix(REF_PREFIX)?;
-                schema = spec.get("components")?.get("schemas")?.get(name)?;
-            }
-            None => return Some(schema),
-        }
-    }
-    None
-}
-
-/// The JSON type of a value, in the spec's words.
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// Key of a finding: the path with array indices blanked, the kind, the detail.
@@ -310,16 +415,16 @@ impl Walker<'_> {
             },
             None => schema,
         };
-        for key in ["anyOf", "oneOf"] {
-            if let Some(branches) = schema.get(key).and_then(Value::as_array) {
-                self.walk_any(branches, value, path, depth);
-                return;
-            }
+        if let Some(branches) = spec::branches(schema) {
+            self.walk_any(branches, value, path, depth);
+            return;
         }
         if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-            for branch in all {
-                self.walk(branch, value, path, depth + 1);
-            }
+            // One schema of every branch's fields: walking the branches one
+            // by one would call a field of one branch unknown to the others.
+            let merged = spec::merge_all_of(self.spec, all);
+            self.walk(&merged, value, path, depth + 1);
+            return;
         }
         if value.is_null() {
             let nullable = schema.get("nullable") == Some(&Value::Bool(true));
@@ -519,18 +624,6 @@ impl Walker<'_> {
     }
 }
 
-fn type_matches(ty: &str, value: &Value) -> bool {
-    match ty {
-        "integer" => matches!(value, Value::Number(n) if n.is_i64() || n.is_u64()),
-        "number" => value.is_number(),
-        "string" => value.is_string(),
-        "boolean" => value.is_boolean(),
-        "array" => value.is_array(),
-        "object" => value.is_object(),
-        _ => true,
-    }
-}
-
 /// Equality that treats 6 and 6.0 alike.
 fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -577,92 +670,61 @@ fn blank_indices(path: &str) -> String {
 mod tests {
     use super::*;
 
-    fn kinds(drifts: &[Drift]) -> Vec<(String, DriftKind)> {
-        drifts.iter().map(|d| (d.path.clone(), d.kind)).collect()
-    }
-
-    #[test]
-    fn a_conforming_page_has_no_drift() {
-        let page = json!({
-            "code": "0", "msg": null, "traceId": "t",
-            "result": {"pages": 1, "total": 2, "result": [
-                {"id": 9_007_199_254_740_993_i64, "status": 6, "phone": 13_577_770_000_i64,
-                 "followUserFlag": false, "gender": "0"},
-                {"id": 2, "status": null, "phone": "13577770001", "followUserFlag": 1}
-            ]}
-        });
-        assert_eq!(
-            compare("listWecomEmployees", "ListWecomEmployeesResponse", &page),
-            []
-        );
-    }
-
-    #[test]
-    fn every_kind_is_reported_with_its_path() {
-        let page = json!({
-            "msg": null,
-            "result": {"pages": "1", "result": [
-                {"id": 1, "status": 9, "nickname": "x"},
-                {"id": 2, "phone": true, "nickname": "y"},
-                {"id": 3_000_000_000_i64, "status": 3_000_000_000_i64}
-            ]}
-        });
-        let drifts = compare("listWecomEmployees", "ListWecomEmployeesResponse", &page);
-        assert_eq!(
-            kinds(&drifts),
-            [
-                ("code".to_string(), DriftKind::MissingRequired),
-                ("result.pages".to_string(), DriftKind::TypeMismatch),
-                (
-                    "result.result[0].nickname".to_string(),
-                    DriftKind::UnknownField
-                ),
-                (
-                    "result.result[0].status".to_string(),
-                    DriftKind::UnknownValue
-                ),
-                (
-                    "result.result[1].phone".to_string(),
-                    DriftKind::TypeMismatch
-                ),
-                ("result.result[2].status".to_string(), DriftKind::OutOfRange),
-            ]
-        );
-        assert_eq!(drifts[2].occurrences, 2);
-        assert_eq!(
-            drifts[1].to_string(),
-            "listWecomEmployees: result.pages: string where the spec says integer"
-        );
-        assert_eq!(
-            drifts[4].to_string(),
-            "listWecomEmployees: result.result[1].phone: boolean where the spec says string or integer"
-        );
-    }
-
     #[test]
     fn unknown_schema_and_hostile_values_do_not_panic() {
         let drifts = compare("x", "NoSuchSchema", &json!({}));
         assert_eq!(drifts[0].kind, DriftKind::Unchecked);
+        let any = OperationSpec::all()[0].response_schema;
         let mut deep = json!(1);
         for _ in 0..200 {
             deep = json!({ "result": deep });
         }
-        let _ = compare("x", "ListWecomEmployeesResponse", &deep);
-        let _ = compare("x", "ListWecomEmployeesResponse", &json!([1, "a", null]));
+        let _ = compare("x", any, &deep);
+        let _ = compare("x", any, &json!([1, "a", null]));
     }
 
     #[test]
-    fn every_operation_gets_a_first_page() {
-        let spec = spec().expect("embedded spec");
-        let ops = operations(&spec);
-        assert_eq!(ops.len(), 3);
-        let employees = ops
-            .iter()
-            .find(|o| o.operation_id == "listWecomEmployees")
-            .expect("listWecomEmployees");
+    fn every_paginated_operation_asks_for_its_first_page_at_the_largest_size() {
+        for op in OperationSpec::all() {
+            let Some(pagination) = op.pagination else {
+                continue;
+            };
+            let params = first_request(op).expect("a first page").expect("params");
+            let start = params[pagination.position().name].as_i64().expect("start");
+            assert!(start == 0 || start == 1, "{}: {params}", op.operation_id);
+            assert_eq!(
+                params[pagination.page_size.name],
+                json!(pagination.page_size.bounds.max)
+            );
+        }
+    }
+
+    #[test]
+    fn required_fields_come_from_example_default_enum_or_minimum() {
+        let spec = json!({"components": {"schemas": {
+            "Code": {"type": "string", "example": "sh001"},
+            "Params": {"type": "object", "required": ["a", "b", "c", "d", "e", "f"],
+                "properties": {
+                    "a": {"$ref": "#/components/schemas/Code"},
+                    "b": {"type": "integer", "default": 7},
+                    "c": {"type": "string", "enum": ["x", "y"]},
+                    "d": {"type": "integer", "format": "int32", "minimum": 3},
+                    "e": {"type": "object", "required": ["g"],
+                          "properties": {"g": {"type": "boolean", "example": false}}},
+                    "f": {"type": "string", "example": "given", "minLength": 1},
+                    "optional": {"type": "string"}}},
+            "Needy": {"type": "object", "required": ["name"],
+                      "properties": {"name": {"type": "string"}}}
+        }}});
+        let params = json!({"$ref": "#/components/schemas/Params"});
         assert_eq!(
-            employees.param_content,
-            Some(json!({"pageNum": 1, "pageSize": 50}))
+            invent(&spec, &params, "paramContent", 0),
+            Ok(json!({"a": "sh001", "b": 7, "c": "x", "d": 3, "e": {"g": false}, "f": "given"}))
+        );
+        let needy = json!({"$ref": "#/components/schemas/Needy"});
+        assert_eq!(
+            invent(&spec, &needy, "paramContent", 0),
+            Err("paramContent.name".to_string())
         );
     }
 }

@@ -40,6 +40,74 @@ pub enum ErrorKind {
     /// One item of a listing could not be decoded, even by the decoding
     /// rule; the listing goes on after it.
     UndecodableItem,
+    /// The server answered with a redirect that was not followed.
+    Redirect,
+}
+
+/// Why a redirect was not followed ([`Error::Redirect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RedirectRefusal {
+    /// Redirects are off (the default; see
+    /// [`crate::Config::with_same_origin_redirects`]).
+    Disabled,
+    /// The `Location` is on another origin (scheme, host or port).
+    CrossOrigin,
+    /// A 301, 302 or 303, which would turn the POST into a GET.
+    MethodChange,
+    /// The `Location` leads back to a URL this request already visited.
+    Loop,
+    /// More redirects than the configured number of hops.
+    TooMany,
+    /// The `Location` is missing, not a URL, not http(s), or carries credentials.
+    BadLocation,
+    /// The request's body is not in memory, so it cannot be sent again.
+    Unrepeatable,
+}
+
+impl RedirectRefusal {
+    const ALL: [RedirectRefusal; 7] = [
+        RedirectRefusal::Disabled,
+        RedirectRefusal::CrossOrigin,
+        RedirectRefusal::MethodChange,
+        RedirectRefusal::Loop,
+        RedirectRefusal::TooMany,
+        RedirectRefusal::BadLocation,
+        RedirectRefusal::Unrepeatable,
+    ];
+
+    /// A one-word name, for the hooks' marker.
+    pub(crate) fn token(self) -> &'static str {
+        match self {
+            RedirectRefusal::Disabled => "disabled",
+            RedirectRefusal::CrossOrigin => "cross-origin",
+            RedirectRefusal::MethodChange => "method-change",
+            RedirectRefusal::Loop => "loop",
+            RedirectRefusal::TooMany => "too-many",
+            RedirectRefusal::BadLocation => "bad-location",
+            RedirectRefusal::Unrepeatable => "unrepeatable",
+        }
+    }
+
+    fn from_token(token: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.token() == token)
+    }
+}
+
+impl fmt::Display for RedirectRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RedirectRefusal::Disabled => {
+                "redirects are not followed (a signed request goes only where it was addressed)"
+            }
+            RedirectRefusal::CrossOrigin => "it leads to another origin",
+            RedirectRefusal::MethodChange => "following it would turn the POST into a GET",
+            RedirectRefusal::Loop => "it leads back to a URL already visited (a redirect loop)",
+            RedirectRefusal::TooMany => "too many redirects",
+            RedirectRefusal::BadLocation => "its Location is not a usable http(s) URL",
+            RedirectRefusal::Unrepeatable => "the request body cannot be sent again",
+        })
+    }
 }
 
 /// Transport failure detail.
@@ -105,7 +173,7 @@ pub enum Error {
     /// The answer could not be decoded into the spec's types.
     #[error(
         "{operation}: undecodable response (HTTP {http}, traceId {trace}): {what}; body: {snippet}",
-        http = status.map_or("200 or 400".to_string(), |s| s.to_string()),
+        http = status.map_or("unknown".to_string(), |s| s.to_string()),
         trace = or_unknown(trace_id.as_deref())
     )]
     Decode {
@@ -182,6 +250,20 @@ pub enum Error {
         /// The item, as received.
         raw: Box<serde_json::value::RawValue>,
     },
+    /// The server answered with a redirect, which was not followed: a
+    /// signed request is never re-sent anywhere else. Not retried.
+    #[error("{operation}: HTTP {status} redirect to {location} not followed: {reason}")]
+    Redirect {
+        /// The spec's operationId.
+        operation: &'static str,
+        /// The redirect's HTTP status.
+        status: u16,
+        /// Where it pointed (resolved against the request's URL, without
+        /// any credentials; the raw header, cleaned, when it is not a URL).
+        location: String,
+        /// Why it was not followed.
+        reason: RedirectRefusal,
+    },
     /// The signing middleware could not sign the request.
     #[error("{operation}: could not sign the request: {message}")]
     Signing {
@@ -210,6 +292,22 @@ impl Error {
             Error::Pagination { .. } => ErrorKind::Pagination,
             Error::Config { .. } => ErrorKind::Config,
             Error::UndecodableItem { .. } => ErrorKind::UndecodableItem,
+            Error::Redirect { .. } => ErrorKind::Redirect,
+        }
+    }
+
+    /// Whether trying the same call again later may succeed: transport
+    /// failures and timeouts, a deadline that ran out, and the HTTP statuses
+    /// of an overloaded or restarting server (408, 425, 429, 500, 502, 503,
+    /// 504). Business errors, redirects, undecodable answers, bad arguments
+    /// and settings fail the same way every time. The client already retried
+    /// what its [`RetryPolicy`](crate::RetryPolicy) allows before returning;
+    /// this is for a caller deciding whether to try again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Deadline { .. } => true,
+            Error::Http { status, .. } => matches!(status, 408 | 425 | 429 | 500 | 502 | 503 | 504),
+            _ => false,
         }
     }
 
@@ -235,7 +333,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } | Error::Decode { status, .. } => *status,
-            Error::Http { status, .. } => Some(*status),
+            Error::Http { status, .. } | Error::Redirect { status, .. } => Some(*status),
             Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -430,9 +528,55 @@ pub(crate) enum HookError {
         operation: String,
         limit: usize,
     },
+    Redirect {
+        operation: String,
+        status: u16,
+        reason: String,
+        location: String,
+    },
+    Decode {
+        operation: String,
+        status: u16,
+        what: String,
+        snippet: String,
+        trace_id: Option<String>,
+    },
 }
 
 impl HookError {
+    /// The marker of an error the hooks found (the kinds it can carry).
+    pub(crate) fn of(error: &Error) -> Option<HookError> {
+        Some(match error {
+            Error::Api {
+                operation,
+                code,
+                msg,
+                trace_id,
+                status,
+            } => HookError::Api {
+                operation: operation.to_string(),
+                code: code.clone(),
+                msg: msg.clone(),
+                trace_id: trace_id.clone(),
+                status: status.unwrap_or(0),
+            },
+            Error::Decode {
+                operation,
+                status,
+                what,
+                snippet,
+                trace_id,
+            } => HookError::Decode {
+                operation: operation.to_string(),
+                status: status.unwrap_or(0),
+                what: what.clone(),
+                snippet: snippet.clone(),
+                trace_id: trace_id.clone(),
+            },
+            _ => return None,
+        })
+    }
+
     /// The message progenitor carries.
     pub(crate) fn to_message(&self) -> String {
         format!(
@@ -459,6 +603,30 @@ impl HookError {
             HookError::TooLarge { operation, limit } => Error::ResponseTooLarge {
                 operation: static_operation(&operation),
                 limit,
+            },
+            HookError::Redirect {
+                operation,
+                status,
+                reason,
+                location,
+            } => Error::Redirect {
+                operation: static_operation(&operation),
+                status,
+                location,
+                reason: RedirectRefusal::from_token(&reason).unwrap_or(RedirectRefusal::Disabled),
+            },
+            HookError::Decode {
+                operation,
+                status,
+                what,
+                snippet,
+                trace_id,
+            } => Error::Decode {
+                operation: static_operation(&operation),
+                status: Some(status),
+                what,
+                snippet,
+                trace_id,
             },
         }
     }
@@ -673,6 +841,69 @@ mod tests {
         assert!(s.ends_with('…'));
         assert_eq!(snippet(b""), "(empty)");
         assert_eq!(snippet(&[0xff, 0xfe, b'a']), "\u{fffd}\u{fffd}a");
+    }
+
+    #[test]
+    fn a_redirect_survives_the_hooks_marker_and_reads_as_one_line() {
+        for reason in RedirectRefusal::ALL {
+            let marker = HookError::Redirect {
+                operation: "listWecomEmployees".into(),
+                status: 307,
+                reason: reason.token().into(),
+                location: "http://other.example/a b".into(),
+            }
+            .to_message();
+            let e = Error::from(progenitor_client::Error::<()>::Custom(marker));
+            assert_eq!((e.kind(), e.status()), (ErrorKind::Redirect, Some(307)));
+            let text = e.to_string();
+            assert!(
+                text.starts_with(
+                    "listWecomEmployees: HTTP 307 redirect to http://other.example/a b not followed: "
+                ),
+                "{text}"
+            );
+            assert!(text.ends_with(&reason.to_string()));
+            assert!(!text.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn an_unknown_status_says_unknown_and_a_known_one_is_named() {
+        let decode = |status| Error::Decode {
+            operation: "op",
+            status,
+            what: "expected value".into(),
+            snippet: "<html>".into(),
+            trace_id: None,
+        };
+        assert!(decode(Some(400)).to_string().contains("(HTTP 400,"));
+        assert!(decode(None).to_string().contains("(HTTP unknown,"));
+    }
+
+    #[test]
+    fn only_what_may_pass_is_retryable() {
+        let http = |status| Error::Http {
+            operation: "op",
+            status,
+            snippet: String::new(),
+            retry_after: None,
+        };
+        assert!(http(503).is_retryable() && http(429).is_retryable());
+        assert!(!http(404).is_retryable() && !http(400).is_retryable());
+        let deadline = Error::Deadline {
+            operation: "op",
+            seconds: 1.0,
+        };
+        assert!(deadline.is_retryable());
+        let api = Error::Api {
+            operation: "op",
+            code: "40001".into(),
+            msg: None,
+            trace_id: None,
+            status: Some(200),
+        };
+        assert!(!api.is_retryable());
+        assert!(!Error::config("x").is_retryable());
     }
 
     #[test]

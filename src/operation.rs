@@ -56,6 +56,7 @@ impl Bounds {
 
 /// An integer field of `paramContent` that pagination sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParamField {
     /// The wire name (`pageNum`).
     pub name: &'static str,
@@ -238,9 +239,10 @@ pub trait DynOperation: Send + Sync {
     /// listing's other options do not apply to one page).
     fn page(
         &self,
-        _client: &Client,
-        _options: ListingOptions,
+        client: &Client,
+        options: ListingOptions,
     ) -> Option<BoxFuture<'static, Result<Page<DynItem>, Error>>> {
+        let _ = (client, options);
         None
     }
     /// The item schema's declared fields, in the spec's order (empty when
@@ -249,6 +251,10 @@ pub trait DynOperation: Send + Sync {
     fn item_fields(&self) -> &'static [Field] {
         &[]
     }
+    /// Why a 2xx answer of a generated method would not decode into its
+    /// typed result, if it would not (the hooks report it with the status).
+    #[doc(hidden)]
+    fn check_answer(&self, status: u16, body: &bytes::Bytes) -> Option<Error>;
 }
 
 /// The [`DynOperation`] of an operation without pagination; `build.rs`
@@ -269,6 +275,10 @@ impl<Op> Default for Binding<Op> {
 }
 
 impl<Op: Operation> DynOperation for Binding<Op> {
+    fn check_answer(&self, status: u16, body: &bytes::Bytes) -> Option<Error> {
+        crate::call::check_answer::<Op>(status, body)
+    }
+
     fn call(
         &self,
         client: &Client,
@@ -301,6 +311,10 @@ impl<Op> Default for PaginatedBinding<Op> {
 }
 
 impl<Op: Paginated> DynOperation for PaginatedBinding<Op> {
+    fn check_answer(&self, status: u16, body: &bytes::Bytes) -> Option<Error> {
+        crate::call::check_answer::<Op>(status, body)
+    }
+
     fn call(
         &self,
         client: &Client,

@@ -14,7 +14,7 @@
 //! `build.rs` generates one struct per object schema of the answers, with
 //! its field table and one match arm per field; the decoder, the encoder
 //! and the rule live here once. Every coercion, and every value outside a known
-//! list, is noted (see [`observe`]) for the listing's summary and the
+//! list, is noted for the listing's summary ([`crate::ListingSummary::coercions`]) and the
 //! client's drift events.
 
 use std::borrow::Cow;
@@ -66,6 +66,7 @@ impl fmt::Display for Coercion {
 
 /// One noted coercion: which schema's field, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Observed {
     /// The spec's schema name (`Employee`).
     pub schema: &'static str,
@@ -83,7 +84,7 @@ thread_local! {
 }
 
 /// Runs `decode` and returns what it noted. Nested calls each see their own.
-pub fn observe<R>(decode: impl FnOnce() -> R) -> (R, Vec<Observed>) {
+pub(crate) fn observe<R>(decode: impl FnOnce() -> R) -> (R, Vec<Observed>) {
     let outer = OBSERVED.with(|cell| cell.replace(Some(Vec::new())));
     let result = decode();
     let noted = OBSERVED
@@ -262,7 +263,7 @@ pub trait FieldValue: Sized + Serialize {
 }
 
 /// Decodes a field with [`FieldValue::decode`], then checks its known values.
-pub struct FieldSeed<T> {
+pub(crate) struct FieldSeed<T> {
     at: FieldAt,
     known: &'static [&'static str],
     _type: PhantomData<fn() -> T>,
@@ -270,7 +271,11 @@ pub struct FieldSeed<T> {
 
 impl<T> FieldSeed<T> {
     /// A seed for the field `field` of schema `schema`.
-    pub fn new(schema: &'static str, field: &'static str, known: &'static [&'static str]) -> Self {
+    pub(crate) fn new(
+        schema: &'static str,
+        field: &'static str,
+        known: &'static [&'static str],
+    ) -> Self {
         Self {
             at: FieldAt { schema, field },
             known,
@@ -625,7 +630,7 @@ impl FieldValue for Value {
 /// Writes a record as a JSON object: its declared fields in the spec's
 /// order (absent ones as null), then `extra`. The `Serialize` impl that
 /// `build.rs` generates for each record calls this.
-pub fn serialize<T: Record, S: Serializer>(record: &T, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize<T: Record, S: Serializer>(record: &T, s: S) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(T::FIELDS.len() + record.extra().len()))?;
     record.write_fields(&mut map)?;
     for (key, value) in record.extra() {
@@ -636,13 +641,13 @@ pub fn serialize<T: Record, S: Serializer>(record: &T, s: S) -> Result<S::Ok, S:
 
 /// Reads a record from a JSON object by the decoding rule. The
 /// `Deserialize` impl that `build.rs` generates for each record calls this.
-pub fn deserialize<'de, T: Record, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+pub(crate) fn deserialize<'de, T: Record, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
     d.deserialize_any(RecordVisitor::<T>(PhantomData))
 }
 
 /// Reads one declared field (the `index`th of `T::FIELDS`) from `map`; the
 /// generated `Record::read_field` calls it for each field.
-pub fn read<'de, V: FieldValue, A: MapAccess<'de>>(
+pub(crate) fn read<'de, V: FieldValue, A: MapAccess<'de>>(
     map: &mut A,
     schema: &'static str,
     field: &'static Field,

@@ -1,6 +1,8 @@
 //! Retry and rate-limit policy as values: what is retried, how often, how
-//! long to wait, and the client-wide request rate. The middleware applies
-//! them to every request; this module only decides.
+//! long to wait (backoff, the server's `Retry-After` in both of its forms,
+//! and the caps on both), which settings make sense, and the client-wide
+//! request rate. The middleware applies them to every request; this module
+//! only decides.
 
 use std::time::Duration;
 
@@ -20,10 +22,17 @@ pub const NEVER_RETRIED_CODES: &[&str] = &["40001", "40002", "40003", "40004"];
 /// reset, HTTP 429/502/503/504 and the business codes in [`retry_codes`]
 /// (empty by default: the platform publishes no rate-limit code). Each retry
 /// is signed anew with a fresh timestamp, and waits for the backoff or the
-/// server's `Retry-After` (seconds), whichever the server asks.
+/// server's `Retry-After` (delta-seconds or an HTTP-date), whichever is
+/// longer. A `Retry-After` over [`max_retry_after`] ends the retries, and so
+/// does a wait that would take the call's waiting past [`max_total_wait`]:
+/// [`worst_case_wait`](RetryPolicy::worst_case_wait) is a true bound.
+///
+/// [`max_retry_after`]: RetryPolicy::max_retry_after
+/// [`max_total_wait`]: RetryPolicy::max_total_wait
 ///
 /// [`retry_codes`]: RetryPolicy::retry_codes
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 turns retries off.
     pub max_attempts: u32,
@@ -38,14 +47,26 @@ pub struct RetryPolicy {
     pub retry_statuses: Vec<u16>,
     /// The platform's business codes that are retried.
     pub retry_codes: Vec<String>,
-    /// The longest `Retry-After` honoured; a server asking for longer ends
-    /// the retries with its answer.
+    /// The longest wait before one retry that a `Retry-After` may ask for;
+    /// a server asking for longer ends the retries with its answer (whose
+    /// error carries the `Retry-After`, for the caller to decide).
     pub max_retry_after: Duration,
+    /// The most one call may spend waiting between its attempts, all waits
+    /// together; a retry whose wait would go past it is not made, and the
+    /// last answer is returned.
+    pub max_total_wait: Duration,
 }
+
+/// The longest any wait setting may be: longer is a mistake, not a policy.
+pub const MAX_WAIT_SETTING: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The most attempts a policy may make.
+pub const MAX_ATTEMPTS: u32 = 100;
 
 impl Default for RetryPolicy {
     /// 4 attempts, backoff 200 ms doubling to 5 s with jitter, statuses
-    /// 429/502/503/504, no business codes, `Retry-After` up to 60 s.
+    /// 429/502/503/504, no business codes, a `Retry-After` honoured up to
+    /// 10 s, at most 15 s of waiting per call.
     fn default() -> Self {
         Self {
             max_attempts: 4,
@@ -54,7 +75,13 @@ impl Default for RetryPolicy {
             jitter: true,
             retry_statuses: vec![429, 502, 503, 504],
             retry_codes: Vec::new(),
-            max_retry_after: Duration::from_secs(60),
+            // A server asking for more than 10 s is announcing an outage or
+            // a quota reset: the caller, who sees `retry_after` in the
+            // error, is better placed to wait that long than one page fetch.
+            max_retry_after: Duration::from_secs(10),
+            // The whole backoff schedule (at most 2.8 s) plus one honoured
+            // `Retry-After` of 10 s, with room to spare; never minutes.
+            max_total_wait: Duration::from_secs(15),
         }
     }
 }
@@ -68,17 +95,114 @@ impl RetryPolicy {
         }
     }
 
-    /// The number of attempts in all.
+    /// The number of attempts in all (0 counts as 1; over [`MAX_ATTEMPTS`]
+    /// is refused by [`crate::Client::new`]).
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
-    /// The first and the longest backoff.
+    /// The first and the longest backoff (a maximum shorter than the first
+    /// is raised to it; over [`MAX_WAIT_SETTING`] is refused).
     pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max.max(initial);
         self
+    }
+
+    /// Whether a random part is added to each backoff (default: yes).
+    pub fn with_jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The HTTP statuses that are retried (default 429, 502, 503, 504).
+    pub fn with_retry_statuses(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.retry_statuses = statuses.into_iter().collect();
+        self
+    }
+
+    /// The longest `Retry-After` honoured (see [`RetryPolicy::max_retry_after`]).
+    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// The most one call may wait between attempts, all waits together
+    /// (see [`RetryPolicy::max_total_wait`]).
+    pub fn with_max_total_wait(mut self, max: Duration) -> Self {
+        self.max_total_wait = max;
+        self
+    }
+
+    /// The longest one call can spend waiting between its attempts under
+    /// this policy, whatever the server answers: each of the
+    /// `max_attempts - 1` waits is at most the larger of the jittered
+    /// backoff (up to twice `max_backoff`) and `max_retry_after`, and all
+    /// of them together at most `max_total_wait`. Time spent in the
+    /// attempts themselves (each up to the request timeout) and in the rate
+    /// limiter comes on top.
+    pub fn worst_case_wait(&self) -> Duration {
+        let retries = self.max_attempts.saturating_sub(1);
+        let jitter = if self.jitter { 2 } else { 1 };
+        let mut backoffs = Duration::ZERO;
+        let mut retry_after_bound = Duration::ZERO;
+        let steady = RetryPolicy {
+            jitter: false,
+            ..self.clone()
+        };
+        for delay in steady.backoff().build().take(retries as usize) {
+            backoffs = backoffs.saturating_add(delay.saturating_mul(jitter));
+            let longest = delay.saturating_mul(jitter).max(self.max_retry_after);
+            retry_after_bound = retry_after_bound.saturating_add(longest);
+        }
+        let uncapped = if self.retry_statuses.is_empty() {
+            backoffs
+        } else {
+            retry_after_bound
+        };
+        uncapped.min(self.max_total_wait)
+    }
+
+    /// Checks that the policy makes sense; the message says what does not.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_attempts == 0 {
+            return Err("retry policy: max_attempts is 0; 1 means no retries".into());
+        }
+        if self.max_attempts > MAX_ATTEMPTS {
+            return Err(format!(
+                "retry policy: max_attempts {} is over {MAX_ATTEMPTS}",
+                self.max_attempts
+            ));
+        }
+        for (name, value) in [
+            ("initial_backoff", self.initial_backoff),
+            ("max_backoff", self.max_backoff),
+            ("max_retry_after", self.max_retry_after),
+            ("max_total_wait", self.max_total_wait),
+        ] {
+            if value > MAX_WAIT_SETTING {
+                return Err(format!(
+                    "retry policy: {name} of {value:?} is longer than {MAX_WAIT_SETTING:?}"
+                ));
+            }
+        }
+        if self.initial_backoff > self.max_backoff {
+            return Err(format!(
+                "retry policy: initial_backoff {:?} is longer than max_backoff {:?}",
+                self.initial_backoff, self.max_backoff
+            ));
+        }
+        if let Some(status) = self
+            .retry_statuses
+            .iter()
+            .find(|s| !(400..=599).contains(*s))
+        {
+            return Err(format!(
+                "retry policy: HTTP {status} is not an error status (400 to 599)"
+            ));
+        }
+        Ok(())
     }
 
     /// Business codes to retry (the codes of [`NEVER_RETRIED_CODES`] are ignored).
@@ -107,6 +231,32 @@ impl RetryPolicy {
         }
     }
 
+    /// The wait before attempt `attempts_made + 1`, given the backoff's
+    /// next delay and the server's `Retry-After`, when `waited` has been
+    /// spent waiting already; or why there is no next attempt.
+    pub(crate) fn wait_before_retry(
+        &self,
+        attempts_made: u32,
+        backoff: Option<Duration>,
+        retry_after: Option<Duration>,
+        waited: Duration,
+    ) -> Result<Duration, &'static str> {
+        let Some(backoff) = backoff.filter(|_| attempts_made < self.max_attempts) else {
+            return Err("attempts used up");
+        };
+        let wait = match retry_after {
+            Some(asked) if asked > self.max_retry_after => {
+                return Err("Retry-After is over max_retry_after");
+            }
+            Some(asked) => asked.max(backoff),
+            None => backoff,
+        };
+        if waited.saturating_add(wait) > self.max_total_wait {
+            return Err("the wait would go past max_total_wait");
+        }
+        Ok(wait)
+    }
+
     pub(crate) fn retries_status(&self, status: u16) -> bool {
         self.retry_statuses.contains(&status)
     }
@@ -114,6 +264,47 @@ impl RetryPolicy {
     pub(crate) fn retries_code(&self, code: &str) -> bool {
         !NEVER_RETRIED_CODES.contains(&code) && self.retry_codes.iter().any(|c| c == code)
     }
+}
+
+/// The slowest rate limit accepted: one request an hour. Slower is a
+/// mistake (a listing would take days), not a policy.
+pub const MIN_RATE_LIMIT: f64 = 1.0 / 3600.0;
+
+/// The fastest rate limit accepted: beyond a million requests per second
+/// the limiter could not space anything, so the setting would mean nothing.
+pub const MAX_RATE_LIMIT: f64 = 1_000_000.0;
+
+/// Checks a requests-per-second setting; the message says what is wrong.
+pub(crate) fn validate_rate_limit(requests_per_second: f64) -> Result<(), String> {
+    if requests_per_second.is_finite()
+        && (MIN_RATE_LIMIT..=MAX_RATE_LIMIT).contains(&requests_per_second)
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "rate limit of {requests_per_second} requests per second: it must be a number from \
+         1/3600 (one an hour) to {MAX_RATE_LIMIT}; for no limit, do not set one"
+    ))
+}
+
+/// The wait a `Retry-After` value asks for (RFC 9110 §10.2.3): either
+/// delta-seconds, or an HTTP-date measured against `now_millis` (a date
+/// already past asks for no wait). `None` when the value is neither.
+/// Seconds too many to count saturate, so that the cap refuses them.
+pub(crate) fn retry_after_wait(value: &str, now_millis: i64) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    let date_millis = match date.duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+        Err(_) => return Some(Duration::ZERO),
+    };
+    let ahead = date_millis.saturating_sub(now_millis);
+    Some(Duration::from_millis(u64::try_from(ahead).unwrap_or(0)))
 }
 
 /// A client-wide cap on requests per second, shared by every call and every
@@ -126,9 +317,13 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// A limiter for a rate that passed [`validate_rate_limit`]; `None` for
+    /// any other (never a panic).
     pub(crate) fn new(requests_per_second: f64) -> Option<Self> {
-        (requests_per_second.is_finite() && requests_per_second > 0.0).then(|| Self {
-            interval: Duration::from_secs_f64(1.0 / requests_per_second),
+        validate_rate_limit(requests_per_second).ok()?;
+        let interval = Duration::try_from_secs_f64(1.0 / requests_per_second).ok()?;
+        Some(Self {
+            interval,
             next_slot: std::sync::Mutex::new(Instant::now()),
         })
     }
@@ -142,7 +337,7 @@ impl RateLimiter {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = Instant::now();
             let slot = (*next).max(now);
-            *next = slot + self.interval;
+            *next = slot.checked_add(self.interval).unwrap_or(slot);
             slot - now
         };
         if !wait.is_zero() {
@@ -194,5 +389,108 @@ mod tests {
         let elapsed = started.elapsed();
         assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
         assert!(RateLimiter::new(0.0).is_none());
+    }
+
+    #[test]
+    fn nonsense_rates_are_refused_without_a_panic() {
+        for rate in [
+            0.0,
+            -1.0,
+            1e-20,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            f64::MIN_POSITIVE,
+        ] {
+            assert!(validate_rate_limit(rate).is_err(), "{rate}");
+            assert!(RateLimiter::new(rate).is_none(), "{rate}");
+        }
+        for rate in [MIN_RATE_LIMIT, 0.5, 10.0, MAX_RATE_LIMIT] {
+            assert!(RateLimiter::new(rate).is_some(), "{rate}");
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        // 2015-10-21T07:28:00Z, the example date of RFC 9110.
+        let date_millis = 1_445_412_480_000;
+        let now = date_millis - 20_000;
+        assert_eq!(retry_after_wait("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after_wait(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after_wait("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(20))
+        );
+        // The obsolete forms RFC 9110 says a recipient must accept.
+        assert_eq!(
+            retry_after_wait("Wednesday, 21-Oct-15 07:28:00 GMT", now),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(
+            retry_after_wait("Wed Oct 21 07:28:00 2015", now),
+            Some(Duration::from_secs(20))
+        );
+        // A date in the past asks for no wait.
+        assert_eq!(
+            retry_after_wait("Wed, 21 Oct 2015 07:28:00 GMT", date_millis + 5_000),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after_wait("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        for junk in ["", "-1", "1.5", "soon", "Wed, 32 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(retry_after_wait(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn the_default_worst_case_wait_is_15_seconds() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.worst_case_wait(), Duration::from_secs(15));
+        // Without Retry-After: the jittered backoffs, 2 x (200 + 400 + 800)
+        // ms (backon doubles in f32, hence a few nanoseconds more).
+        let no_retry_after = RetryPolicy {
+            max_retry_after: Duration::ZERO,
+            ..RetryPolicy::default()
+        };
+        let wait = no_retry_after.worst_case_wait();
+        assert!(
+            wait.abs_diff(Duration::from_millis(2800)) < Duration::from_micros(1),
+            "{wait:?}"
+        );
+        assert_eq!(RetryPolicy::disabled().worst_case_wait(), Duration::ZERO);
+        // Uncapped, it would be 3 x 10 s.
+        let uncapped = RetryPolicy::default().with_max_total_wait(MAX_WAIT_SETTING);
+        assert_eq!(uncapped.worst_case_wait(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn validation_names_what_makes_no_sense() {
+        assert!(RetryPolicy::default().validate().is_ok());
+        let zero = RetryPolicy {
+            max_attempts: 0,
+            ..RetryPolicy::default()
+        };
+        assert!(zero.validate().unwrap_err().contains("max_attempts"));
+        let upside_down = RetryPolicy {
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        assert!(
+            upside_down
+                .validate()
+                .unwrap_err()
+                .contains("initial_backoff")
+        );
+        let forever = RetryPolicy::default().with_max_total_wait(Duration::MAX);
+        assert!(forever.validate().unwrap_err().contains("max_total_wait"));
+        let success = RetryPolicy {
+            retry_statuses: vec![200],
+            ..RetryPolicy::default()
+        };
+        assert!(success.validate().unwrap_err().contains("HTTP 200"));
     }
 }

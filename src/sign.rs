@@ -25,6 +25,7 @@ pub struct SignInput<'a> {
 
 /// A computed signature, with the text it was computed over.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Signature {
     /// The string to sign *without* the secret (what the platform's support
     /// asks for when a sign is rejected; safe to log).

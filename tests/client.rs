@@ -442,3 +442,144 @@ async fn call_raw_is_signed_keeps_every_field_and_shares_the_limits() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResponseTooLarge, "{e}");
 }
+
+/// What a generated call meets when the secret is wrong: the platform's
+/// HTTP 200 envelope with code 40001.
+async fn wrong_secret(server: &MockServer) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path_includes("/wecom/");
+            then.status(200).json_body(json!({
+                "code": "40001",
+                "msg": "invalid sign",
+                "traceId": "t-wrong-secret",
+                "result": null
+            }));
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_generated_call_with_a_wrong_secret_is_an_api_error() {
+    let server = MockServer::start_async().await;
+    let mock = wrong_secret(&server).await;
+    let params = shiheng::types::EmployeePageParams::builder()
+        .page_num(std::num::NonZeroU32::new(1).unwrap())
+        .page_size(std::num::NonZeroU32::new(10).unwrap());
+    let result = client(&server.base_url())
+        .generated()
+        .list_wecom_employees()
+        .body(shiheng::types::ListWecomEmployeesRequest::builder().param_content(params))
+        .send()
+        .await;
+    let error = Error::from(result.expect_err("code 40001 must not be Ok"));
+    assert_eq!(error.kind(), ErrorKind::Api, "{error}");
+    assert_eq!(error.code(), Some("40001"));
+    assert_eq!(error.trace_id(), Some("t-wrong-secret"));
+    assert_eq!(error.status(), Some(200));
+    assert_eq!(
+        error.to_string(),
+        "listWecomEmployees: the platform answered code 40001 \"invalid sign\" (traceId t-wrong-secret, HTTP 200)"
+    );
+    mock.assert_async().await;
+}
+
+/// `?` converts a generated call's error into `shiheng::Error`.
+async fn first_employee_id(client: &shiheng::Client) -> Result<Option<i64>, Error> {
+    let params = shiheng::types::EmployeePageParams::builder()
+        .page_num(std::num::NonZeroU32::new(1).unwrap())
+        .page_size(std::num::NonZeroU32::new(10).unwrap());
+    let reply = client
+        .generated()
+        .list_wecom_employees()
+        .body(shiheng::types::ListWecomEmployeesRequest::builder().param_content(params))
+        .send()
+        .await?;
+    Ok(reply
+        .into_inner()
+        .result
+        .and_then(|page| page.result)
+        .and_then(|employees| employees.first().and_then(|e| e.id)))
+}
+
+#[tokio::test]
+async fn question_mark_converts_generated_errors() {
+    let server = MockServer::start_async().await;
+    wrong_secret(&server).await;
+    let error = first_employee_id(&client(&server.base_url()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::Api, Some("40001"))
+    );
+
+    // And a success still decodes, through the same records as the typed calls.
+    let ok = MockServer::start_async().await;
+    ok.mock_async(|when, then| {
+        when.method(POST).path("/wecom/employee/page");
+        then.status(200)
+            .json_body(employee_page(7, 2, Some(1), Some(2)));
+    })
+    .await;
+    assert_eq!(
+        first_employee_id(&client(&ok.base_url())).await.unwrap(),
+        Some(7)
+    );
+}
+
+#[tokio::test]
+async fn generated_transport_and_http_errors_convert_with_the_operation_named() {
+    // Bind then drop: nothing listens there any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = first_employee_id(&client(&format!("http://127.0.0.1:{port}")))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert!(
+        error.to_string().starts_with("listWecomEmployees: "),
+        "{error}"
+    );
+
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/wecom/employee/page");
+            then.status(502).body("<html>bad gateway</html>");
+        })
+        .await;
+    let c = shiheng::Client::new(
+        Config::new(server.base_url(), APP_ID, SECRET).with_retry(shiheng::RetryPolicy::disabled()),
+    )
+    .unwrap();
+    let error = first_employee_id(&c).await.unwrap_err();
+    assert_eq!(
+        (error.kind(), error.status()),
+        (ErrorKind::Http, Some(502)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("bad gateway"), "{error}");
+}
+
+#[tokio::test]
+async fn call_raw_returns_business_errors_as_errors() {
+    let server = MockServer::start_async().await;
+    wrong_secret(&server).await;
+    let error = client(&server.base_url())
+        .call_raw(
+            "listWecomEmployees",
+            "/wecom/employee/page",
+            Some(&json!({"pageNum": 1, "pageSize": 1})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::Api, Some("40001"))
+    );
+    assert_eq!(error.status(), Some(200));
+}

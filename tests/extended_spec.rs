@@ -1,8 +1,15 @@
-//! Proof that the spec drives the client: compiled only when build.rs merged
+//! Proof that the spec drives the client, the sandbox and the drift checker:
+//! compiled only when build.rs merged
 //! tests/fixtures/spec-overlay-new-endpoint.yaml into the spec
 //! (`SHIHENG_SPEC_OVERLAY=tests/fixtures/spec-overlay-new-endpoint.yaml
-//! cargo test --test extended_spec`, as .ci/run does). The new endpoint's
-//! stream and the new Employee field exist with no hand-written Rust.
+//! cargo test --features sandbox --test extended_spec`, as .ci/codegen-check
+//! does). The new endpoints' calls, the new Employee field, the sandbox's
+//! answers to both new endpoints and `check`'s verdict on them come with no
+//! hand-written Rust. The CLI's side of the same proof (`shiheng
+//! list-wecom-tags --all --format jsonl` against `shiheng sandbox` printing
+//! every generated tag once, `shiheng get-corp-info` printing its result,
+//! `shiheng check` exiting 0) is tests/extended_spec_cli.rs, run beside
+//! this file by .ci/codegen-check with the `cli` feature.
 #![cfg(shiheng_spec_overlay)]
 
 mod common;
@@ -53,10 +60,10 @@ async fn a_new_paginated_endpoint_gets_its_stream() {
         "the first request was signed"
     );
     // Bounds came from the shared CursorPageParams schema.
-    assert_eq!(
-        <shiheng::operations::ListWecomTags as shiheng::paginate::CursorOperation>::PAGE_SIZE.max,
-        100
-    );
+    let table = <shiheng::operations::ListWecomTags as shiheng::operation::Operation>::SPEC;
+    assert_eq!(table.pagination.map(|p| p.page_size.bounds.max), Some(100));
+    // No x-cli-command: the operationId in kebab-case.
+    assert_eq!(table.cli_command, "list-wecom-tags");
 }
 
 #[test]
@@ -65,7 +72,247 @@ fn a_new_field_appears_on_the_generated_type() {
         serde_json::from_str(r#"{"id": 1, "department": "华东区"}"#).unwrap();
     assert_eq!(e.department.as_deref(), Some("华东区"));
     // ... and in the field list writers use to print absent fields as null.
-    use shiheng::paginate::ItemFields;
-    assert!(shiheng::types::Employee::FIELDS.contains(&"department"));
-    assert_eq!(shiheng::types::Tag::FIELDS, ["id", "tagName"]);
+    use shiheng::record::Record;
+    let names = |fields: &[shiheng::record::Field]| -> Vec<&str> {
+        fields.iter().map(|f| f.name).collect()
+    };
+    assert!(names(shiheng::types::Employee::FIELDS).contains(&"department"));
+    assert_eq!(
+        names(shiheng::types::Tag::FIELDS),
+        [
+            "id",
+            "tagName",
+            "groupName",
+            "order",
+            "createTime",
+            "deleted"
+        ]
+    );
+}
+
+/// The new endpoints served by the sandbox, listed and called through the
+/// typed client, and checked by `shiheng::drift::check`.
+#[cfg(feature = "sandbox")]
+mod sandbox {
+    use std::collections::HashSet;
+
+    use futures::TryStreamExt;
+    use serde_json::{Value, json};
+    use shiheng::drift::{CheckOutcome, DriftKind};
+    use shiheng::sandbox::{Sandbox, SandboxConfig};
+    use shiheng::{Client, Config};
+
+    const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
+
+    async fn started(config: SandboxConfig) -> (Sandbox, Client) {
+        let sandbox = Sandbox::start(config).await.expect("sandbox");
+        let client =
+            Client::new(Config::new(sandbox.url(), "demo-app", "demo-secret")).expect("client");
+        (sandbox, client)
+    }
+
+    #[tokio::test]
+    async fn the_new_cursor_endpoint_lists_every_generated_tag_exactly_once() {
+        let (sandbox, client) = started(SandboxConfig::default()).await;
+        let expected = sandbox.item_count("listWecomTags").expect("a listing");
+        assert_eq!(expected, shiheng::sandbox::DEFAULT_ITEM_COUNT);
+        let tags: Vec<shiheng::types::Tag> = client
+            .list_wecom_tags()
+            .page_size(7)
+            .stream()
+            .try_collect()
+            .await
+            .expect("every tag");
+        let ids: Vec<i64> = tags.iter().map(|t| t.id.expect("an id")).collect();
+        assert_eq!(ids.len(), expected);
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), expected, "unique");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ascending: {ids:?}");
+        assert_eq!(ids.last(), Some(&ABOVE_2_POW_53));
+        // Generated from the Tag schema: every field, bounds kept.
+        assert!(
+            tags.iter()
+                .all(|t| t.order.is_none_or(|o| (0..=1000).contains(&o)))
+        );
+        assert!(tags.iter().any(|t| t.tag_name.is_some()));
+        assert!(tags.iter().any(|t| t.deleted.is_some()));
+        assert!(
+            tags.iter().all(|t| t.extra.is_empty()),
+            "nothing undeclared"
+        );
+        // 100 tags at 7 a page: 15 pages.
+        assert!(sandbox.requests() >= 15);
+        sandbox.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_new_endpoint_without_pagination_answers_its_generated_result() {
+        let (sandbox, client) = started(SandboxConfig::default()).await;
+        let params = json!({"corpId": "ww0123456789abcdef"});
+        let raw = client
+            .call_raw("getCorpInfo", "/corp/info", Some(&params))
+            .await
+            .expect("raw call");
+        assert_eq!(raw.body["code"], json!("0"));
+        let result = raw.body["result"].clone();
+        assert!(result.is_object(), "{result}");
+
+        let typed = client
+            .get_corp_info()
+            .param_content(params)
+            .send()
+            .await
+            .expect("typed call");
+        assert_eq!(
+            serde_json::to_value(&typed).expect("json"),
+            result,
+            "the same result"
+        );
+        let with_params = client
+            .get_corp_info()
+            .params(shiheng::types::CorpInfoParams {
+                corp_id: "ww0123456789abcdef".parse().expect("a corp id"),
+                with_stats: Some(true),
+            })
+            .send()
+            .await
+            .expect("typed params");
+        assert_eq!(with_params, typed, "the same seed, the same result");
+        sandbox.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_new_endpoints_requests_are_checked_against_their_schemas() {
+        let (sandbox, client) = started(SandboxConfig::default()).await;
+        let refused = client
+            .get_corp_info()
+            .param_content(json!({"withStats": true}))
+            .send()
+            .await
+            .expect_err("corpId is required");
+        assert_eq!(refused.code(), Some("40004"), "{refused}");
+        assert!(
+            refused.to_string().contains("paramContent.corpId"),
+            "{refused}"
+        );
+        let refused = client
+            .get_corp_info()
+            .param_content(json!({"corpId": ""}))
+            .send()
+            .await
+            .expect_err("corpId has a minLength");
+        assert!(
+            refused
+                .to_string()
+                .contains("`paramContent.corpId` must not be empty"),
+            "{refused}"
+        );
+        let refused = client
+            .call_raw(
+                "listWecomTags",
+                "/wecom/tag/list",
+                Some(&json!({"startId": 0, "pageSize": 101})),
+            )
+            .await
+            .expect_err("page size over the spec's maximum");
+        assert_eq!(refused.code(), Some("40004"), "{refused}");
+        assert!(
+            refused.to_string().contains("paramContent.pageSize"),
+            "{refused}"
+        );
+        sandbox.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn check_finds_no_drift_in_them_and_drift_mode_plants_some() {
+        let (sandbox, client) = started(SandboxConfig::default()).await;
+        let report = shiheng::drift::check(&client).await.expect("check");
+        sandbox.shutdown().await;
+        assert!(!report.has_drift(), "{:?}", report.drifts);
+        assert_eq!(
+            report.checked().len(),
+            report.operations.len(),
+            "{:?}",
+            report.operations
+        );
+        for new in ["listWecomTags", "getCorpInfo"] {
+            let checked = report
+                .operations
+                .iter()
+                .find(|o| o.operation == new)
+                .expect("in the report");
+            assert!(matches!(
+                checked.outcome,
+                CheckOutcome::Checked { status: 200, .. }
+            ));
+        }
+
+        let (sandbox, client) = started(SandboxConfig {
+            drift: true,
+            ..SandboxConfig::default()
+        })
+        .await;
+        let report = shiheng::drift::check(&client).await.expect("check");
+        sandbox.shutdown().await;
+        for new in ["listWecomTags", "getCorpInfo"] {
+            let kinds: Vec<DriftKind> = report
+                .drifts
+                .iter()
+                .filter(|d| d.operation == new)
+                .map(|d| d.kind)
+                .collect();
+            assert!(kinds.contains(&DriftKind::UnknownField), "{new}: {kinds:?}");
+            assert!(kinds.contains(&DriftKind::TypeMismatch), "{new}: {kinds:?}");
+        }
+        let plan = report
+            .drifts
+            .iter()
+            .find(|d| d.operation == "getCorpInfo" && d.kind == DriftKind::UnknownValue)
+            .expect("plan has x-known-values");
+        assert_eq!(plan.path, "result.plan");
+    }
+
+    #[tokio::test]
+    async fn user_data_for_the_new_endpoints_is_served_as_given() {
+        let tags = vec![
+            json!({"id": 30, "tagName": "VIP"}),
+            json!({"id": 10, "tagName": "新客", "order": 2}),
+            json!({"id": ABOVE_2_POW_53, "tagName": "流失", "deleted": true}),
+        ];
+        let corp =
+            json!({"corpId": "ww1", "corpName": "食亨小馆", "plan": "pro", "industries": ["餐饮"]});
+        let config = SandboxConfig::default()
+            .with_items("listWecomTags", tags)
+            .with_result("getCorpInfo", corp.clone());
+        let (sandbox, client) = started(config).await;
+        let listed: Vec<shiheng::types::Tag> = client
+            .list_wecom_tags()
+            .page_size(2)
+            .stream()
+            .try_collect()
+            .await
+            .expect("the user's tags");
+        let names: Vec<_> = listed
+            .iter()
+            .filter_map(|t| t.tag_name.as_deref())
+            .collect();
+        assert_eq!(names, ["新客", "VIP", "流失"], "in cursor key order");
+        let info = client
+            .get_corp_info()
+            .param_content(json!({"corpId": "ww1"}))
+            .send()
+            .await
+            .expect("the user's result");
+        assert_eq!(
+            serde_json::to_value(&info)
+                .expect("json")
+                .as_object()
+                .map(|o| o
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<serde_json::Map<String, Value>>()),
+            corp.as_object().cloned()
+        );
+        sandbox.shutdown().await;
+    }
 }

@@ -32,14 +32,16 @@ fn client(sandbox: &Sandbox, policy: RetryPolicy) -> Client {
 }
 
 async fn faulty_sandbox(rate: f64, faults: FaultKinds) -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        employees: EMPLOYEES,
-        customers: CUSTOMERS,
-        fail_rate: rate,
-        faults,
-        slow_fault_delay: SLOW_FAULT,
-        ..SandboxConfig::default()
-    })
+    Sandbox::start(
+        SandboxConfig {
+            fail_rate: rate,
+            faults,
+            slow_fault_delay: SLOW_FAULT,
+            ..SandboxConfig::default()
+        }
+        .with_item_count("listWecomEmployees", EMPLOYEES)
+        .with_item_count("listWecomCustomers", CUSTOMERS),
+    )
     .await
     .expect("sandbox")
 }
@@ -199,12 +201,10 @@ const BACKOFF: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_millis(40);
 
 fn bounded_policy() -> RetryPolicy {
-    RetryPolicy {
-        jitter: false,
-        ..RetryPolicy::default()
-            .with_max_attempts(ATTEMPTS)
-            .with_backoff(BACKOFF, MAX_BACKOFF)
-    }
+    RetryPolicy::default()
+        .with_max_attempts(ATTEMPTS)
+        .with_backoff(BACKOFF, MAX_BACKOFF)
+        .with_jitter(false)
 }
 
 /// The error kind a fault of `kind` becomes at the last attempt.

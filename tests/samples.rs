@@ -103,3 +103,41 @@ fn lenient_forms_decode_and_ids_stay_exact() {
         Some(PlatformTime::Text("2022-10-26 10:24:58".into()))
     );
 }
+
+/// Every sample in tests/fixtures/samples, including those `shiheng spec
+/// import --write` saves, is the answer of an operation of the spec (its file
+/// name is the operation's path with `-` for `/`) and matches that
+/// operation's response schema with no drift: no undeclared field, no value
+/// outside the known values, no JSON type the schema does not allow.
+#[test]
+fn every_saved_sample_matches_its_operation_in_the_spec() {
+    let spec: serde_json::Value = serde_json::from_str(shiheng::drift::SPEC_JSON).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    let dir = format!("{}/tests/fixtures/samples", env!("CARGO_MANIFEST_DIR"));
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let file = entry.unwrap().path();
+        let stem = file.file_stem().unwrap().to_str().unwrap().to_string();
+        let (path, item) = paths
+            .iter()
+            .find(|(path, _)| path.trim_matches('/').replace('/', "-") == stem)
+            .unwrap_or_else(|| panic!("{stem}.json belongs to no path of the spec"));
+        let operation = &item["post"];
+        let schema = operation
+            .pointer("/responses/200/content/application~1json/schema/$ref")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .unwrap_or_else(|| panic!("{path}: no 200 schema"));
+        let sample: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let drift =
+            shiheng::drift::compare(operation["operationId"].as_str().unwrap(), schema, &sample);
+        assert!(drift.is_empty(), "{stem}.json against {schema}: {drift:#?}");
+        checked.push(stem);
+    }
+    checked.sort();
+    assert!(
+        checked.len() >= 3,
+        "the published samples are all there: {checked:?}"
+    );
+}

@@ -485,7 +485,10 @@ async fn list_changing_after_first_page(change: impl FnOnce(&Sandbox)) -> shihen
 
 #[tokio::test]
 async fn employees_inserted_mid_listing_show_up_in_the_summary() {
-    let summary = list_changing_after_first_page(|s| s.insert_employees(10)).await;
+    let summary = list_changing_after_first_page(|s| {
+        assert_eq!(s.insert_items("listWecomEmployees", 10), 10)
+    })
+    .await;
     assert_eq!(summary.duplicates_dropped, 10);
     assert_eq!(summary.items, 464);
     assert_eq!(
@@ -497,7 +500,10 @@ async fn employees_inserted_mid_listing_show_up_in_the_summary() {
 
 #[tokio::test]
 async fn employees_removed_mid_listing_show_up_in_the_summary() {
-    let summary = list_changing_after_first_page(|s| s.remove_employees(10)).await;
+    let summary = list_changing_after_first_page(|s| {
+        assert_eq!(s.remove_items("listWecomEmployees", 10), 10)
+    })
+    .await;
     assert_eq!(summary.duplicates_dropped, 0);
     assert_eq!(summary.items, 454, "ten items were skipped by the shift");
     assert_eq!(summary.last_total, Some(454));

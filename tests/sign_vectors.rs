@@ -1,18 +1,18 @@
 //! The default signing rule against the independent vectors of
 //! tests/fixtures/sign-vectors.json: the string to sign, then the sign, then
-//! the uppercase option, for every case.
+//! the uppercase option, then the verifier's comparison, for every case.
 
 mod common;
 
 use secrecy::SecretString;
 use serde_json::Value;
-use shiheng::sign::{Md5Signer, SignInput, Signer, string_to_sign};
+use shiheng::sign::{Md5Signer, SignInput, Signer, signs_match, string_to_sign};
 
 #[test]
 fn every_vector_reproduces_string_to_sign_and_sign() {
     let vectors: Value = serde_json::from_str(&common::fixture("sign-vectors.json")).unwrap();
     let cases = vectors["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 4, "the fixture has four cases");
+    assert_eq!(cases.len(), 8, "the fixture has eight cases");
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let input = SignInput {
@@ -41,6 +41,10 @@ fn every_vector_reproduces_string_to_sign_and_sign() {
             case["signUppercase"].as_str().unwrap(),
             "{name}: uppercase"
         );
+        // What the sandbox's verifier compares: either case is accepted.
+        for received in [&lower.sign, &upper.sign] {
+            assert!(signs_match(&lower.sign, received), "{name}: verifier");
+        }
     }
 }
 

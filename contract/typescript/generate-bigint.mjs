@@ -1,7 +1,7 @@
 // Generates TypeScript types from spec/shiheng-open.yaml with openapi-typescript's
 // Node API, typing every `format: int64` value as `number | bigint`: ids may exceed
 // 2^53 and JSON.parse would silently round them. Pair these types with a parser
-// that keeps large integers exact (lossless-json, see employees.ts).
+// that keeps large integers exact (lossless-json, see list-all.ts).
 //
 //   node generate-bigint.mjs SPEC OUT.d.ts
 import fs from "node:fs";

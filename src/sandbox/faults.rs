@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-use super::data::Rng;
+use super::rng::Rng;
 
 /// One way an injected failure shows itself to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

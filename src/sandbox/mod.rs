@@ -1,11 +1,15 @@
-//! A local implementation of the platform's three WeCom endpoints, for tests,
+//! A local implementation of every operation of the spec, for tests,
 //! benchmarks, the `shiheng demo` command and other teams' integration work.
-//! Owns the sandbox's configuration, its lifecycle (bind, address, graceful
-//! shutdown) and the knobs tests turn while it runs (latency, failure rate
-//! and kinds, data changes mid-listing). Request handling lives in `server`,
-//! the seeded data in `data`, the fault decisions and counters in `faults`.
-//! With [`SandboxConfig::drift`] it answers with planted differences from the
-//! spec, for testing drift checkers (`shiheng check`).
+//! It routes, validates, sign-checks and answers whatever the operation
+//! table (`crate::operations`) holds, with data generated from the spec's
+//! schemas (or given by the user, [`SandboxConfig::with_items`],
+//! [`SandboxConfig::with_data_dir`]). Owns the sandbox's configuration, its
+//! lifecycle (bind, address, graceful shutdown) and the knobs tests turn
+//! while it runs (latency, failure rate and kinds, data changes
+//! mid-listing). Request handling lives in `server`, what each operation
+//! serves in `catalog` (`table`, `generate`, `samples`, `userdata`), the
+//! checks of requests and data in `validate`, drift mode in `planted`, the
+//! fault decisions and counters in `faults`.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -16,27 +20,51 @@
 //! # Ok(()) }
 //! ```
 
-mod data;
+mod accept;
+mod catalog;
 mod faults;
+mod generate;
+mod planted;
+mod rng;
+mod samples;
 mod server;
+mod table;
+mod userdata;
+mod validate;
 
 pub use faults::{FaultCounts, FaultKind, FaultKinds};
+pub use table::DEFAULT_ITEM_COUNT;
+pub use userdata::{DataError, SandboxData};
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use secrecy::SecretString;
+use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use data::Tables;
+use catalog::Catalog;
 use faults::FaultState;
 
 /// How long [`Sandbox::shutdown`] waits for open connections before it
 /// drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Default time a client has to send a request's headers (the request
+/// line included) before its connection is closed.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Default time a kept-alive connection may stay open with no request in
+/// flight.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Default number of connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// Default hold-back of a slow fault: longer than any sensible test timeout,
 /// short enough that a shutdown's grace covers it.
@@ -52,12 +80,16 @@ pub struct SandboxConfig {
     pub app_secret: String,
     /// The API version accepted in envelopes ("1.0").
     pub api_version: String,
-    /// Number of employees generated.
-    pub employees: usize,
-    /// Number of customers generated.
-    pub customers: usize,
-    /// Number of group chats generated.
-    pub group_chats: usize,
+    /// Items generated per paginated operation, by operationId; an
+    /// operation not named here gets its item schema's sample-like count
+    /// (464 employees, 250 customers, 120 group chats) or
+    /// [`DEFAULT_ITEM_COUNT`]. See [`SandboxConfig::with_item_count`].
+    pub item_counts: BTreeMap<String, usize>,
+    /// Data served instead of generated data, by operationId; checked
+    /// against the spec when the sandbox starts. See
+    /// [`SandboxConfig::with_items`], [`SandboxConfig::with_result`] and
+    /// [`SandboxConfig::with_data_dir`].
+    pub data: BTreeMap<String, SandboxData>,
     /// Seed of the data and of the failure decisions: same seed, same sandbox.
     pub seed: u64,
     /// Delay added before every answer.
@@ -74,11 +106,35 @@ pub struct SandboxConfig {
     /// How far a request's timestamp may be from the sandbox's clock.
     pub timestamp_window: Duration,
     /// Answer with planted differences from the spec, as a platform that
-    /// changed would: every employee gains an undeclared `nickname` field,
-    /// the second employee's `status` is 9 (not a known value), the second
-    /// group chat's `num` is a string, and customer envelopes lack the
-    /// required `code`. Off by default: the normal data never drifts.
+    /// changed would, in every operation; each chosen from the operation's
+    /// item schema (its result schema, without pagination), fields taken in
+    /// name order:
+    /// - every item (the result) gains the undeclared field
+    ///   `undeclaredField`;
+    /// - in the second item of each page (the first, when the page has one;
+    ///   the result), the first field with `x-known-values` or `enum` holds
+    ///   a value outside them (an integer: the largest known value plus 3,
+    ///   so an employee's `status` is 9), and the first plain field other
+    ///   than the id and the cursor key, integers first, then strings,
+    ///   booleans and numbers, is sent in another JSON type (an integer as
+    ///   its digits in a string, a string as a number, ...);
+    /// - the envelopes of every second operation of the table (the 2nd,
+    ///   4th, ...) lack the required `code`.
+    ///
+    /// Off by default: the normal data never drifts.
     pub drift: bool,
+    /// How long a client has to send a request's headers, on a new or a
+    /// kept-alive connection, before the connection is closed (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]): a client sending half a request
+    /// holds a connection no longer than this. Must not be zero.
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in flight
+    /// (default [`DEFAULT_IDLE_TIMEOUT`]). Must not be zero.
+    pub idle_timeout: Duration,
+    /// Connections served at once (default [`DEFAULT_MAX_CONNECTIONS`]);
+    /// further ones wait in the listen backlog until one closes. Must not
+    /// be zero.
+    pub max_connections: usize,
 }
 
 impl Default for SandboxConfig {
@@ -87,9 +143,8 @@ impl Default for SandboxConfig {
             app_id: "demo-app".to_string(),
             app_secret: "demo-secret".to_string(),
             api_version: "1.0".to_string(),
-            employees: 464,
-            customers: 250,
-            group_chats: 120,
+            item_counts: BTreeMap::new(),
+            data: BTreeMap::new(),
             seed: 42,
             latency: Duration::ZERO,
             fail_rate: 0.0,
@@ -97,6 +152,9 @@ impl Default for SandboxConfig {
             slow_fault_delay: DEFAULT_SLOW_FAULT_DELAY,
             timestamp_window: Duration::from_secs(300),
             drift: false,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -107,9 +165,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("app_id", &self.app_id)
             .field("app_secret", &"[REDACTED]")
             .field("api_version", &self.api_version)
-            .field("employees", &self.employees)
-            .field("customers", &self.customers)
-            .field("group_chats", &self.group_chats)
+            .field("item_counts", &self.item_counts)
+            .field("data", &self.data.keys().collect::<Vec<_>>())
             .field("seed", &self.seed)
             .field("latency", &self.latency)
             .field("fail_rate", &self.fail_rate)
@@ -117,7 +174,111 @@ impl std::fmt::Debug for SandboxConfig {
             .field("slow_fault_delay", &self.slow_fault_delay)
             .field("timestamp_window", &self.timestamp_window)
             .field("drift", &self.drift)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
+    }
+}
+
+impl SandboxConfig {
+    /// Generates `count` items for the paginated operation `operation_id`.
+    pub fn with_item_count(mut self, operation_id: impl Into<String>, count: usize) -> Self {
+        self.item_counts.insert(operation_id.into(), count);
+        self
+    }
+
+    /// Serves `items` for the paginated operation `operation_id` instead of
+    /// generated ones: a page-number listing in this order, a cursor listing
+    /// in ascending order of its cursor key (which every item then needs).
+    /// Each item must be an object of the operation's item schema; the
+    /// sandbox refuses to start otherwise ([`DataError`]).
+    pub fn with_items(mut self, operation_id: impl Into<String>, items: Vec<Value>) -> Self {
+        let operation_id = operation_id.into();
+        let origin = format!("with_items({operation_id})");
+        self.data
+            .insert(operation_id, SandboxData::Items { items, origin });
+        self
+    }
+
+    /// Like [`with_items`](Self::with_items), with typed records (the
+    /// item types of [`crate::types`], or anything that serializes to the
+    /// item schema's objects).
+    pub fn with_records<R: serde::Serialize>(
+        self,
+        operation_id: impl Into<String>,
+        records: impl IntoIterator<Item = R>,
+    ) -> Result<Self, DataError> {
+        let operation_id = operation_id.into();
+        let origin = format!("with_records({operation_id})");
+        let items = records
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| {
+                serde_json::to_value(record).map_err(|e| {
+                    DataError::new(
+                        &origin,
+                        Some(index),
+                        None,
+                        format!("does not serialize: {e}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<Value>, DataError>>()?;
+        let mut config = self;
+        config
+            .data
+            .insert(operation_id, SandboxData::Items { items, origin });
+        Ok(config)
+    }
+
+    /// Serves `result` as the `result` of the operation without pagination
+    /// `operation_id`, instead of a generated one. It must be of the
+    /// operation's result schema.
+    pub fn with_result(mut self, operation_id: impl Into<String>, result: Value) -> Self {
+        let operation_id = operation_id.into();
+        let origin = format!("with_result({operation_id})");
+        self.data
+            .insert(operation_id, SandboxData::Result { result, origin });
+        self
+    }
+
+    /// Reads the user's data from `dir`: `DIR/<operationId>.json` holds a
+    /// JSON array of items for a paginated operation, `{"result": …}` for
+    /// one without pagination; other files are ignored. Fails on a file
+    /// named after no operation, or that is not JSON of that shape; the
+    /// data is checked against the spec's schemas when the sandbox starts
+    /// (or by [`validate`](Self::validate)), errors naming the file, the
+    /// item and the field.
+    pub fn with_data_dir(mut self, dir: impl AsRef<Path>) -> Result<Self, DataError> {
+        for (operation_id, data) in userdata::read_dir(dir.as_ref())? {
+            self.data.insert(operation_id, data);
+        }
+        Ok(self)
+    }
+
+    /// Checks what [`Sandbox::start`] would check, without starting: every
+    /// operationId named exists (and pages, for an item count), and the
+    /// user's data fits the spec's schemas (ids unique, cursor keys
+    /// present). The error names the data's origin, the item and the field.
+    pub fn validate(&self) -> Result<(), DataError> {
+        Catalog::check(self)
+    }
+
+    /// How many items the paginated operation `operation_id` starts with:
+    /// the user's items, the configured count, or the default. `None` when
+    /// the operation does not page or is not in the spec.
+    pub fn item_count(&self, operation_id: &str) -> Option<usize> {
+        let op = crate::operation::OperationSpec::by_id(operation_id)?;
+        op.pagination?;
+        if let Some(SandboxData::Items { items, .. }) = self.data.get(operation_id) {
+            return Some(items.len());
+        }
+        if let Some(count) = self.item_counts.get(operation_id) {
+            return Some(*count);
+        }
+        let spec = crate::spec::document().ok()?;
+        table::Maker::new(spec, op, self.seed).map(|m| m.default_count())
     }
 }
 
@@ -129,7 +290,10 @@ pub(crate) struct Shared {
     pub(crate) seed: u64,
     pub(crate) timestamp_window: Duration,
     pub(crate) drift: bool,
-    tables: Mutex<Tables>,
+    /// The parsed spec, for request validation.
+    pub(crate) spec: &'static Value,
+    /// What each operation serves.
+    pub(crate) catalog: Catalog,
     pub(crate) requests: AtomicU64,
     /// Feeds trace ids and failure decisions: deterministic per sandbox.
     pub(crate) sequence: AtomicU64,
@@ -138,14 +302,6 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// The tables. A handler that panicked cannot leave them half-written
-    /// (every change is one `splice`/`drain`), so a poisoned lock is still usable.
-    pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
-        self.tables
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     pub(crate) fn latency(&self) -> Duration {
         Duration::from_micros(self.latency_micros.load(Ordering::Relaxed))
     }
@@ -170,21 +326,39 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Starts a sandbox on an ephemeral port of 127.0.0.1.
+    /// Starts a sandbox on an ephemeral port of 127.0.0.1. Fails with
+    /// [`std::io::ErrorKind::InvalidInput`] (wrapping a [`DataError`]) when
+    /// the configuration names an operation the spec does not have or its
+    /// data breaks the spec's schemas.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
         Self::bind(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts a sandbox on `addr`.
+    /// Starts a sandbox on `addr`; fails as [`Sandbox::start`] does, and
+    /// with `InvalidInput` for a zero header-read timeout, idle timeout or
+    /// connection limit.
     pub async fn bind(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Sandbox> {
+        let limits = accept::Limits {
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
+        };
+        for (name, zero) in [
+            ("header_read_timeout", limits.header_read_timeout.is_zero()),
+            ("idle_timeout", limits.idle_timeout.is_zero()),
+            ("max_connections", limits.max_connections == 0),
+        ] {
+            if zero {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("sandbox: {name} must not be zero"),
+                ));
+            }
+        }
+        let catalog = Catalog::build(&config)?;
+        let spec = crate::spec::document().map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let tables = Tables::generate(
-            config.seed,
-            config.employees,
-            config.customers,
-            config.group_chats,
-        );
         let shared = Arc::new(Shared {
             app_id: config.app_id,
             app_secret: SecretString::from(config.app_secret),
@@ -192,7 +366,8 @@ impl Sandbox {
             seed: config.seed,
             timestamp_window: config.timestamp_window,
             drift: config.drift,
-            tables: Mutex::new(tables),
+            spec,
+            catalog,
             requests: AtomicU64::new(0),
             sequence: AtomicU64::new(0),
             faults: FaultState::new(
@@ -204,14 +379,7 @@ impl Sandbox {
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(shared.clone());
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "sandbox server stopped");
-            }
-        });
+        let task = tokio::spawn(accept::serve(listener, app, limits, stopped));
         Ok(Sandbox {
             shared,
             addr,
@@ -276,15 +444,32 @@ impl Sandbox {
             .store(duration_micros(latency), Ordering::Relaxed);
     }
 
-    /// Adds `n` new employees before the first one: every page-number page
-    /// shifts by `n` items, as when people join during a listing.
-    pub fn insert_employees(&self, n: usize) {
-        self.shared.tables().insert_employees(n);
+    /// Adds `n` fresh items before the first one of the paginated
+    /// operation `operation_id` (keys below the first, so a cursor listing
+    /// past them does not see them, and every page-number page shifts by
+    /// `n`, as when people join during a listing). Returns how many were
+    /// added: fewer when the keys below the first run out, 0 when the
+    /// operation does not page or is not in the spec.
+    pub fn insert_items(&self, operation_id: &str, n: usize) -> usize {
+        self.shared
+            .catalog
+            .by_id(operation_id)
+            .map_or(0, |served| served.insert(n))
     }
 
-    /// Removes the first `n` employees: pages shift the other way.
-    pub fn remove_employees(&self, n: usize) {
-        self.shared.tables().remove_employees(n);
+    /// Removes the first `n` items of the paginated operation
+    /// `operation_id` (pages shift the other way); returns how many.
+    pub fn remove_items(&self, operation_id: &str, n: usize) -> usize {
+        self.shared
+            .catalog
+            .by_id(operation_id)
+            .map_or(0, |served| served.remove(n))
+    }
+
+    /// How many items the paginated operation `operation_id` holds now;
+    /// `None` when it does not page or is not in the spec.
+    pub fn item_count(&self, operation_id: &str) -> Option<usize> {
+        self.shared.catalog.by_id(operation_id)?.items()
     }
 
     /// Stops accepting connections, lets answers in progress finish, and

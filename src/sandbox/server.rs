@@ -1,10 +1,12 @@
-//! The sandbox's HTTP side: routing, the request envelope's schema checks
-//! (HTTP 400, code 40004), the platform's business checks (HTTP 200: appId
-//! 40003, then timestamp 40002, then sign 40001, then an unsupported
-//! `version` as 40004), acting on fault decisions (503 page, dropped
-//! connection, slow answer), the response envelopes and, in drift mode, the
-//! planted differences from the spec. Every input ends in an envelope or a gateway page:
-//! nothing here panics on request data, and every wait is bounded.
+//! The sandbox's HTTP side: routing by the operation table's paths, the
+//! request envelope's schema checks against the operation's request schema
+//! (HTTP 400, code 40004, naming the field), the platform's business checks
+//! (HTTP 200: appId 40003, then timestamp 40002, then sign 40001, then an
+//! unsupported `version` as 40004), acting on fault decisions (503 page,
+//! dropped connection, slow answer), and the error envelopes. Answers to
+//! well-formed requests come from `catalog`. Every input ends in an envelope
+//! or a gateway page: nothing here panics on request data, and every wait is
+//! bounded.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -19,10 +21,11 @@ use subtle::ConstantTimeEq;
 
 use super::FaultKind;
 use super::Shared;
-use super::data::{self, mix};
-use crate::operation::{Bounds, OperationSpec};
-use crate::operations::{LIST_WECOM_CUSTOMERS, LIST_WECOM_EMPLOYEES, LIST_WECOM_GROUP_CHATS};
+use super::catalog::Served;
+use super::rng::mix;
+use super::validate::{self, UnknownFields};
 use crate::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock, signs_match};
+use crate::spec::REF_PREFIX;
 
 /// Largest request body read; the real envelopes are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -45,45 +48,19 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    Employees,
-    Customers,
-    GroupChats,
-}
-
-impl Endpoint {
-    fn from_path(path: &str) -> Option<Self> {
-        match path {
-            "/wecom/employee/page" => Some(Self::Employees),
-            "/wecom/customer/list" => Some(Self::Customers),
-            "/wecom/group-chat/list" => Some(Self::GroupChats),
-            _ => None,
-        }
-    }
-}
-
-/// The page a request asks for, validated against the spec's bounds.
-#[derive(Debug, Clone, Copy)]
-enum Params {
-    Number { page: i64, page_size: i64 },
-    Cursor { start_id: i64, page_size: i64 },
-}
-
-/// A request envelope that passed the schema checks.
+/// The signing fields of a request envelope that passed the schema checks.
 struct Envelope<'a> {
     app_id: &'a str,
     sign: &'a str,
     version: &'a str,
     timestamp: i64,
     param_content: Option<&'a Value>,
-    params: Params,
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let ordinal = shared.requests.fetch_add(1, Ordering::Relaxed);
     let path = request.uri().path().to_owned();
-    let Some(endpoint) = Endpoint::from_path(&path) else {
+    let Some(served) = shared.catalog.by_path(&path) else {
         let msg = format!("no endpoint at {}", printable(&path));
         return error(&shared, StatusCode::NOT_FOUND, NOT_FOUND, &msg);
     };
@@ -146,17 +123,40 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Ok(value) => value,
         Err(e) => return bad_request(&shared, &format!("request body is not JSON: {e}")),
     };
-    let Value::Object(map) = &value else {
-        return bad_request(&shared, "request body must be a JSON object");
-    };
-    let envelope = match parse_envelope(map, endpoint) {
+    let envelope = match parse_envelope(&shared, served, &value) {
         Ok(envelope) => envelope,
         Err(msg) => return bad_request(&shared, &msg),
     };
     if let Some((code, msg)) = business_check(&shared, &envelope) {
         return error(&shared, StatusCode::OK, code, &msg);
     }
-    answer(&shared, endpoint, envelope.params)
+    let page = served.page_request(envelope.param_content);
+    if let (Some(page), Some(pagination)) = (page, served.op.pagination) {
+        // The schema's bounds were checked; the table's are the same
+        // bounds, read by build.rs, and a listing relies on them.
+        let position = pagination.position();
+        if !position.bounds.contains(page.position)
+            || !pagination.page_size.bounds.contains(page.page_size)
+        {
+            let msg = format!(
+                "`paramContent.{}` must be within {}..={} and `paramContent.{}` within {}..={}",
+                position.name,
+                position.bounds.min,
+                position.bounds.max,
+                pagination.page_size.name,
+                pagination.page_size.bounds.min,
+                pagination.page_size.bounds.max
+            );
+            return bad_request(&shared, &msg);
+        }
+    }
+    let body = served.answer(page, &trace_id(&shared), shared.drift);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// A response whose body fails before its first byte. hyper then closes the
@@ -172,101 +172,61 @@ fn dropped_connection() -> Response {
     Response::new(axum::body::Body::from_stream(failing))
 }
 
-fn parse_envelope(map: &Map<String, Value>, endpoint: Endpoint) -> Result<Envelope<'_>, String> {
-    let app_id = required_string(map, "appId")?;
-    let sign = required_string(map, "sign")?;
-    let version = required_string(map, "version")?;
-    let timestamp = integer(
-        map,
-        "timestamp",
-        "timestamp",
-        Bounds {
-            min: 0,
-            max: i64::MAX,
-        },
-    )?
-    .ok_or("missing field `timestamp`")?;
-    let param_content = map.get("paramContent");
-    let params = match (endpoint, param_content) {
-        (Endpoint::GroupChats, None) => Params::Cursor {
-            start_id: position(&LIST_WECOM_GROUP_CHATS).min.max(0),
-            page_size: page_size(&LIST_WECOM_GROUP_CHATS).max,
-        },
-        (_, None) => return Err("missing field `paramContent`".into()),
-        (_, Some(Value::Object(params))) => match endpoint {
-            Endpoint::Employees => Params::Number {
-                page: required_integer(params, "pageNum", position(&LIST_WECOM_EMPLOYEES))?,
-                page_size: required_integer(params, "pageSize", page_size(&LIST_WECOM_EMPLOYEES))?,
-            },
-            Endpoint::Customers => cursor_params(&LIST_WECOM_CUSTOMERS, params)?,
-            Endpoint::GroupChats => cursor_params(&LIST_WECOM_GROUP_CHATS, params)?,
-        },
-        (_, Some(_)) => return Err("`paramContent` must be an object".into()),
+/// Checks the body against the operation's request schema, then reads the
+/// envelope's signing fields (which the platform requires of every call,
+/// whatever a request schema says).
+fn parse_envelope<'a>(
+    shared: &Shared,
+    served: &Served,
+    body: &'a Value,
+) -> Result<Envelope<'a>, String> {
+    let Value::Object(map) = body else {
+        return Err(format!(
+            "the request body must be a JSON object, not {}",
+            crate::spec::json_type(body)
+        ));
     };
+    if !served.op.request_schema.is_empty() {
+        let schema = json!({ "$ref": format!("{REF_PREFIX}{}", served.op.request_schema) });
+        validate::check(
+            shared.spec,
+            &schema,
+            body,
+            "request body",
+            UnknownFields::Ignore,
+        )
+        .map_err(|violation| violation.to_string())?;
+    }
+    let timestamp = match map.get("timestamp") {
+        None => return Err("`timestamp` is missing (the spec requires it)".into()),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|t| *t >= 0)
+            .ok_or("`timestamp` must be an integer of epoch milliseconds")?,
+        Some(_) => return Err("`timestamp` must be an integer".into()),
+    };
+    let param_content = map.get("paramContent");
+    if served.op.params_required && param_content.is_none() {
+        return Err("`paramContent` is missing (the spec requires it)".into());
+    }
+    if param_content.is_some_and(|p| !p.is_object()) {
+        return Err("`paramContent` must be an object".into());
+    }
     Ok(Envelope {
-        app_id,
-        sign,
-        version,
+        app_id: required_string(map, "appId")?,
+        sign: required_string(map, "sign")?,
+        version: required_string(map, "version")?,
         timestamp,
         param_content,
-        params,
     })
-}
-
-fn cursor_params(op: &OperationSpec, params: &Map<String, Value>) -> Result<Params, String> {
-    Ok(Params::Cursor {
-        start_id: required_integer(params, "startId", position(op))?,
-        page_size: required_integer(params, "pageSize", page_size(op))?,
-    })
-}
-
-fn position(op: &OperationSpec) -> Bounds {
-    op.pagination.map_or(
-        Bounds {
-            min: 0,
-            max: i64::MAX,
-        },
-        |p| p.position().bounds,
-    )
-}
-
-fn page_size(op: &OperationSpec) -> Bounds {
-    op.pagination
-        .map_or(Bounds { min: 1, max: 100 }, |p| p.page_size.bounds)
 }
 
 fn required_string<'a>(map: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {
     match map.get(name) {
-        None => Err(format!("missing field `{name}`")),
+        None => Err(format!("`{name}` is missing (the spec requires it)")),
         Some(Value::String(s)) if s.is_empty() => Err(format!("`{name}` must not be empty")),
         Some(Value::String(s)) => Ok(s),
         Some(_) => Err(format!("`{name}` must be a string")),
-    }
-}
-
-fn required_integer(map: &Map<String, Value>, name: &str, bounds: Bounds) -> Result<i64, String> {
-    integer(map, name, &format!("paramContent.{name}"), bounds)?
-        .ok_or_else(|| format!("missing field `paramContent.{name}`"))
-}
-
-fn integer(
-    map: &Map<String, Value>,
-    name: &str,
-    shown: &str,
-    bounds: Bounds,
-) -> Result<Option<i64>, String> {
-    let Some(value) = map.get(name) else {
-        return Ok(None);
-    };
-    let out_of_range = || format!("`{shown}` must be within {}..={}", bounds.min, bounds.max);
-    match value {
-        Value::Number(n) => match n.as_i64() {
-            Some(v) if (bounds.min..=bounds.max).contains(&v) => Ok(Some(v)),
-            Some(_) => Err(out_of_range()),
-            None if n.is_u64() => Err(out_of_range()),
-            None => Err(format!("`{shown}` must be an integer")),
-        },
-        _ => Err(format!("`{shown}` must be an integer")),
     }
 }
 
@@ -330,78 +290,6 @@ fn business_check(shared: &Shared, envelope: &Envelope<'_>) -> Option<(&'static 
         ));
     }
     None
-}
-
-fn answer(shared: &Shared, endpoint: Endpoint, params: Params) -> Response {
-    let result = {
-        let tables = shared.tables();
-        match params {
-            Params::Number { page, page_size } => {
-                let (items, pages, total) = data::number_page(
-                    &tables.employees,
-                    page.unsigned_abs(),
-                    page_size.unsigned_abs(),
-                );
-                json!({ "pages": pages, "total": total, "result": items })
-            }
-            Params::Cursor {
-                start_id,
-                page_size,
-            } => {
-                let table = if endpoint == Endpoint::Customers {
-                    &tables.customers
-                } else {
-                    &tables.group_chats
-                };
-                let size = usize::try_from(page_size).unwrap_or(0);
-                let (items, next) = data::cursor_page(table, start_id, size);
-                json!({ "nextStartId": next, "pageSize": items.len(), "result": items })
-            }
-        }
-    };
-    let mut body = json!({
-        "code": "0",
-        "msg": null,
-        "traceId": trace_id(shared),
-        "result": result,
-    });
-    if shared.drift {
-        plant_drift(endpoint, &mut body);
-    }
-    (StatusCode::OK, axum::Json(body)).into_response()
-}
-
-/// Drift mode: the differences from the spec documented on
-/// [`super::SandboxConfig::drift`], planted in a success envelope.
-fn plant_drift(endpoint: Endpoint, body: &mut Value) {
-    let items = body
-        .pointer_mut("/result/result")
-        .and_then(Value::as_array_mut);
-    match (endpoint, items) {
-        (Endpoint::Employees, Some(items)) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                if let Value::Object(employee) = item {
-                    let nickname = format!("{}同学", employee["name"].as_str().unwrap_or("某"));
-                    employee.insert("nickname".into(), json!(nickname));
-                    if i == 1 {
-                        employee.insert("status".into(), json!(9));
-                    }
-                }
-            }
-        }
-        (Endpoint::GroupChats, Some(items)) => {
-            if let Some(Value::Object(chat)) = items.get_mut(1) {
-                let num = chat.get("num").map(Value::to_string).unwrap_or_default();
-                chat.insert("num".into(), json!(num));
-            }
-        }
-        (Endpoint::Customers, _) => {
-            if let Value::Object(envelope) = body {
-                envelope.remove("code");
-            }
-        }
-        _ => {}
-    }
 }
 
 /// An error envelope: `code`, `msg`, a fresh `traceId`, `result` null.

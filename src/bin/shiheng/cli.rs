@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::{EnumValueParser, PossibleValuesParser};
-use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, value_parser};
 use shiheng::config;
 use shiheng::operation::{OperationSpec, PaginationStyle};
 use shiheng::paginate::DEFAULT_CONCURRENCY;
@@ -39,12 +39,13 @@ Exit codes:
   5    an answer or an item could not be decoded (or, with --strict, needed the decoding rule)
   130  interrupted (Ctrl-C or SIGTERM): what was written is kept, the summary printed
 
-The app secret is read from SHIHENG_APP_SECRET or from --app-secret-file,
-never from a flag value (it would show in `ps`). RUST_LOG or -v/-vv log the
-client's requests on stderr; the secret is never logged.";
+Commands that call the platform read --base-url (SHIHENG_BASE_URL), --app-id
+(SHIHENG_APP_ID) and --api-version (SHIHENG_API_VERSION); the app secret
+comes from SHIHENG_APP_SECRET or --app-secret-file, never from a flag value
+(it would show in `ps`). RUST_LOG or -v/-vv/-vvv log the client's requests
+on stderr; the secret is never logged.";
 
 /// The built-in commands, which an operation's command may not shadow.
-/// (`spec`, for `spec import`, is reserved for the importer.)
 const BUILTINS: &[&str] = &["check", "sign", "sandbox", "demo", "spec", "help"];
 
 /// Option names a listing uses itself; a pagination field whose kebab-case
@@ -101,6 +102,8 @@ pub enum Invocation {
     Sandbox(SandboxArgs),
     /// `shiheng demo`.
     Demo(DemoArgs),
+    /// `shiheng spec ...` (`spec import`).
+    Spec(crate::import::SpecArgs),
 }
 
 impl Invocation {
@@ -184,6 +187,10 @@ pub struct SandboxArgs {
     pub slow_fault: Duration,
     /// `--drift`.
     pub drift: bool,
+    /// `--items`: operationId and number of generated items.
+    pub item_counts: Vec<(&'static str, usize)>,
+    /// `--data`.
+    pub data: Option<PathBuf>,
 }
 
 /// `shiheng demo`'s options.
@@ -267,6 +274,10 @@ pub fn command() -> Command {
     .subcommand(sign_command())
     .subcommand(sandbox_command())
     .subcommand(demo_command())
+    .subcommand(
+        crate::import::SpecArgs::augment_args(Command::new("spec").subcommand_required(true))
+            .about("Work on the spec: import an endpoint from the platform's page"),
+    )
 }
 
 fn operation_command(op: &'static OperationSpec) -> Command {
@@ -331,13 +342,13 @@ fn operation_command(op: &'static OperationSpec) -> Command {
                         .value_parser(value_parser!(u32).range(size_min..=size_max))
                         .help_heading(LISTING),
                 );
-            if matches!(pagination.style, PaginationStyle::PageNumber { .. }) {
+            if let Some((help, default)) = concurrency_of(pagination.style) {
                 cmd = cmd.arg(
                     Arg::new("concurrency")
                         .long("concurrency")
                         .value_name("N")
-                        .help("Pages fetched at once with --all")
-                        .default_value(DEFAULT_CONCURRENCY.to_string())
+                        .help(help)
+                        .default_value(default.to_string())
                         .value_parser(value_parser!(u16).range(1..=64))
                         .help_heading(LISTING),
                 );
@@ -415,6 +426,24 @@ fn operation_command(op: &'static OperationSpec) -> Command {
             }
             cmd.arg(output_arg())
         }
+    }
+}
+
+/// What `--concurrency` does for a pagination style and its default, where
+/// the style allows more than one request at a time: page-number listings
+/// fetch pages ahead; cursor listings whose cursor is a monotone key
+/// (`cursorKey`) can be scanned in partitions. Other cursors go one by one.
+pub fn concurrency_of(style: PaginationStyle) -> Option<(&'static str, usize)> {
+    match style {
+        PaginationStyle::PageNumber { .. } => {
+            Some(("Pages fetched at once with --all", DEFAULT_CONCURRENCY))
+        }
+        PaginationStyle::Cursor { key: Some(_), .. } => Some((
+            "Requests at once with --all: above 1, a partitioned scan of the cursor's key \
+             space (the same items in the same order as one by one)",
+            1,
+        )),
+        _ => None,
     }
 }
 
@@ -544,6 +573,27 @@ fn sandbox_command() -> Command {
                 .value_parser(value_parser!(u64))
                 .help("Seed of the generated data and of injected failures"),
         )
+        .arg(
+            Arg::new("items")
+                .long("items")
+                .value_name("OPERATION=N")
+                .action(ArgAction::Append)
+                .value_parser(parse_item_count)
+                .help(
+                    "Items generated for a paginated operation, named by its command or \
+                     operationId (repeatable; e.g. employees=100000)",
+                ),
+        )
+        .arg(
+            Arg::new("data")
+                .long("data")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .help(
+                    "Serve the data in DIR instead of generated data (DIR/<operationId>.json), \
+                     checked against the spec before serving",
+                ),
+        )
         .arg(latency_arg(
             "Delay added before every answer, in milliseconds",
         ))
@@ -613,6 +663,24 @@ fn latency_arg(help: &'static str) -> Arg {
         .help(help)
 }
 
+/// `employees=1000` or `listWecomEmployees=1000`: the operationId and the count.
+fn parse_item_count(text: &str) -> Result<(&'static str, usize), String> {
+    let (name, count) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not OPERATION=N"))?;
+    let name = name.trim();
+    let op = OperationSpec::all()
+        .iter()
+        .find(|op| op.operation_id == name || command_name(op) == name)
+        .filter(|op| op.pagination.is_some())
+        .ok_or_else(|| format!("{name:?} is not a paginated operation of the spec"))?;
+    let count = count
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| format!("{count:?} is not a number of items"))?;
+    Ok((op.operation_id, count))
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
@@ -669,6 +737,11 @@ pub fn parse(matches: &ArgMatches) -> Result<Invocation, Failure> {
             }));
         }
         "sandbox" => return Ok(Invocation::Sandbox(sandbox_args(sub))),
+        "spec" => {
+            return crate::import::SpecArgs::from_arg_matches(sub)
+                .map(Invocation::Spec)
+                .map_err(|e| Failure::Usage(e.to_string()));
+        }
         "demo" => {
             return Ok(Invocation::Demo(DemoArgs {
                 latency: Duration::from_millis(*sub.get_one::<u64>("latency_ms").unwrap_or(&0)),
@@ -758,6 +831,11 @@ fn sandbox_args(sub: &ArgMatches) -> SandboxArgs {
             .unwrap_or_default(),
         slow_fault: millis("slow_fault_ms"),
         drift: sub.get_flag("drift"),
+        item_counts: sub
+            .get_many::<(&'static str, usize)>("items")
+            .map(|counts| counts.copied().collect())
+            .unwrap_or_default(),
+        data: sub.get_one::<PathBuf>("data").cloned(),
     }
 }
 

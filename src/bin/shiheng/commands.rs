@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use shiheng::operation::{OperationSpec, PaginationStyle};
+use shiheng::operation::OperationSpec;
 use shiheng::paginate::{DynRecord, ListingOptions};
 use shiheng::record::{Cell, Field};
 use shiheng::sandbox::{Sandbox, SandboxConfig};
@@ -15,7 +15,7 @@ use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
 use shiheng::{Client, Config, ErrorKind};
 
 use crate::cli::{DemoArgs, SandboxArgs, SignArgs, command_name};
-use crate::listing::{drift_lines, elapsed, summary_line};
+use crate::listing::{Tally, drift_lines, elapsed, summary_line};
 use crate::progress::Progress;
 use crate::signals::Signals;
 use crate::{Credentials, Failure, text};
@@ -29,18 +29,24 @@ const TWO_POW_53: i64 = 9_007_199_254_740_992;
 /// whichever report it returns to this, so the printing does not change.
 enum Outcome {
     Checked,
-    #[allow(dead_code)] // produced by the per-operation report (see `outcomes`)
     Skipped(String),
-    #[allow(dead_code)] // produced by the per-operation report (see `outcomes`)
     Failed(String),
 }
 
 /// Each operation the report names, with its outcome.
 fn outcomes(report: &shiheng::drift::DriftReport) -> Vec<(String, String, Outcome)> {
+    use shiheng::drift::CheckOutcome;
     report
         .operations
         .iter()
-        .map(|o| (o.operation.clone(), o.path.clone(), Outcome::Checked))
+        .map(|o| {
+            let outcome = match &o.outcome {
+                CheckOutcome::Skipped { reason } => Outcome::Skipped(reason.clone()),
+                CheckOutcome::Failed { error } => Outcome::Failed(crate::error_line(error)),
+                _ => Outcome::Checked,
+            };
+            (o.operation.clone(), o.path.clone(), outcome)
+        })
         .collect()
 }
 
@@ -149,7 +155,7 @@ pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
 
 /// `shiheng sandbox`: serves until SIGINT or SIGTERM, then prints what it served.
 pub async fn sandbox(args: &SandboxArgs, signals: &mut Signals) -> Result<(), Failure> {
-    let config = SandboxConfig {
+    let mut config = SandboxConfig {
         app_id: args.app_id.clone(),
         app_secret: args.app_secret.clone(),
         api_version: args.api_version.clone(),
@@ -161,9 +167,22 @@ pub async fn sandbox(args: &SandboxArgs, signals: &mut Signals) -> Result<(), Fa
         drift: args.drift,
         ..SandboxConfig::default()
     };
-    let sandbox = Sandbox::bind(config, args.listen)
-        .await
-        .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    for (operation_id, count) in &args.item_counts {
+        config = config.with_item_count(*operation_id, *count);
+    }
+    if let Some(dir) = &args.data {
+        config = config
+            .with_data_dir(dir)
+            .map_err(|e| Failure::Usage(format!("--data: {e}")))?;
+    }
+    let sandbox = Sandbox::bind(config, args.listen).await.map_err(|e| {
+        // Bad data or an unknown operation, not a port problem.
+        if e.kind() == io::ErrorKind::InvalidInput {
+            Failure::Usage(e.to_string())
+        } else {
+            Failure::Usage(format!("cannot listen on {}: {e}", args.listen))
+        }
+    })?;
     let url = sandbox.url();
     let served: Vec<&str> = OperationSpec::all()
         .iter()
@@ -223,15 +242,16 @@ async fn demo_listings(
         let Some(pagination) = &op.pagination else {
             continue;
         };
-        let mut options = ListingOptions::new();
-        if matches!(pagination.style, PaginationStyle::PageNumber { .. }) {
-            options = options.concurrency(args.concurrency);
-        }
+        let concurrency = match crate::cli::concurrency_of(pagination.style) {
+            Some(_) => args.concurrency,
+            None => 1,
+        };
+        let options = ListingOptions::new().concurrency(concurrency);
         let Some(mut items) = op.typed.list(client, options) else {
             continue;
         };
         let (requests_before, started) = (sandbox.requests(), Instant::now());
-        let mut tally = Tally::new(op.typed.item_fields(), pagination.item_id);
+        let mut tally = Distribution::new(op.typed.item_fields(), pagination.item_id);
         let progress = Progress::new();
         loop {
             let next = tokio::select! {
@@ -257,16 +277,17 @@ async fn demo_listings(
             progress.item(items.summary_ref());
         }
         progress.clear();
-        let summary = items.summary();
+        let items_listed = items.summary_ref().items;
+        let summary = Tally::from(items.summary_ref());
         let reported = summary
-            .last_total
+            .reported_total()
             .map(|t| format!("; the platform reports {t} items"))
             .unwrap_or_default();
         println!(
             "{} ({}): {}",
             command_name(op),
             op.operation_id,
-            summary_line(summary.items, &summary, true)
+            summary_line(items_listed, &summary, true)
         );
         println!(
             "  requests: {} served by the sandbox in {}{reported}",
@@ -283,13 +304,13 @@ async fn demo_listings(
 
 /// The values of an operation's fields that have documented values, and
 /// its largest id.
-struct Tally {
+struct Distribution {
     fields: Vec<(&'static Field, BTreeMap<String, u64>)>,
     id_field: &'static str,
     largest_id: Option<i64>,
 }
 
-impl Tally {
+impl Distribution {
     fn new(fields: &'static [Field], id_field: &'static str) -> Self {
         Self {
             fields: fields

@@ -5,13 +5,13 @@
 //! that could not be decoded, and the summary; and when it stops early:
 //! `--strict`, an error, or a signal.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use shiheng::operation::{OperationSpec, PaginationStyle};
-use shiheng::paginate::{Drifted, DynItem, ListingOptions, Page};
-use shiheng::record::{Coercion, Observed};
+use shiheng::paginate::{DynItem, ListingOptions, Page};
+use shiheng::record::Coercion;
 use shiheng::{Client, ErrorKind, ListingSummary};
 
 use crate::Failure;
@@ -20,6 +20,47 @@ use crate::output::{ItemWriter, Sink};
 use crate::progress::Progress;
 use crate::signals::Signals;
 use crate::text;
+
+/// A drifted field: its schema, its name, and how it was coerced.
+type DriftKey = (&'static str, &'static str, Coercion);
+
+/// What a listing's summary reports: the library's summary of a listing,
+/// or the same counts for one page.
+#[derive(Default)]
+pub struct Tally {
+    pages: u64,
+    duplicates: u64,
+    undecodable: u64,
+    first_total: Option<i64>,
+    last_total: Option<i64>,
+    totals_disagree: bool,
+    drift: BTreeMap<DriftKey, u64>,
+}
+
+impl From<&ListingSummary> for Tally {
+    fn from(summary: &ListingSummary) -> Self {
+        Self {
+            pages: summary.pages,
+            duplicates: summary.duplicates_dropped,
+            undecodable: summary.undecodable,
+            first_total: summary.first_total,
+            last_total: summary.last_total,
+            totals_disagree: summary.totals_disagree(),
+            drift: summary
+                .coercions
+                .iter()
+                .map(|(d, n)| ((d.schema, d.field, d.kind), *n))
+                .collect(),
+        }
+    }
+}
+
+impl Tally {
+    /// The total the platform reported last, when it did.
+    pub fn reported_total(&self) -> Option<i64> {
+        self.last_total
+    }
+}
 
 /// How a listing ended.
 enum End {
@@ -46,12 +87,11 @@ pub async fn run(
         args.columns.clone(),
         sink,
     );
+    // Styles without --concurrency make one request at a time.
     let mut options = ListingOptions::new()
         .start(args.start)
-        .page_size(args.page_size);
-    if let Some(concurrency) = args.concurrency {
-        options = options.concurrency(concurrency);
-    }
+        .page_size(args.page_size)
+        .concurrency(args.concurrency.unwrap_or(1));
     if let Some(max_pages) = args.max_pages {
         options = options.max_pages(max_pages);
     }
@@ -91,14 +131,14 @@ impl Watch {
     fn coerced(
         &mut self,
         operation: &str,
-        noted: impl IntoIterator<Item = Observed>,
+        noted: impl IntoIterator<Item = DriftKey>,
         progress: &Progress,
     ) -> Result<(), Failure> {
-        for seen in noted {
-            if !self.warned.insert((seen.schema, seen.field, seen.kind)) {
+        for (schema, field, kind) in noted {
+            if !self.warned.insert((schema, field, kind)) {
                 continue;
             }
-            let what = format!("{operation}: {}.{}: {}", seen.schema, seen.field, seen.kind);
+            let what = format!("{operation}: {schema}.{field}: {kind}");
             if self.strict {
                 return Err(Failure::Undescribed(format!(
                     "--strict: {what}; stopped before writing the page that holds it"
@@ -122,12 +162,12 @@ impl Watch {
             return Ok(());
         }
         self.pages = summary.pages;
-        let noted = summary.coercions.keys().map(|d: &Drifted| Observed {
-            schema: d.schema,
-            field: d.field,
-            kind: d.kind,
-        });
-        self.coerced(operation, noted.collect::<Vec<_>>(), progress)
+        let noted: Vec<DriftKey> = summary
+            .coercions
+            .keys()
+            .map(|d| (d.schema, d.field, d.kind))
+            .collect();
+        self.coerced(operation, noted, progress)
     }
 
     /// An item that could not be decoded: written as received where the
@@ -200,9 +240,9 @@ async fn all(
     };
     progress.clear();
     // Dropping the stream cancels the requests still in flight.
-    let summary = items.summary();
+    let tally = Tally::from(items.summary_ref());
     drop(items);
-    finish(end, writer, &watch, &summary, &progress)
+    finish(end, writer, &watch, &tally, &progress)
 }
 
 /// Ends the output by how the listing ended, and prints the summary.
@@ -210,7 +250,7 @@ fn finish(
     end: End,
     writer: ItemWriter,
     watch: &Watch,
-    summary: &ListingSummary,
+    summary: &Tally,
     progress: &Progress,
 ) -> Result<(), Failure> {
     let written = writer.written();
@@ -219,7 +259,7 @@ fn finish(
             Ok(()) => {
                 eprintln!("{}", summary_line(written, summary, watch.keeps_raw));
                 print_drift(summary);
-                if summary.totals_disagree() {
+                if summary.totals_disagree {
                     progress.warn(&format!(
                         "the data changed during the listing (total {} at the start, {} at the end): items may be missing; list again",
                         known(summary.first_total),
@@ -268,12 +308,12 @@ fn known(value: Option<i64>) -> String {
 
 /// The one wording of a listing's summary:
 /// `464 items in 10 pages, 0 duplicates dropped`, then what drifted.
-pub fn summary_line(written: u64, summary: &ListingSummary, keeps_raw: bool) -> String {
+pub fn summary_line(written: u64, summary: &Tally, keeps_raw: bool) -> String {
     let mut line = format!(
         "{} in {}, {} dropped",
         text::count(written, "item", "items"),
         text::count(summary.pages, "page", "pages"),
-        text::count(summary.duplicates_dropped, "duplicate", "duplicates"),
+        text::count(summary.duplicates, "duplicate", "duplicates"),
     );
     if summary.undecodable > 0 {
         line.push_str(&format!(
@@ -286,7 +326,7 @@ pub fn summary_line(written: u64, summary: &ListingSummary, keeps_raw: bool) -> 
             }
         ));
     }
-    let coerced: u64 = summary.coercions.values().sum();
+    let coerced: u64 = summary.drift.values().sum();
     if coerced > 0 {
         line.push_str(&format!(
             ", {} coerced",
@@ -297,23 +337,20 @@ pub fn summary_line(written: u64, summary: &ListingSummary, keeps_raw: bool) -> 
 }
 
 /// One line per drifted field and kind, with its count.
-pub fn drift_lines(summary: &ListingSummary) -> Vec<String> {
+pub fn drift_lines(summary: &Tally) -> Vec<String> {
     summary
-        .coercions
+        .drift
         .iter()
-        .map(|(drifted, n)| {
+        .map(|((schema, field, kind), n)| {
             format!(
-                "  drift: {}.{}: {} ({})",
-                drifted.schema,
-                drifted.field,
-                drifted.kind,
+                "  drift: {schema}.{field}: {kind} ({})",
                 text::count(*n, "value", "values")
             )
         })
         .collect()
 }
 
-fn print_drift(summary: &ListingSummary) {
+fn print_drift(summary: &Tally) {
     for line in drift_lines(summary) {
         eprintln!("{line}");
     }
@@ -341,17 +378,16 @@ async fn one_page(
     };
     let progress = Progress::new();
     let mut watch = Watch::new(args);
-    let mut summary = ListingSummary::default();
-    summary.pages = 1;
-    summary.undecodable = page.undecodable.len() as u64;
+    let mut summary = Tally {
+        pages: 1,
+        undecodable: page.undecodable.len() as u64,
+        ..Tally::default()
+    };
     for seen in &page.observed {
-        let key = Drifted {
-            operation: op.operation_id,
-            schema: seen.schema,
-            field: seen.field,
-            kind: seen.kind,
-        };
-        *summary.coercions.entry(key).or_default() += 1;
+        *summary
+            .drift
+            .entry((seen.schema, seen.field, seen.kind))
+            .or_default() += 1;
     }
     let footer = footer(op, args, &page);
     let end = match write_page(op, page, &mut writer, &mut watch, &progress) {
@@ -374,7 +410,8 @@ fn write_page(
     watch: &mut Watch,
     progress: &Progress,
 ) -> Result<(), Failure> {
-    watch.coerced(op.operation_id, page.observed.iter().copied(), progress)?;
+    let noted = page.observed.iter().map(|o| (o.schema, o.field, o.kind));
+    watch.coerced(op.operation_id, noted.collect::<Vec<_>>(), progress)?;
     let mut undecodable = page.undecodable.into_iter().peekable();
     let mut index = 0;
     for item in page.items {

@@ -1,6 +1,7 @@
 //! The library's tracing on stderr: `RUST_LOG` (an env-filter directive)
-//! or `-v` (debug) / `-vv` (trace) turn it on; without either nothing is
-//! installed and nothing is logged. Every line goes through [`InertStderr`],
+//! or `-v` (the client's debug events) / `-vv` (its trace events) / `-vvv`
+//! (everything, reqwest and hyper included) turn it on; without either
+//! nothing is installed and nothing is logged. Every line goes through [`InertStderr`],
 //! so what the platform sends (a `msg` in an event, say) cannot act on the
 //! terminal. The secret never reaches a log: the library masks it at every
 //! level, and this tool never logs it.
@@ -32,8 +33,9 @@ pub fn init(verbose: u8) {
             }
         },
         (None, 0) => return,
-        (None, 1) => EnvFilter::new("shiheng=debug,warn"),
-        (None, _) => EnvFilter::new("shiheng=trace,info"),
+        (None, 1) => EnvFilter::new("shiheng=debug"),
+        (None, 2) => EnvFilter::new("shiheng=trace"),
+        (None, _) => EnvFilter::new("trace"),
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -69,5 +71,24 @@ impl Write for InertLine {
 
     fn flush(&mut self) -> io::Result<()> {
         io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::InertLine;
+
+    #[test]
+    fn an_event_stays_one_line_without_control_characters() {
+        // Written to stderr; what is checked is that writing never fails
+        // and reports the whole event as written.
+        let event = "DEBUG call failed: msg=\"\x1b[2J\r\nFAKE ERROR\x07\x7f\" 食亨\t.\n";
+        assert_eq!(InertLine.write(event.as_bytes()).ok(), Some(event.len()));
+        assert_eq!(
+            crate::text::inert("msg=\"\x1b[2J\r\nFAKE\x07\" 食亨", 100),
+            "msg=\"\\u{1b}[2J\\r\\nFAKE\\u{7}\" 食亨"
+        );
     }
 }

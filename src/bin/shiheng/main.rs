@@ -3,11 +3,13 @@
 //! from the operation table in `cli`), the credentials (the secret only from
 //! the environment or a file, never a flag), the runtime, and the mapping
 //! from outcomes to exit codes and the one error line. `listing` and `call`
-//! run the spec's operations, `commands` the built-in ones.
+//! run the spec's operations, `commands` the built-in ones, `import` the
+//! `spec import` command.
 
 mod call;
 mod cli;
 mod commands;
+mod import;
 mod listing;
 mod logging;
 mod output;
@@ -182,6 +184,7 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
         Invocation::Sign(args) => commands::sign(&args.connection.credentials()?, &args),
         Invocation::Sandbox(args) => commands::sandbox(&args, &mut signals).await,
         Invocation::Demo(args) => commands::demo(&args, &mut signals).await,
+        Invocation::Spec(args) => import::run(&args).map_err(Failure::Usage),
     }
 }
 

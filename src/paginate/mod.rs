@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt};
+use futures::stream::{self, BoxStream, FuturesUnordered, Stream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -34,6 +34,10 @@ use crate::client::Client;
 use crate::error::{self, Error, Reply};
 use crate::operation::{Operation, OperationSpec, Paginated, Pagination, PaginationStyle};
 use crate::record::{Cell, Coercion, Field, FieldSeed, Observed, Record, observe};
+
+mod partition;
+
+pub use partition::{CHUNK_PAGES, MAX_BUFFERED_PAGES};
 
 /// Default number of pages fetched at once by page-number listings.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -191,6 +195,7 @@ impl fmt::Display for PagePosition {
 /// An item of a page that could not be decoded even by the decoding rule,
 /// kept as the platform sent it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct UndecodableItem {
     /// Its index in the page.
     pub index: usize,
@@ -224,6 +229,9 @@ pub struct Page<T> {
     pub status: u16,
     /// What the decoding rule coerced in this page.
     pub observed: Vec<Observed>,
+    /// Something the listing has to say from here on (a partitioned scan
+    /// that fell back to a sequential one, and why).
+    pub notice: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -245,6 +253,7 @@ impl<T> Page<T> {
             trace_id: self.trace_id,
             status: self.status,
             observed: self.observed,
+            notice: self.notice,
         }
     }
 }
@@ -381,13 +390,24 @@ pub struct CursorRequest<Op> {
 
 impl<Op: Paginated> CursorRequest<Op> {
     /// A request from the first item (the cursor's minimum, 0) with the
-    /// largest page size the spec allows.
+    /// largest page size the spec allows, one page at a time.
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            options: ListingOptions::default(),
+            options: ListingOptions::default().concurrency(1),
             _op: PhantomData,
         }
+    }
+
+    /// How many requests a listing makes at once (default 1). Above 1, an
+    /// operation whose spec declares the cursor a monotone key
+    /// (`x-pagination.cursorKey`) is listed by a partitioned scan: the key
+    /// space is cut into chunks scanned concurrently and stitched back in
+    /// order, so the items and their order are those of the sequential
+    /// scan (see `docs/pagination.md`). Other cursor operations stay sequential.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.options.concurrency = concurrency;
+        self
     }
 
     /// The cursor to start from (the spec's cursor field, e.g. `startId`).
@@ -437,6 +457,8 @@ pub(crate) fn listing<Op: Paginated>(
             let last_allowed = start
                 .saturating_add(i64::from(options.max_pages) - 1)
                 .min(page.bounds.max);
+            let speculate_first =
+                options.concurrency > 1 && i64::from(page_size) == pagination.page_size.bounds.max;
             let engine = NumberEngine {
                 fetcher,
                 concurrency: options.concurrency,
@@ -444,10 +466,15 @@ pub(crate) fn listing<Op: Paginated>(
                 max_pages: options.max_pages,
                 last_allowed,
                 page_bound: page.bounds.max,
-                state: NumberState::Start,
-                inflight: FuturesOrdered::new(),
+                speculate_first,
+                inflight: FuturesUnordered::new(),
+                ready: BTreeMap::new(),
                 next_request: start,
-                request_until: None,
+                next_yield: start,
+                known_pages: None,
+                last_full: None,
+                done: false,
+                pending: None,
             };
             stream::unfold(engine, |mut engine| async move {
                 let item = engine.next().await?;
@@ -455,14 +482,21 @@ pub(crate) fn listing<Op: Paginated>(
             })
             .boxed()
         }
-        PaginationStyle::Cursor { .. } => {
-            let engine = CursorEngine {
+        PaginationStyle::Cursor { key: Some(_), .. } if options.concurrency > 1 => {
+            let engine = partition::PartitionEngine::new(
                 fetcher,
-                cursor: Some(start),
-                fetched: 0,
-                max_pages: options.max_pages,
-                previous_ids: Vec::new(),
-            };
+                start,
+                options.concurrency,
+                options.max_pages,
+            );
+            stream::unfold(engine, |mut engine| async move {
+                let item = engine.next().await?;
+                Some((item, engine))
+            })
+            .boxed()
+        }
+        PaginationStyle::Cursor { .. } => {
+            let engine = CursorEngine::new(fetcher, start, options.max_pages);
             stream::unfold(engine, |mut engine| async move {
                 let item = engine.next().await?;
                 Some((item, engine))
@@ -479,6 +513,17 @@ struct Fetcher<Op> {
     page_size: u32,
     max_items: usize,
     _op: PhantomData<fn() -> Op>,
+}
+
+impl<Op> Clone for Fetcher<Op> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            page_size: self.page_size,
+            max_items: self.max_items,
+            _op: PhantomData,
+        }
+    }
 }
 
 impl<Op: Paginated> Fetcher<Op> {
@@ -538,6 +583,7 @@ async fn fetch_page<Op: Paginated>(
             trace_id: reply.trace_id,
             status: reply.status,
             observed: Vec::new(),
+            notice: None,
         };
         let (decoded, item_notes) = observe(|| {
             raw_items
@@ -705,9 +751,19 @@ impl<'de> Visitor<'de> for ItemsSeed {
 /// A page fetch with its page number.
 type NumberedFetch<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
 
-/// The page-number engine: the first page alone (it reports how many pages
-/// there are), then the known pages `concurrency` at a time in order, then
-/// one at a time while pages come back full.
+/// The page-number engine. Pages are requested ahead, `concurrency` at a
+/// time, and yielded strictly in order through a reorder buffer: a slow page
+/// holds back the yielding, not the requesting, so one slow answer does not
+/// idle the other slots (no head-of-line blocking), while at most
+/// `2 × concurrency` pages are requested or held at once (bounded memory).
+///
+/// How far ahead: the pages the answers report (`pages`) when they report
+/// it; otherwise, speculatively, `concurrency` pages past the last full one
+/// (a listing that ends early costs at most that many empty answers). The
+/// first pages are requested together when the page size is the largest the
+/// spec allows (the usual listing); with another size the first page goes
+/// alone. Each page is judged in order (see `judge`), so a page requested
+/// past the end is never yielded.
 struct NumberEngine<Op: Paginated> {
     fetcher: Fetcher<Op>,
     concurrency: usize,
@@ -715,18 +771,18 @@ struct NumberEngine<Op: Paginated> {
     max_pages: u32,
     last_allowed: i64,
     page_bound: i64,
-    state: NumberState,
-    inflight: FuturesOrdered<NumberedFetch<Op::Item>>,
+    speculate_first: bool,
+    inflight: FuturesUnordered<NumberedFetch<Op::Item>>,
+    ready: BTreeMap<i64, Result<Page<Op::Item>, Error>>,
     next_request: i64,
-    /// The last page known to exist (from `pages`); `None` while going one by one.
-    request_until: Option<i64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NumberState {
-    Start,
-    Running,
-    Done,
+    next_yield: i64,
+    /// The last page the answers say exists.
+    known_pages: Option<i64>,
+    /// The last page judged full (more may follow).
+    last_full: Option<i64>,
+    done: bool,
+    /// An error to yield after the page that revealed it.
+    pending: Option<Error>,
 }
 
 impl<Op: Paginated> NumberEngine<Op> {
@@ -737,54 +793,77 @@ impl<Op: Paginated> NumberEngine<Op> {
         }
     }
 
-    fn request(&mut self, number: i64) {
-        let fetch = self.fetcher.fetch(number);
-        self.inflight
-            .push_back(Box::pin(async move { (number, fetch.await) }));
-        self.next_request = number + 1;
+    /// The last page worth requesting now.
+    fn request_limit(&self) -> i64 {
+        let speculative = |after: i64| after.saturating_add(self.concurrency as i64);
+        let limit = match (self.last_full, self.known_pages) {
+            (None, _) if self.speculate_first => speculative(self.first - 1),
+            (None, _) => self.first,
+            // Within the reported pages; past them, one page at a time.
+            (Some(full), Some(pages)) if full < pages => pages,
+            (Some(full), Some(_)) => full + 1,
+            (Some(full), None) => speculative(full),
+        };
+        limit.min(self.last_allowed)
     }
 
-    /// Starts the requests that may run now.
     fn top_up(&mut self) {
-        if let Some(until) = self.request_until {
-            let until = until.min(self.last_allowed);
-            while self.inflight.len() < self.concurrency && self.next_request <= until {
-                self.request(self.next_request);
-            }
+        let limit = self.request_limit();
+        while self.inflight.len() < self.concurrency
+            && self.inflight.len() + self.ready.len() < 2 * self.concurrency
+            && self.next_request <= limit
+        {
+            let number = self.next_request;
+            let fetch = self.fetcher.fetch(number);
+            self.inflight
+                .push(Box::pin(async move { (number, fetch.await) }));
+            self.next_request += 1;
         }
     }
 
     async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
-        let (number, page) = match self.state {
-            NumberState::Done => return None,
-            NumberState::Start => {
-                self.state = NumberState::Running;
-                self.request(self.first);
-                self.inflight.next().await?
+        if let Some(error) = self.pending.take() {
+            return Some(Err(error));
+        }
+        loop {
+            if self.done {
+                return None;
             }
-            NumberState::Running => {
-                self.top_up();
-                self.inflight.next().await?
+            if let Some(result) = self.ready.remove(&self.next_yield) {
+                let number = self.next_yield;
+                self.next_yield += 1;
+                let page = match result {
+                    Ok(page) => page,
+                    Err(e) => return Some(self.finish(Err(e))),
+                };
+                return Some(match self.judge(number, &page) {
+                    Verdict::More => Ok(page),
+                    Verdict::Last => self.finish(Ok(page)),
+                    Verdict::Stop(message) => {
+                        // The page's items are real: deliver them, then the error.
+                        self.pending = Some(self.error(message));
+                        self.finish(Ok(page))
+                    }
+                });
             }
-        };
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => return Some(self.finish(Err(e))),
-        };
-        Some(match self.judge(number, &page) {
-            Verdict::More => Ok(page),
-            Verdict::Last => self.finish(Ok(page)),
-            Verdict::Stop(message) => {
+            self.top_up();
+            let Some((number, result)) = self.inflight.next().await else {
+                // Nothing in flight and the next page was not requested: the
+                // cap stopped the requests.
+                let last = self.next_yield - 1;
+                let message = self.over_cap(last);
                 let error = self.error(message);
-                self.finish(Err(error))
-            }
-        })
+                return Some(self.finish(Err(error)));
+            };
+            self.ready.insert(number, result);
+        }
     }
 
     fn finish(&mut self, result: Result<Page<Op::Item>, Error>) -> Result<Page<Op::Item>, Error> {
-        self.state = NumberState::Done;
+        self.done = true;
         // Dropping them cancels the requests still in flight.
-        self.inflight = FuturesOrdered::new();
+        self.inflight = FuturesUnordered::new();
+        self.ready.clear();
         result
     }
 
@@ -812,23 +891,11 @@ impl<Op: Paginated> NumberEngine<Op> {
         if page.pages == Some(number) && page.total == Some(number.saturating_mul(size)) {
             return Verdict::Last;
         }
-        if let Some(pages) = page.pages
-            && pages > number
-            && self.request_until.is_none_or(|until| pages > until)
-        {
-            self.request_until = Some(pages);
+        if let Some(pages) = page.pages {
+            self.known_pages = Some(self.known_pages.map_or(pages, |known| known.max(pages)));
         }
-        if self.request_until.is_none_or(|until| number >= until) {
-            // Past the known pages (or none known): one page at a time.
-            self.request_until = None;
-            if self.inflight.is_empty() {
-                let next = number + 1;
-                if next > self.last_allowed {
-                    return Verdict::Stop(self.over_cap(number));
-                }
-                self.request(next);
-            }
-        } else if self.next_request > self.last_allowed && self.inflight.is_empty() {
+        self.last_full = Some(number);
+        if number >= self.last_allowed {
             return Verdict::Stop(self.over_cap(number));
         }
         Verdict::More
@@ -871,10 +938,26 @@ struct CursorEngine<Op: Paginated> {
     fetched: u32,
     max_pages: u32,
     previous_ids: Vec<Option<i64>>,
+    /// An error to yield after the page that revealed it.
+    pending: Option<Error>,
 }
 
 impl<Op: Paginated> CursorEngine<Op> {
+    fn new(fetcher: Fetcher<Op>, start: i64, max_pages: u32) -> Self {
+        Self {
+            fetcher,
+            cursor: Some(start),
+            fetched: 0,
+            max_pages,
+            previous_ids: Vec::new(),
+            pending: None,
+        }
+    }
+
     async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+        if let Some(error) = self.pending.take() {
+            return Some(Err(error));
+        }
         let cursor = self.cursor.take()?;
         let (op, pagination) = spec_of::<Op>();
         let field = pagination.position().name;
@@ -904,9 +987,15 @@ impl<Op: Paginated> CursorEngine<Op> {
         if let Some(next) = page.next_cursor
             && next <= cursor
         {
-            return stop(format!(
-                "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
-            ));
+            // The page's items are delivered (duplicates are dropped by id);
+            // following the cursor would not end.
+            self.pending = Some(Error::Pagination {
+                operation,
+                message: format!(
+                    "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
+                ),
+            });
+            return Some(Ok(page));
         }
         self.previous_ids.clone_from(&page.ids);
         self.cursor = page.next_cursor;
@@ -950,6 +1039,7 @@ fn with_deadline<T: Send + 'static>(
 
 /// A coercion the decoding rule made during a listing: where, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Drifted {
     /// The spec's operationId.
     pub operation: &'static str,
@@ -990,6 +1080,9 @@ pub struct ListingSummary {
     /// How many times each field was coerced by the decoding rule: where
     /// the platform sends another form than the spec says.
     pub coercions: BTreeMap<Drifted, u64>,
+    /// What the listing had to say on the way (a partitioned scan that fell
+    /// back to a sequential one, and why).
+    pub notices: Vec<String>,
 }
 
 impl ListingSummary {
@@ -1089,6 +1182,9 @@ impl<T> Items<T> {
 
     fn accept(&mut self, page: Page<T>) {
         self.summary.pages += 1;
+        if let Some(notice) = &page.notice {
+            self.summary.notices.push(notice.clone());
+        }
         if let Some(total) = page.total {
             self.summary.first_total.get_or_insert(total);
             self.summary.last_total = Some(total);
