@@ -260,6 +260,12 @@ pub trait FieldValue: Sized + Serialize {
     fn known_text(&self) -> Option<Cow<'_, str>> {
         None
     }
+    /// Whether the value is one of `known` (JSON texts); true when it
+    /// cannot tell. Types override it to compare without allocating.
+    fn is_known(&self, known: &[&str]) -> bool {
+        self.known_text()
+            .is_none_or(|text| known.contains(&text.as_ref()))
+    }
 }
 
 /// Decodes a field with [`FieldValue::decode`], then checks its known values.
@@ -289,10 +295,7 @@ impl<'de, T: FieldValue> DeserializeSeed<'de> for FieldSeed<T> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
         let value = T::decode(d, &self.at)?;
-        if !self.known.is_empty()
-            && let Some(text) = value.as_ref().and_then(FieldValue::known_text)
-            && !self.known.contains(&text.as_ref())
-        {
+        if !self.known.is_empty() && value.as_ref().is_some_and(|v| !v.is_known(self.known)) {
             note(&self.at, Coercion::UnknownValue);
         }
         Ok(value)
@@ -371,6 +374,16 @@ impl FieldValue for String {
     fn known_text(&self) -> Option<Cow<'_, str>> {
         serde_json::to_string(self).ok().map(Cow::Owned)
     }
+    fn is_known(&self, known: &[&str]) -> bool {
+        // A JSON string is the text in quotes; a known value that needs
+        // escapes is compared the slow way.
+        known.iter().any(
+            |k| match k.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+                Some(inner) if !inner.contains('\\') => inner == self,
+                _ => self.known_text().is_some_and(|text| text == *k),
+            },
+        )
+    }
 }
 
 /// Integers: JSON integers, digit text and integral floats up to 2^53.
@@ -437,6 +450,9 @@ impl FieldValue for i64 {
     }
     fn known_text(&self) -> Option<Cow<'_, str>> {
         Some(Cow::Owned(self.to_string()))
+    }
+    fn is_known(&self, known: &[&str]) -> bool {
+        known.iter().any(|k| k.parse::<i64>() == Ok(*self))
     }
 }
 
