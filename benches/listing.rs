@@ -110,13 +110,14 @@ fn sandbox_child(args: &[String]) {
     let latency_ms: u64 = args[1].parse().expect("latency");
     runtime().block_on(async move {
         let sandbox = Sandbox::start(
-            SandboxConfig {
-                app_id: APP_ID.into(),
-                app_secret: SECRET.into(),
-                latency: Duration::from_millis(latency_ms),
-                // The hand-built baseline reuses one signed body for the whole run.
-                timestamp_window: Duration::from_secs(24 * 3600),
-                ..SandboxConfig::default()
+            {
+                let mut config = SandboxConfig::default();
+                config.app_id = APP_ID.into();
+                config.app_secret = SECRET.into();
+                config.latency = Duration::from_millis(latency_ms);
+                config.// The hand-built baseline reuses one signed body for the whole run.
+                timestamp_window = Duration::from_secs(24 * 3600);
+                config
             }
             .with_item_count("listWecomEmployees", employees)
             .with_item_count("listWecomCustomers", 10)
@@ -403,10 +404,11 @@ fn page_body(n: usize) -> Vec<u8> {
     let rt = runtime();
     rt.block_on(async {
         let sandbox = Sandbox::start(
-            SandboxConfig {
-                app_id: APP_ID.into(),
-                app_secret: SECRET.into(),
-                ..SandboxConfig::default()
+            {
+                let mut config = SandboxConfig::default();
+                config.app_id = APP_ID.into();
+                config.app_secret = SECRET.into();
+                config
             }
             .with_item_count("listWecomEmployees", n),
         )

@@ -43,9 +43,10 @@ impl Interceptor for Latencies {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sandbox = Sandbox::start(SandboxConfig {
-        latency: Duration::from_millis(5),
-        ..SandboxConfig::default()
+    let sandbox = Sandbox::start({
+        let mut config = SandboxConfig::default();
+        config.latency = Duration::from_millis(5);
+        config
     })
     .await?;
 

@@ -120,10 +120,11 @@ mod tests {
 
     #[tokio::test]
     async fn reports_the_platform_failing() {
-        let sandbox = Sandbox::start(SandboxConfig {
-            fail_rate: 1.0,
-            faults: FaultKinds::GATEWAY,
-            ..SandboxConfig::default()
+        let sandbox = Sandbox::start({
+            let mut config = SandboxConfig::default();
+            config.fail_rate = 1.0;
+            config.faults = FaultKinds::GATEWAY;
+            config
         })
         .await
         .expect("the sandbox starts");

@@ -17,7 +17,7 @@ use assert_cmd::Command;
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 use shiheng::operation::OperationSpec;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
+use shiheng::sandbox::{FaultKinds, Sandbox, SandboxConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
 const SECRET: &str = "s3cret-that-must-never-be-printed";
@@ -50,13 +50,11 @@ impl TestSandbox {
     /// The tests' configuration with these item counts: the one place that
     /// knows how the sandbox takes its counts.
     fn config_with(employees: usize, customers: usize, group_chats: usize) -> SandboxConfig {
-        SandboxConfig {
-            app_secret: SECRET.to_string(),
-            ..SandboxConfig::default()
-        }
-        .with_item_count("listWecomEmployees", employees)
-        .with_item_count("listWecomCustomers", customers)
-        .with_item_count("listWecomGroupChats", group_chats)
+        SandboxConfig::default()
+            .with_credentials("demo-app", SECRET)
+            .with_item_count("listWecomEmployees", employees)
+            .with_item_count("listWecomCustomers", customers)
+            .with_item_count("listWecomGroupChats", group_chats)
     }
 
     fn new() -> Self {
@@ -440,10 +438,7 @@ fn max_pages_and_deadline_bound_a_listing() {
     assert!(run.stderr.contains("cap of 2 pages"), "{}", run.stderr);
     assert_eq!(jsonl(&run.stdout).len(), 10, "the two pages are written");
 
-    let slow = TestSandbox::start(SandboxConfig {
-        latency: Duration::from_millis(300),
-        ..TestSandbox::config()
-    });
+    let slow = TestSandbox::start(TestSandbox::config().with_latency(Duration::from_millis(300)));
     let started = Instant::now();
     let run = failing(
         slow.cmd().args([
@@ -531,10 +526,9 @@ fn signal(child: &Running, name: &str) {
 
 #[test]
 fn items_reach_the_output_while_the_listing_is_still_running() {
-    let sb = TestSandbox::start(SandboxConfig {
-        latency: Duration::from_millis(400),
-        ..TestSandbox::config_with(8, 57, 31)
-    });
+    let sb = TestSandbox::start(
+        TestSandbox::config_with(8, 57, 31).with_latency(Duration::from_millis(400)),
+    );
     let started = Instant::now();
     let (mut child, lines) = spawn(std_cmd(&sb.url()).args([
         "employees",
@@ -563,10 +557,7 @@ fn items_reach_the_output_while_the_listing_is_still_running() {
 
 #[test]
 fn sigint_and_sigterm_stop_a_listing_with_its_summary_and_exit_130() {
-    let sb = TestSandbox::start(SandboxConfig {
-        latency: Duration::from_millis(150),
-        ..TestSandbox::config()
-    });
+    let sb = TestSandbox::start(TestSandbox::config().with_latency(Duration::from_millis(150)));
     for name in ["INT", "TERM"] {
         let (mut child, lines) = spawn(std_cmd(&sb.url()).args([
             "employees",
@@ -1116,10 +1107,7 @@ fn transport_and_http_errors_exit_4() {
     );
     assert!(run.stderr.contains("connect"), "{}", run.stderr);
 
-    let sb = TestSandbox::start(SandboxConfig {
-        fail_rate: 1.0,
-        ..TestSandbox::config()
-    });
+    let sb = TestSandbox::start(TestSandbox::config().with_faults(1.0, FaultKinds::GATEWAY));
     let run = failing(sb.cmd().args(["customers", "--all"]), 4);
     assert!(run.stderr.contains("503"));
 }

@@ -42,9 +42,10 @@ fn list_with(configure: impl FnOnce(&mut Command)) -> (i32, String, String) {
         .expect("runtime");
     let sandbox = runtime
         .block_on(Sandbox::start(
-            SandboxConfig {
-                app_secret: SECRET.to_string(),
-                ..SandboxConfig::default()
+            {
+                let mut config = SandboxConfig::default();
+                config.app_secret = SECRET.to_string();
+                config
             }
             .with_item_count("listWecomEmployees", 7),
         ))

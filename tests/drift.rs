@@ -22,14 +22,12 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn config(drift: bool) -> SandboxConfig {
-    SandboxConfig {
-        app_secret: SECRET.to_string(),
-        drift,
-        ..SandboxConfig::default()
-    }
-    .with_item_count("listWecomEmployees", 60)
-    .with_item_count("listWecomCustomers", 30)
-    .with_item_count("listWecomGroupChats", 20)
+    SandboxConfig::default()
+        .with_credentials("demo-app", SECRET)
+        .with_drift(drift)
+        .with_item_count("listWecomEmployees", 60)
+        .with_item_count("listWecomCustomers", 30)
+        .with_item_count("listWecomGroupChats", 20)
 }
 
 fn check_cmd(url: &str) -> (i32, String, String) {
@@ -92,10 +90,9 @@ fn check_against_the_normal_sandbox_exits_0() {
 fn check_with_a_wrong_secret_is_a_business_error() {
     let rt = runtime();
     let sandbox = rt
-        .block_on(Sandbox::start(SandboxConfig {
-            app_secret: "another".into(),
-            ..config(false)
-        }))
+        .block_on(Sandbox::start(
+            config(false).with_credentials("demo-app", "another"),
+        ))
         .expect("sandbox");
     let (code, stdout, stderr) = check_cmd(&sandbox.url());
     rt.block_on(sandbox.shutdown());

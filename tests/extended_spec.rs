@@ -246,9 +246,10 @@ mod sandbox {
             ));
         }
 
-        let (sandbox, client) = started(SandboxConfig {
-            drift: true,
-            ..SandboxConfig::default()
+        let (sandbox, client) = started({
+            let mut config = SandboxConfig::default();
+            config.drift = true;
+            config
         })
         .await;
         let report = shiheng::drift::check(&client).await.expect("check");

@@ -33,11 +33,12 @@ fn client(sandbox: &Sandbox, policy: RetryPolicy) -> Client {
 
 async fn faulty_sandbox(rate: f64, faults: FaultKinds) -> Sandbox {
     Sandbox::start(
-        SandboxConfig {
-            fail_rate: rate,
-            faults,
-            slow_fault_delay: SLOW_FAULT,
-            ..SandboxConfig::default()
+        {
+            let mut config = SandboxConfig::default();
+            config.fail_rate = rate;
+            config.faults = faults;
+            config.slow_fault_delay = SLOW_FAULT;
+            config
         }
         .with_item_count("listWecomEmployees", EMPLOYEES)
         .with_item_count("listWecomCustomers", CUSTOMERS),

@@ -41,11 +41,12 @@ impl Interceptor for Recorder {
 
 #[tokio::test]
 async fn an_interceptor_sees_every_request_of_a_listing_retries_included() {
-    let sandbox = Sandbox::start(SandboxConfig {
-        fail_rate: 0.3,
-        faults: FaultKinds::GATEWAY,
-        seed: 7,
-        ..SandboxConfig::default()
+    let sandbox = Sandbox::start({
+        let mut config = SandboxConfig::default();
+        config.fail_rate = 0.3;
+        config.faults = FaultKinds::GATEWAY;
+        config.seed = 7;
+        config
     })
     .await
     .unwrap();

@@ -402,9 +402,10 @@ async fn group_chats_without_param_content_start_from_the_beginning() {
 
 #[tokio::test]
 async fn injected_failures_are_gateway_pages() {
-    let sandbox = Sandbox::start(SandboxConfig {
-        fail_rate: 1.0,
-        ..SandboxConfig::default()
+    let sandbox = Sandbox::start({
+        let mut config = SandboxConfig::default();
+        config.fail_rate = 1.0;
+        config
     })
     .await
     .expect("sandbox");
@@ -441,9 +442,10 @@ async fn injected_failures_are_gateway_pages() {
 async fn failures_are_the_same_every_run() {
     let mut outcomes = Vec::new();
     for _ in 0..2 {
-        let sandbox = Sandbox::start(SandboxConfig {
-            fail_rate: 0.5,
-            ..SandboxConfig::default()
+        let sandbox = Sandbox::start({
+            let mut config = SandboxConfig::default();
+            config.fail_rate = 0.5;
+            config
         })
         .await
         .expect("sandbox");

@@ -57,9 +57,10 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> Option<Durat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_requests_neither_starve_others_nor_stay_open() {
     let header_read_timeout = Duration::from_millis(800);
-    let sandbox = sandbox(SandboxConfig {
-        header_read_timeout,
-        ..SandboxConfig::default()
+    let sandbox = sandbox({
+        let mut config = SandboxConfig::default();
+        config.header_read_timeout = header_read_timeout;
+        config
     })
     .await;
     let mut stalled = Vec::new();
@@ -109,9 +110,10 @@ async fn half_sent_requests_neither_starve_others_nor_stay_open() {
 #[tokio::test]
 async fn a_stalled_client_is_closed_after_the_header_timeout_not_before() {
     let header_read_timeout = Duration::from_millis(400);
-    let sandbox = sandbox(SandboxConfig {
-        header_read_timeout,
-        ..SandboxConfig::default()
+    let sandbox = sandbox({
+        let mut config = SandboxConfig::default();
+        config.header_read_timeout = header_read_timeout;
+        config
     })
     .await;
     let mut stream = stall(&sandbox).await;
@@ -128,10 +130,11 @@ async fn a_stalled_client_is_closed_after_the_header_timeout_not_before() {
 #[tokio::test]
 async fn past_the_connection_limit_new_clients_wait_for_a_free_slot() {
     let header_read_timeout = Duration::from_millis(500);
-    let sandbox = sandbox(SandboxConfig {
-        header_read_timeout,
-        max_connections: 2,
-        ..SandboxConfig::default()
+    let sandbox = sandbox({
+        let mut config = SandboxConfig::default();
+        config.header_read_timeout = header_read_timeout;
+        config.max_connections = 2;
+        config
     })
     .await;
     let _a = stall(&sandbox).await;
@@ -157,9 +160,10 @@ async fn past_the_connection_limit_new_clients_wait_for_a_free_slot() {
 #[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed() {
     let idle_timeout = Duration::from_millis(400);
-    let sandbox = sandbox(SandboxConfig {
-        idle_timeout,
-        ..SandboxConfig::default()
+    let sandbox = sandbox({
+        let mut config = SandboxConfig::default();
+        config.idle_timeout = idle_timeout;
+        config
     })
     .await;
     let mut stream = TcpStream::connect(sandbox.addr()).await.expect("connect");
@@ -203,17 +207,20 @@ async fn shutdown_closes_idle_connections_at_once() {
 #[tokio::test]
 async fn zero_limits_are_refused() {
     for config in [
-        SandboxConfig {
-            header_read_timeout: Duration::ZERO,
-            ..SandboxConfig::default()
+        {
+            let mut config = SandboxConfig::default();
+            config.header_read_timeout = Duration::ZERO;
+            config
         },
-        SandboxConfig {
-            idle_timeout: Duration::ZERO,
-            ..SandboxConfig::default()
+        {
+            let mut config = SandboxConfig::default();
+            config.idle_timeout = Duration::ZERO;
+            config
         },
-        SandboxConfig {
-            max_connections: 0,
-            ..SandboxConfig::default()
+        {
+            let mut config = SandboxConfig::default();
+            config.max_connections = 0;
+            config
         },
     ] {
         let e = Sandbox::start(config).await.expect_err("refused");
@@ -233,10 +240,11 @@ async fn zero_limits_are_refused() {
 
 #[tokio::test]
 async fn a_kept_alive_connection_gets_the_idle_timeout_not_the_header_timeout() {
-    let sandbox = sandbox(SandboxConfig {
-        header_read_timeout: Duration::from_millis(200),
-        idle_timeout: Duration::from_millis(900),
-        ..SandboxConfig::default()
+    let sandbox = sandbox({
+        let mut config = SandboxConfig::default();
+        config.header_read_timeout = Duration::from_millis(200);
+        config.idle_timeout = Duration::from_millis(900);
+        config
     })
     .await;
     let mut stream = TcpStream::connect(sandbox.addr()).await.expect("connect");

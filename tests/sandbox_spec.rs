@@ -208,9 +208,10 @@ async fn requests_are_checked_against_each_operations_request_schema() {
 
 #[tokio::test]
 async fn drift_mode_plants_differences_in_every_operation() {
-    let (sandbox, client) = started(SandboxConfig {
-        drift: true,
-        ..SandboxConfig::default()
+    let (sandbox, client) = started({
+        let mut config = SandboxConfig::default();
+        config.drift = true;
+        config
     })
     .await;
     let report = shiheng::drift::check(&client).await.expect("a report");
@@ -246,9 +247,10 @@ async fn drift_mode_plants_differences_in_every_operation() {
 /// `SandboxConfig::drift` documents them.
 #[tokio::test]
 async fn drift_mode_plants_the_documented_differences() {
-    let (sandbox, client) = started(SandboxConfig {
-        drift: true,
-        ..SandboxConfig::default()
+    let (sandbox, client) = started({
+        let mut config = SandboxConfig::default();
+        config.drift = true;
+        config
     })
     .await;
     let report = shiheng::drift::check(&client).await.expect("a report");

@@ -72,6 +72,7 @@ pub const DEFAULT_SLOW_FAULT_DELAY: Duration = Duration::from_secs(2);
 
 /// What the sandbox serves and how it behaves.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SandboxConfig {
     /// The one appId the sandbox accepts.
     pub app_id: String,
@@ -182,6 +183,73 @@ impl std::fmt::Debug for SandboxConfig {
 }
 
 impl SandboxConfig {
+    /// The one app the sandbox accepts: its appId and secret.
+    pub fn with_credentials(
+        mut self,
+        app_id: impl Into<String>,
+        app_secret: impl Into<String>,
+    ) -> Self {
+        self.app_id = app_id.into();
+        self.app_secret = app_secret.into();
+        self
+    }
+
+    /// The API version accepted in envelopes.
+    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// The seed of the data and of the failure decisions.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The delay added before every answer.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// The share of requests that fail (0.0..=1.0), each with one of `faults`.
+    pub fn with_faults(mut self, fail_rate: f64, faults: FaultKinds) -> Self {
+        self.fail_rate = fail_rate;
+        self.faults = faults;
+        self
+    }
+
+    /// How long a slow fault holds its answer back.
+    pub fn with_slow_fault_delay(mut self, delay: Duration) -> Self {
+        self.slow_fault_delay = delay;
+        self
+    }
+
+    /// How far a request's timestamp may be from the sandbox's clock.
+    pub fn with_timestamp_window(mut self, window: Duration) -> Self {
+        self.timestamp_window = window;
+        self
+    }
+
+    /// Answer with planted differences from the spec (see [`SandboxConfig::drift`]).
+    pub fn with_drift(mut self, drift: bool) -> Self {
+        self.drift = drift;
+        self
+    }
+
+    /// The header-read timeout, the idle timeout and the connection limit.
+    pub fn with_connection_limits(
+        mut self,
+        header_read_timeout: Duration,
+        idle_timeout: Duration,
+        max_connections: usize,
+    ) -> Self {
+        self.header_read_timeout = header_read_timeout;
+        self.idle_timeout = idle_timeout;
+        self.max_connections = max_connections;
+        self
+    }
+
     /// Generates `count` items for the paginated operation `operation_id`.
     pub fn with_item_count(mut self, operation_id: impl Into<String>, count: usize) -> Self {
         self.item_counts.insert(operation_id.into(), count);

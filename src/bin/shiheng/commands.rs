@@ -155,18 +155,14 @@ pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
 
 /// `shiheng sandbox`: serves until SIGINT or SIGTERM, then prints what it served.
 pub async fn sandbox(args: &SandboxArgs, signals: &mut Signals) -> Result<(), Failure> {
-    let mut config = SandboxConfig {
-        app_id: args.app_id.clone(),
-        app_secret: args.app_secret.clone(),
-        api_version: args.api_version.clone(),
-        seed: args.seed,
-        latency: args.latency,
-        fail_rate: args.fail_rate,
-        faults: args.faults,
-        slow_fault_delay: args.slow_fault,
-        drift: args.drift,
-        ..SandboxConfig::default()
-    };
+    let mut config = SandboxConfig::default()
+        .with_credentials(&args.app_id, &args.app_secret)
+        .with_api_version(&args.api_version)
+        .with_seed(args.seed)
+        .with_latency(args.latency)
+        .with_faults(args.fail_rate, args.faults)
+        .with_slow_fault_delay(args.slow_fault)
+        .with_drift(args.drift);
     for (operation_id, count) in &args.item_counts {
         config = config.with_item_count(*operation_id, *count);
     }
@@ -212,10 +208,7 @@ pub async fn sandbox(args: &SandboxArgs, signals: &mut Signals) -> Result<(), Fa
 /// `shiheng demo`: every paginated operation of an embedded sandbox, listed
 /// through the real signed client over HTTP, with a summary of each.
 pub async fn demo(args: &DemoArgs, signals: &mut Signals) -> Result<(), Failure> {
-    let config = SandboxConfig {
-        latency: args.latency,
-        ..SandboxConfig::default()
-    };
+    let config = SandboxConfig::default().with_latency(args.latency);
     let (app_id, secret) = (config.app_id.clone(), config.app_secret.clone());
     let sandbox = Sandbox::start(config)
         .await
