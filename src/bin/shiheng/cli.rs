@@ -257,7 +257,8 @@ pub fn command() -> Command {
                 .action(ArgAction::Count)
                 .global(true)
                 .help(
-                    "Log the client's activity on stderr (-v debug, -vv trace); RUST_LOG overrides",
+                    "Log the client's activity on stderr (-v debug, -vv trace, -vvv everything); \
+                     RUST_LOG overrides",
                 ),
         );
     for op in OperationSpec::all() {
