@@ -38,6 +38,8 @@ struct Field {
     rust: String,
     ty: TokenStream,
     known: Vec<String>,
+    /// The JSON forms its `anyOf` documents (`STRING`, `INTEGER`, ...).
+    forms: Vec<&'static str>,
     doc: String,
 }
 
@@ -162,6 +164,7 @@ impl Builder<'_> {
                 rust,
                 ty,
                 known,
+                forms: documented_forms(self.doc, prop),
                 doc,
             });
         }
@@ -263,6 +266,36 @@ fn parse_type(path: &str, at: &str) -> Result<TokenStream> {
         .map_err(|e| Problem::new(at, format!("`{path}` is not a Rust type: {e}")))
 }
 
+/// The JSON forms the branches of a field's `anyOf`/`oneOf` document: the
+/// decoding rule accepts them without noting a difference.
+fn documented_forms(doc: &Value, schema: &Value) -> Vec<&'static str> {
+    let schema = spec::resolve(doc, schema);
+    let mut forms = Vec::new();
+    for key in ["anyOf", "oneOf"] {
+        for branch in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let form = match spec::resolve(doc, branch)
+                .get("type")
+                .and_then(Value::as_str)
+            {
+                Some("string") => "STRING",
+                Some("integer") => "INTEGER",
+                Some("number") => "NUMBER",
+                Some("boolean") => "BOOLEAN",
+                _ => continue,
+            };
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms
+}
+
 /// `x-known-values` and `enum`, as JSON text (`"1"`, `6`).
 fn known_values(schema: &Value) -> Vec<String> {
     ["x-known-values", "enum"]
@@ -292,6 +325,20 @@ fn emit(record: &Record) -> TokenStream {
         .map(|f| {
             let values = &f.known;
             quote! { &[#(#values),*] }
+        })
+        .collect();
+    let documenting: Vec<TokenStream> = record
+        .fields
+        .iter()
+        .map(|f| match f.forms.split_first() {
+            None => quote! {},
+            Some((first, rest)) => {
+                let first = format_ident!("{}", first);
+                let rest = rest.iter().map(|r| format_ident!("{}", r));
+                quote! {
+                    .documenting(crate::record::WireForms::#first #(.union(crate::record::WireForms::#rest))*)
+                }
+            }
         })
         .collect();
     let by_name: BTreeMap<&str, usize> = record
@@ -325,7 +372,7 @@ fn emit(record: &Record) -> TokenStream {
                         #rust_names,
                         <#types as crate::record::FieldValue>::KIND,
                         #known,
-                    ),
+                    )#documenting,
                 )*
             ];
             fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {

@@ -94,6 +94,21 @@ pub(crate) fn observe<R>(decode: impl FnOnce() -> R) -> (R, Vec<Observed>) {
 }
 
 fn note(at: &FieldAt, kind: Coercion) {
+    // A form the spec documents for this field (a branch of its `anyOf`) is
+    // not a difference from the spec.
+    let received = match kind {
+        Coercion::NumberAsText => WireForms::INTEGER.union(WireForms::NUMBER),
+        Coercion::BooleanAsText => WireForms::BOOLEAN,
+        Coercion::TextAsInteger | Coercion::TextAsBoolean | Coercion::TextAsNumber => {
+            WireForms::STRING
+        }
+        Coercion::FloatAsInteger => WireForms::NUMBER,
+        Coercion::IntegerAsBoolean => WireForms::INTEGER,
+        Coercion::UnknownValue => WireForms::NONE,
+    };
+    if at.documented.intersects(received) {
+        return;
+    }
     OBSERVED.with(|cell| {
         if let Some(noted) = cell.borrow_mut().as_mut() {
             noted.push(Observed {
@@ -112,6 +127,37 @@ pub struct FieldAt {
     pub schema: &'static str,
     /// The field's wire name.
     pub field: &'static str,
+    /// The JSON forms the spec documents for it besides its type.
+    pub documented: WireForms,
+}
+
+/// JSON forms of a value, as a set: the branches of a field's `anyOf` (the
+/// platform's documented wire forms, e.g. a phone as a string or a number),
+/// which the decoding rule then accepts without noting a difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct WireForms(u8);
+
+impl WireForms {
+    /// No form besides the declared type.
+    pub const NONE: WireForms = WireForms(0);
+    /// A JSON string.
+    pub const STRING: WireForms = WireForms(1);
+    /// A JSON integer.
+    pub const INTEGER: WireForms = WireForms(2);
+    /// A JSON number with a fraction.
+    pub const NUMBER: WireForms = WireForms(4);
+    /// A JSON boolean.
+    pub const BOOLEAN: WireForms = WireForms(8);
+
+    /// Both sets together.
+    pub const fn union(self, other: WireForms) -> WireForms {
+        WireForms(self.0 | other.0)
+    }
+
+    /// Whether the sets share a form.
+    pub const fn intersects(self, other: WireForms) -> bool {
+        self.0 & other.0 != 0
+    }
 }
 
 /// What the spec declares a field to be; the CLI formats cells by it.
@@ -140,6 +186,9 @@ pub enum FieldKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Field {
+    /// The JSON forms the spec documents besides the declared type (the
+    /// branches of an `anyOf`).
+    pub documented: WireForms,
     /// The wire name (`weComUserId`).
     pub name: &'static str,
     /// The Rust field name (`we_com_user_id`).
@@ -160,11 +209,18 @@ impl Field {
         known: &'static [&'static str],
     ) -> Self {
         Self {
+            documented: WireForms::NONE,
             name,
             rust_name,
             kind,
             known,
         }
+    }
+
+    /// The field with the JSON forms its `anyOf` documents.
+    pub const fn documenting(mut self, forms: WireForms) -> Self {
+        self.documented = forms;
+        self
     }
 }
 
@@ -283,7 +339,11 @@ impl<T> FieldSeed<T> {
         known: &'static [&'static str],
     ) -> Self {
         Self {
-            at: FieldAt { schema, field },
+            at: FieldAt {
+                schema,
+                field,
+                documented: WireForms::NONE,
+            },
             known,
             _type: PhantomData,
         }
@@ -668,7 +728,9 @@ pub(crate) fn read<'de, V: FieldValue, A: MapAccess<'de>>(
     schema: &'static str,
     field: &'static Field,
 ) -> Result<Option<V>, A::Error> {
-    map.next_value_seed(FieldSeed::<V>::new(schema, field.name, field.known))
+    let mut seed = FieldSeed::<V>::new(schema, field.name, field.known);
+    seed.at.documented = field.documented;
+    map.next_value_seed(seed)
 }
 
 struct RecordVisitor<T>(PhantomData<fn() -> T>);

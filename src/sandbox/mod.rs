@@ -114,8 +114,9 @@ pub struct SandboxConfig {
     ///   `undeclaredField`;
     /// - in the second item of each page (the first, when the page has one;
     ///   the result), the first field with `x-known-values` or `enum` holds
-    ///   a value outside them (an integer: the largest known value plus 3,
-    ///   so an employee's `status` is 9), and the first plain field other
+    ///   a value outside them (an integer: the largest known value plus 3;
+    ///   text: `"undocumented"`, so an employee's `gender` is
+    ///   `"undocumented"`), and the first plain field other
     ///   than the id and the cursor key, integers first, then strings,
     ///   booleans and numbers, is sent in another JSON type (an integer as
     ///   its digits in a string, a string as a number, ...);

@@ -90,17 +90,23 @@ impl crate::record::Record for Customer {
             &[],
         ),
         crate::record::Field::new(
-            "phone",
-            "phone",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
+                "phone",
+                "phone",
+                <::std::string::String as crate::record::FieldValue>::KIND,
+                &[],
+            )
+            .documenting(
+                crate::record::WireForms::STRING.union(crate::record::WireForms::INTEGER),
+            ),
         crate::record::Field::new(
-            "shCreateTime",
-            "sh_create_time",
-            <crate::lenient::PlatformTime as crate::record::FieldValue>::KIND,
-            &[],
-        ),
+                "shCreateTime",
+                "sh_create_time",
+                <crate::lenient::PlatformTime as crate::record::FieldValue>::KIND,
+                &[],
+            )
+            .documenting(
+                crate::record::WireForms::STRING.union(crate::record::WireForms::INTEGER),
+            ),
     ];
     fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
         &self.extra
@@ -428,11 +434,15 @@ impl crate::record::Record for Employee {
             &[],
         ),
         crate::record::Field::new(
-            "followUserFlag",
-            "follow_user_flag",
-            <bool as crate::record::FieldValue>::KIND,
-            &[],
-        ),
+                "followUserFlag",
+                "follow_user_flag",
+                <bool as crate::record::FieldValue>::KIND,
+                &[],
+            )
+            .documenting(
+                crate::record::WireForms::BOOLEAN
+                    .union(crate::record::WireForms::INTEGER),
+            ),
         crate::record::Field::new(
             "userId",
             "user_id",
@@ -443,7 +453,7 @@ impl crate::record::Record for Employee {
             "gender",
             "gender",
             <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
+            &["\"0\"", "\"1\"", "\"2\""],
         ),
         crate::record::Field::new(
             "avatarUrl",
@@ -482,11 +492,14 @@ impl crate::record::Record for Employee {
             &[],
         ),
         crate::record::Field::new(
-            "phone",
-            "phone",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
+                "phone",
+                "phone",
+                <::std::string::String as crate::record::FieldValue>::KIND,
+                &[],
+            )
+            .documenting(
+                crate::record::WireForms::STRING.union(crate::record::WireForms::INTEGER),
+            ),
     ];
     fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
         &self.extra
@@ -976,11 +989,14 @@ impl crate::record::Record for GroupChat {
             &[],
         ),
         crate::record::Field::new(
-            "chatCreateTime",
-            "chat_create_time",
-            <crate::lenient::PlatformTime as crate::record::FieldValue>::KIND,
-            &[],
-        ),
+                "chatCreateTime",
+                "chat_create_time",
+                <crate::lenient::PlatformTime as crate::record::FieldValue>::KIND,
+                &[],
+            )
+            .documenting(
+                crate::record::WireForms::STRING.union(crate::record::WireForms::INTEGER),
+            ),
         crate::record::Field::new(
             "notice",
             "notice",

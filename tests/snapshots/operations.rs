@@ -2,7 +2,7 @@
 /// `info.version` of the spec this client was generated from.
 pub const SPEC_VERSION: &str = "1.0.0";
 /// SHA-256 of the spec file this client was generated from.
-pub const SPEC_SHA256: &str = "ac3b27293c1ec5b2878135e53ecdf9cac2cfad9a56b76285d70d8ed7484bb5f5";
+pub const SPEC_SHA256: &str = "9216ac1bd524ade71c9e80b70ceb7f444bfbad9a3e782fe05627acae26dd5d26";
 ///The table entry of `listWecomEmployees` (POST /wecom/employee/page): List WeCom employees, one page at a time (企微员工分页查询)
 pub const LIST_WECOM_EMPLOYEES: crate::operation::OperationSpec = crate::operation::OperationSpec {
     operation_id: "listWecomEmployees",

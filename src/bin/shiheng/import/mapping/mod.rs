@@ -489,12 +489,15 @@ fn int_format(name: &str, wide: bool) -> &'static str {
     }
 }
 
-/// A schema without the words (description, example), to compare shapes.
+/// A schema without the words (description, example) and the Rust client's
+/// own refinements (`x-shiheng-type`), to compare shapes.
 fn shape(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "description" | "example"))
+                .filter(|(k, _)| {
+                    !matches!(k.as_str(), "description" | "example" | "x-shiheng-type")
+                })
                 .map(|(k, v)| {
                     let v = if k == "required" {
                         // Order of `required` carries no meaning.
