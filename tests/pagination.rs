@@ -170,9 +170,10 @@ async fn an_empty_page_before_the_reported_end_is_an_error_naming_it() {
     assert!(text.contains("page 3 held 0 of 2 items"), "{text}");
     assert!(text.contains("50 pages and 100 items"), "{text}");
     assert!(stream.next().await.is_none());
-    // Concurrency 3: at most a few pages past the gap were asked for, not 48.
+    // Concurrency 3: at most twice that many pages are requested or held
+    // ahead of the one judged, so a few pages past the gap, not 48.
     assert!(
-        rest.calls_async().await <= 4,
+        rest.calls_async().await <= 6,
         "{}",
         rest.calls_async().await
     );
