@@ -42,6 +42,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SHIHENG_SPEC_OVERLAY");
     println!("cargo::rustc-check-cfg=cfg(shiheng_spec_overlay)");
     println!("cargo::rustc-check-cfg=cfg(shiheng_custom_spec)");
+    println!("cargo::rustc-check-cfg=cfg(shiheng_import_check)");
+    println!("cargo:rerun-if-env-changed=SHIHENG_IMPORT_CHECK");
+    if std::env::var_os("SHIHENG_IMPORT_CHECK").is_some() {
+        // .ci/import-check: compiles tests/imported_endpoint.rs, which needs
+        // the operation its page imported.
+        println!("cargo::rustc-cfg=shiheng_import_check");
+    }
     let custom = std::env::var_os("SHIHENG_SPEC").filter(|p| !p.is_empty());
     let spec_path = custom
         .clone()

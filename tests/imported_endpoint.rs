@@ -1,7 +1,7 @@
 //! What `.ci/import-check` proves once it has imported
 //! tests/fixtures/pages/wecom-tag-list.page.txt with `shiheng spec import
 //! --write` into a copy of the spec and built the client from that copy
-//! (`SHIHENG_SPEC`, `RUSTFLAGS=--cfg shiheng_import_check`): the typed call
+//! (`SHIHENG_SPEC`, `SHIHENG_IMPORT_CHECK=1`): the typed call
 //! exists and pages by cursor against a real local server, and the sample the
 //! import saved decodes into the generated types, contradictions included.
 //! No Rust was written for the endpoint; compiled only in that build.
@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use httpmock::prelude::*;
 use serde_json::json;
 use shiheng::lenient::PlatformTime;
-use shiheng::paginate::CursorOperation;
+use shiheng::operation::Operation;
 
 #[test]
 fn the_saved_sample_decodes_into_the_generated_types() {
@@ -21,7 +21,7 @@ fn the_saved_sample_decodes_into_the_generated_types() {
         .expect("SHIHENG_IMPORT_SAMPLE: the sample the import saved (set by .ci/import-check)");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let envelope: shiheng::types::ListWecomTagsResponse = serde_json::from_str(&text).unwrap();
-    assert_eq!(envelope.code, "0");
+    assert_eq!(envelope.code.as_deref(), Some("0"));
     let page = envelope.result.unwrap();
     assert_eq!(page.next_start_id, Some(4402));
     let tags = page.result.unwrap();
@@ -88,6 +88,9 @@ async fn the_typed_call_pages_by_cursor() {
         "the first request was signed"
     );
     // The bounds came from the page (`[1~100]`) through the shared params.
-    let size = <shiheng::operations::ListWecomTags as CursorOperation>::PAGE_SIZE;
+    let pagination = <shiheng::operations::ListWecomTags as Operation>::SPEC
+        .pagination
+        .expect("x-pagination");
+    let size = pagination.page_size.bounds;
     assert_eq!((size.min, size.max), (1, 100));
 }
