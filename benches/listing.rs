@@ -48,6 +48,9 @@ fn main() {
     if wants("listing") {
         listing();
     }
+    if wants("cursor") {
+        cursor();
+    }
     if wants("scale") {
         scale();
     }
@@ -76,11 +79,16 @@ struct ChildSandbox {
 
 impl ChildSandbox {
     fn start(employees: usize, latency_ms: u64) -> Self {
+        Self::start_with(employees, 10, latency_ms)
+    }
+
+    fn start_with(employees: usize, customers: usize, latency_ms: u64) -> Self {
         let mut child = Command::new(std::env::current_exe().expect("own path"))
             .args([
                 "--sandbox-child",
                 &employees.to_string(),
                 &latency_ms.to_string(),
+                &customers.to_string(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -108,6 +116,7 @@ impl Drop for ChildSandbox {
 fn sandbox_child(args: &[String]) {
     let employees: usize = args[0].parse().expect("employees");
     let latency_ms: u64 = args[1].parse().expect("latency");
+    let customers: usize = args.get(2).map_or(10, |c| c.parse().expect("customers"));
     runtime().block_on(async move {
         let sandbox = Sandbox::start(
             {
@@ -115,12 +124,12 @@ fn sandbox_child(args: &[String]) {
                 config.app_id = APP_ID.into();
                 config.app_secret = SECRET.into();
                 config.latency = Duration::from_millis(latency_ms);
-                config.// The hand-built baseline reuses one signed body for the whole run.
-                timestamp_window = Duration::from_secs(24 * 3600);
+                // The hand-built baseline reuses one signed body for the whole run.
+                config.timestamp_window = Duration::from_secs(24 * 3600);
                 config
             }
             .with_item_count("listWecomEmployees", employees)
-            .with_item_count("listWecomCustomers", 10)
+            .with_item_count("listWecomCustomers", customers)
             .with_item_count("listWecomGroupChats", 10),
         )
         .await
@@ -504,6 +513,91 @@ fn overhead() {
 }
 
 /// 10,000 employees (200 pages of 50) with 20 ms injected latency.
+/// Counts the requests a client sends (retries included).
+#[derive(Debug, Default)]
+struct Requests(std::sync::atomic::AtomicU64);
+
+impl shiheng::Interceptor for Requests {
+    fn before_send(&self, _: &shiheng::intercept::Attempt<'_>, _: &mut reqwest::header::HeaderMap) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A cursor listing: the sequential scan against the partitioned one, side
+/// by side on the same sandbox, with the requests each took and whether the
+/// ids and their order are identical.
+fn cursor() {
+    const TOTAL: usize = 20_000;
+    const LATENCY_MS: u64 = 20;
+    println!(
+        "\n## Cursor listing: {TOTAL} customers, pages of 100, {LATENCY_MS} ms injected latency\n"
+    );
+    let sandbox = ChildSandbox::start_with(10, TOTAL, LATENCY_MS);
+    let rt = runtime();
+    let list = |concurrency: usize| -> (f64, u64, Vec<i64>) {
+        let requests = std::sync::Arc::new(Requests::default());
+        let client = Client::new(
+            Config::new(&sandbox.url, APP_ID, SECRET).with_interceptor(requests.clone()),
+        )
+        .expect("a client");
+        let started = Instant::now();
+        let ids = rt.block_on(async {
+            let mut items = client
+                .list_wecom_customers()
+                .concurrency(concurrency)
+                .stream();
+            let mut ids = Vec::with_capacity(TOTAL + 1);
+            while let Some(item) = items.next().await {
+                ids.push(item.expect("an item").id.expect("an id"));
+            }
+            ids
+        });
+        let took = started.elapsed().as_secs_f64();
+        (
+            took,
+            requests.0.load(std::sync::atomic::Ordering::Relaxed),
+            ids,
+        )
+    };
+    let runs = 3;
+    let mut rows = Vec::new();
+    let mut reference: Option<(f64, u64, Vec<i64>)> = None;
+    for concurrency in [1usize, 8, 16] {
+        let mut times = Vec::new();
+        let mut last = (0, Vec::new());
+        for _ in 0..runs {
+            let (t, requests, ids) = list(concurrency);
+            times.push(t);
+            last = (requests, ids);
+        }
+        let t = median(times);
+        let (requests, ids) = last;
+        if reference.is_none() {
+            reference = Some((t, requests, ids.clone()));
+        }
+        let (t1, r1, ids1) = reference.as_ref().expect("the sequential run");
+        rows.push(format!(
+            "| concurrency {concurrency}{} | {t:.3} | {requests} | {:.2}× | {:.2}× | {} |",
+            if concurrency == 1 {
+                " (sequential)"
+            } else {
+                " (partitioned)"
+            },
+            t1 / t,
+            requests as f64 / *r1 as f64,
+            if &ids == ids1 { "yes" } else { "**no**" }
+        ));
+    }
+    println!(
+        "| variant | median s | requests | speed-up | requests vs sequential | same ids, same order |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    println!("\nmedian of {runs} runs each; sequential floor = 200 × L = 4.0 s.");
+}
+
 fn listing() {
     const TOTAL: usize = 10_000;
     const LATENCY_MS: u64 = 20;
