@@ -338,10 +338,17 @@ impl Distribution {
                 .iter()
                 .filter_map(|k| counts.get(*k).map(|n| format!("{k} ×{n}")))
                 .collect();
+            // Absent or null is no value, not an undocumented one.
             shown.extend(
                 counts
                     .iter()
-                    .filter(|(k, _)| !field.known.contains(&k.as_str()))
+                    .filter(|(k, _)| k.as_str() == "null")
+                    .map(|(_, n)| format!("null ×{n}")),
+            );
+            shown.extend(
+                counts
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "null" && !field.known.contains(&k.as_str()))
                     .map(|(k, n)| format!("{} ×{n} (not in the spec)", text::inert(k, 40))),
             );
             println!("  {}: {}", field.name, shown.join(", "));
