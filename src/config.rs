@@ -1,6 +1,6 @@
 //! Client configuration: where the platform is, who is calling, and how the
 //! calls behave (version, timeouts, user agent, signer, clock, limits,
-//! redirects), and which settings make sense ([`Config::validate`], run by
+//! redirects, extra trusted certificate authorities), and which settings make sense ([`Config::validate`], run by
 //! `Client::new`). Loadable from the environment. The secret is a
 //! `SecretString` and never appears in Debug output.
 
@@ -47,6 +47,8 @@ pub struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: Option<f64>,
     pub(crate) same_origin_redirects: u32,
+    /// PEM text, as given; parsed by `validate` and by `Client::new`.
+    pub(crate) root_certificates: Vec<Arc<[u8]>>,
 }
 
 impl Config {
@@ -73,6 +75,7 @@ impl Config {
             retry: RetryPolicy::default(),
             rate_limit: None,
             same_origin_redirects: 0,
+            root_certificates: Vec::new(),
         }
     }
 
@@ -178,10 +181,62 @@ impl Config {
         self
     }
 
+    /// Also trust the certificate authorities in `pem` (PEM text: one or more
+    /// `CERTIFICATE` blocks) for HTTPS, beside the operating system's trust
+    /// store, which stays in use: for a platform reached through a private
+    /// CA (a staging gateway, a TLS-inspecting proxy) or a local test server.
+    /// Verification stays as strict as ever: the server's chain must lead to
+    /// one of these roots or a system one, and its name must match the base
+    /// URL's host. Call again to add more. Text with no certificate in it, or
+    /// a certificate that does not parse, makes [`crate::Client::new`] fail
+    /// with [`Error::Config`].
+    pub fn with_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(Arc::from(pem.as_ref()));
+        self
+    }
+
+    /// The extra trusted roots ([`Config::with_root_certificate`]) as DER,
+    /// in order; an [`Error::Config`] naming the one that is not a PEM
+    /// certificate.
+    pub(crate) fn root_certificates_der(
+        &self,
+    ) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, Error> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+
+        let mut roots = Vec::new();
+        for (index, pem) in self.root_certificates.iter().enumerate() {
+            let number = index + 1;
+            let certificates = CertificateDer::pem_slice_iter(pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    Error::config(format!("root certificate #{number} is not valid PEM: {e}"))
+                })?;
+            if certificates.is_empty() {
+                return Err(Error::config(format!(
+                    "root certificate #{number} has no PEM CERTIFICATE block"
+                )));
+            }
+            // Parsed as a trust anchor now, so a broken certificate is a
+            // configuration error rather than a failed handshake later.
+            let mut store = rustls::RootCertStore::empty();
+            for certificate in &certificates {
+                store.add(certificate.clone()).map_err(|e| {
+                    Error::config(format!(
+                        "root certificate #{number} is not a usable X.509 certificate: {e}"
+                    ))
+                })?;
+            }
+            roots.extend(certificates);
+        }
+        Ok(roots)
+    }
+
     /// Checks every setting, as [`crate::Client::new`] does: a timeout of
     /// zero, a response limit of zero bytes, a rate limit that is not a
     /// positive finite number in range, a retry policy that makes no sense
-    /// (see [`RetryPolicy::validate`]) or an empty API version is a
+    /// (see [`RetryPolicy::validate`]), an empty API version or an extra root
+    /// certificate that does not parse is a
     /// [`Error::Config`] naming the setting.
     pub fn validate(&self) -> Result<(), Error> {
         if self.app_id.trim().is_empty() {
@@ -215,6 +270,7 @@ impl Config {
                 self.same_origin_redirects
             )));
         }
+        self.root_certificates_der()?;
         Ok(())
     }
 
@@ -255,6 +311,7 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
             .field("same_origin_redirects", &self.same_origin_redirects)
+            .field("root_certificates", &self.root_certificates.len())
             .finish()
     }
 }
