@@ -3,7 +3,8 @@
 //! ring, so only the client side changes) that closes every connection, so
 //! each call is TCP connect + TLS handshake + one signed request. The same
 //! calls over plain HTTP, interleaved with them, give the baseline; the
-//! difference is the TLS part. Also times `Client::new` (it loads the system's
+//! difference is the TLS part. Also times the process's first HTTPS call
+//! (a provider's one-time set-up) and `Client::new` (it loads the system's
 //! trust store). The provider is the one the features chose:
 //!
 //! ```text
@@ -82,7 +83,12 @@ fn main() {
             })
             .collect();
 
-        for _ in 0..WARM_UP {
+        // The process's first handshake: a provider's one-time set-up
+        // (aws-lc-rs seeds its random generator from CPU jitter) lands here,
+        // once per process — once per CLI command.
+        let first_tls = call(&tls_client).await;
+        let first_plain = call(&plain_client).await;
+        for _ in 1..WARM_UP {
             call(&tls_client).await;
             call(&plain_client).await;
         }
@@ -111,6 +117,11 @@ fn main() {
         println!(
             "  TLS share (median https - median http):     {:.0} us",
             tls_median - plain_median
+        );
+        println!(
+            "  first https call of the process:            {:.0} us (first http call {:.0} us)",
+            first_tls.as_secs_f64() * 1e6,
+            first_plain.as_secs_f64() * 1e6
         );
         println!(
             "  Client::new (loads the system trust store): median {:.0} us over {CLIENT_BUILDS}",
