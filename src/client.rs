@@ -6,7 +6,7 @@
 //! must see every field the platform sent. The client also remembers which
 //! coercions it has already reported, so each shows once in the logs. Its
 //! TLS configuration (which rustls crypto provider, which roots) is built
-//! here too, in [`tls`](self::tls).
+//! here too, in the private `tls` module.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -213,20 +213,24 @@ mod tls {
          or `tls-aws-lc`"
     );
 
-    /// The provider the features chose. With both on, `tls-aws-lc` wins:
-    /// `tls-ring` is in the default features, so having both means someone
-    /// asked for aws-lc-rs explicitly.
+    /// The provider the features chose: aws-lc-rs. With both features on,
+    /// this one wins: `tls-ring` is in the default features, so having both
+    /// means someone asked for aws-lc-rs explicitly.
+    #[cfg(feature = "tls-aws-lc")]
     fn feature_provider() -> CryptoProvider {
-        #[cfg(feature = "tls-aws-lc")]
-        return rustls::crypto::aws_lc_rs::default_provider();
-        #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
-        return rustls::crypto::ring::default_provider();
+        rustls::crypto::aws_lc_rs::default_provider()
+    }
+
+    /// The provider the features chose: ring.
+    #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+    fn feature_provider() -> CryptoProvider {
+        rustls::crypto::ring::default_provider()
     }
 
     /// The provider used: the program's process-wide one if it installed one
     /// ([`CryptoProvider::install_default`]: an application's choice, e.g. a
     /// FIPS build, outranks a library's), else the features' choice.
-    pub(super) fn provider() -> Arc<CryptoProvider> {
+    fn provider() -> Arc<CryptoProvider> {
         CryptoProvider::get_default()
             .cloned()
             .unwrap_or_else(|| Arc::new(feature_provider()))
