@@ -16,9 +16,9 @@ fn page() -> String {
 }
 
 /// Every message in `error`'s source chain, joined.
-fn chain(error: &Error) -> String {
+fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(inner) = source {
         text.push_str(" / ");
         text.push_str(&inner.to_string());
@@ -121,8 +121,8 @@ async fn a_ring_client_cannot_join_a_post_quantum_only_server() {
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
     provider.kx_groups = vec![rustls::crypto::aws_lc_rs::kx_group::X25519MLKEM768];
     let server = Server::https(tls_server::server_config_with(provider), &page()).await;
-    let mut roots = rustls::RootCertStore::empty();
     use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(CA_PEM.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
@@ -137,13 +137,7 @@ async fn a_ring_client_cannot_join_a_post_quantum_only_server() {
         .build()
         .unwrap();
     let error = http.post(server.url()).body("{}").send().await.unwrap_err();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        text.push_str(" / ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
+    let text = chain(&error);
     assert!(text.to_lowercase().contains("handshake"), "{text}");
     assert_eq!(server.answered(), 0);
 }
