@@ -25,6 +25,9 @@ const APP_ID: &str = "bench-app";
 const SECRET: &str = "bench-secret";
 
 fn main() {
+    // The raw baselines use plain reqwest clients, which need a process-wide
+    // rustls provider when reqwest has none of its own (the `tls-ring` default).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--sandbox-child") => return sandbox_child(&args[1..]),

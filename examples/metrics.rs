@@ -50,17 +50,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
 
-    // A client the service already has: its timeouts, pool and user agent
-    // are used as they are. Redirects off, as the docs require.
-    let http = reqwest::Client::builder()
+    // The service's own HTTP client settings (pool, timeouts, user agent)
+    // on top of the crate's TLS setup and redirect policy.
+    let config = Config::new(sandbox.url(), "demo-app", "demo-secret");
+    let http = config
+        .http_client_builder()?
         .pool_max_idle_per_host(8)
         .timeout(Duration::from_secs(10))
         .user_agent("my-service/1.0")
-        .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let latencies = Arc::new(Latencies::default());
     let client = Client::new(
-        Config::new(sandbox.url(), "demo-app", "demo-secret")
+        config
             .with_http_client(http)
             .with_interceptor(latencies.clone()),
     )?;

@@ -1,6 +1,6 @@
 //! Client configuration: where the platform is, who is calling, and how the
 //! calls behave (version, timeouts, user agent, signer, clock, limits,
-//! redirects), and which settings make sense ([`Config::validate`], run by
+//! redirects, extra trusted certificate authorities), and which settings make sense ([`Config::validate`], run by
 //! `Client::new`). Loadable from the environment. The secret is a
 //! `SecretString` and never appears in Debug output.
 
@@ -49,6 +49,8 @@ pub struct Config {
     pub(crate) same_origin_redirects: u32,
     pub(crate) interceptors: Vec<Arc<dyn crate::intercept::Interceptor>>,
     pub(crate) http_client: Option<reqwest::Client>,
+    /// PEM text, as given; parsed by `validate` and by `Client::new`.
+    pub(crate) root_certificates: Vec<Arc<[u8]>>,
 }
 
 impl Config {
@@ -77,6 +79,7 @@ impl Config {
             same_origin_redirects: 0,
             interceptors: Vec::new(),
             http_client: None,
+            root_certificates: Vec::new(),
         }
     }
 
@@ -195,27 +198,97 @@ impl Config {
         self
     }
 
-    /// Sends requests with this `reqwest::Client` (a custom CA or proxy,
-    /// connection pool settings, shared with the rest of a service) instead
-    /// of one built from this configuration. Its settings are then yours:
+    /// Sends requests with this `reqwest::Client` (a proxy, connection pool
+    /// settings, shared with the rest of a service) instead of one built
+    /// from this configuration. Start from [`Config::http_client_builder`]:
+    /// it has this crate's TLS setup (the crypto provider, the trust store,
+    /// [`with_root_certificate`](Self::with_root_certificate)'s roots) and
+    /// redirects off. The client's settings are then yours:
     /// [`with_timeout`](Self::with_timeout),
     /// [`with_connect_timeout`](Self::with_connect_timeout) and
     /// [`with_user_agent`](Self::with_user_agent) are not applied (a
-    /// deadline on a listing still is). Build it with
-    /// `.redirect(reqwest::redirect::Policy::none())`: reqwest's default
-    /// policy would re-send a signed request to wherever a redirect points
-    /// before this client sees it. An answer that arrives from another URL
-    /// than the request's (a redirect the client followed) is refused as
-    /// [`Error::Redirect`].
+    /// deadline on a listing still is). A client with reqwest's default
+    /// redirect policy would re-send a signed request to wherever a redirect
+    /// points before this crate sees it: an answer that arrives from another
+    /// URL than the request's is refused as [`Error::Redirect`], but the
+    /// request went there.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
     }
 
+    /// A `reqwest::ClientBuilder` set up as this crate sets up its own HTTP
+    /// client (TLS, timeouts, user agent, no redirects), to adjust and hand
+    /// to [`Config::with_http_client`]: the way to add a proxy or pool
+    /// settings without losing those. An [`Error::Config`] for a root
+    /// certificate that does not parse.
+    pub fn http_client_builder(&self) -> Result<reqwest::ClientBuilder, Error> {
+        Ok(reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::client::tls_client_config(self)?)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent.clone())
+            // The middleware sees every redirect and decides (by default: an
+            // error); reqwest would re-send the signed envelope anywhere.
+            .redirect(reqwest::redirect::Policy::none()))
+    }
+
+    /// Also trust the certificate authorities in `pem` (PEM text: one or more
+    /// `CERTIFICATE` blocks) for HTTPS, beside the operating system's trust
+    /// store, which stays in use: for a platform reached through a private
+    /// CA (a staging gateway, a TLS-inspecting proxy) or a local test server.
+    /// Verification stays as strict as ever: the server's chain must lead to
+    /// one of these roots or a system one, and its name must match the base
+    /// URL's host. Call again to add more. Text with no certificate in it, or
+    /// a certificate that does not parse, makes [`crate::Client::new`] fail
+    /// with [`Error::Config`].
+    pub fn with_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(Arc::from(pem.as_ref()));
+        self
+    }
+
+    /// The extra trusted roots ([`Config::with_root_certificate`]) as DER,
+    /// in order; an [`Error::Config`] naming the one that is not a PEM
+    /// certificate.
+    pub(crate) fn root_certificates_der(
+        &self,
+    ) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, Error> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+
+        let mut roots = Vec::new();
+        for (index, pem) in self.root_certificates.iter().enumerate() {
+            let number = index + 1;
+            let certificates = CertificateDer::pem_slice_iter(pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    Error::config(format!("root certificate #{number} is not valid PEM: {e}"))
+                })?;
+            if certificates.is_empty() {
+                return Err(Error::config(format!(
+                    "root certificate #{number} has no PEM CERTIFICATE block"
+                )));
+            }
+            // Parsed as a trust anchor now, so a broken certificate is a
+            // configuration error rather than a failed handshake later.
+            let mut store = rustls::RootCertStore::empty();
+            for certificate in &certificates {
+                store.add(certificate.clone()).map_err(|e| {
+                    Error::config(format!(
+                        "root certificate #{number} is not a usable X.509 certificate: {e}"
+                    ))
+                })?;
+            }
+            roots.extend(certificates);
+        }
+        Ok(roots)
+    }
+
     /// Checks every setting, as [`crate::Client::new`] does: a timeout of
     /// zero, a response limit of zero bytes, a rate limit that is not a
     /// positive finite number in range, a retry policy that makes no sense
-    /// (see [`RetryPolicy::validate`]) or an empty API version is a
+    /// (see [`RetryPolicy::validate`]), an empty API version or an extra root
+    /// certificate that does not parse is a
     /// [`Error::Config`] naming the setting.
     pub fn validate(&self) -> Result<(), Error> {
         if self.app_id.trim().is_empty() {
@@ -249,6 +322,7 @@ impl Config {
                 self.same_origin_redirects
             )));
         }
+        self.root_certificates_der()?;
         Ok(())
     }
 
@@ -294,6 +368,7 @@ impl fmt::Debug for Config {
                 "http_client",
                 &self.http_client.as_ref().map(|_| "user-built"),
             )
+            .field("root_certificates", &self.root_certificates.len())
             .finish()
     }
 }

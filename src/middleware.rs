@@ -415,6 +415,8 @@ enum Failure {
 impl Failure {
     fn retryable(&self, idempotent: bool) -> bool {
         match self {
+            // A certificate the client refuses is refused again next time.
+            Failure::Transport { error, .. } if is_certificate_error(error) => false,
             // No connection, and no redirect before it: the request provably
             // never reached a server. After a redirect, the first server
             // may have acted on it.
@@ -455,6 +457,32 @@ impl fmt::Display for Failure {
             Failure::Code(_, code) => write!(f, "platform code {code}"),
         }
     }
+}
+
+/// Whether a transport failure is a TLS certificate the client refused (an
+/// unknown issuer, a wrong name, an expired certificate): reqwest reports
+/// it as a connect error, but it is not transient.
+fn is_certificate_error(error: &reqwest::Error) -> bool {
+    let refused = |tls: &rustls::Error| {
+        matches!(
+            tls,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        )
+    };
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return refused(tls);
+        }
+        // An io::Error's `source` skips the error it wraps: descend into it.
+        source = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 /// What a retry or a followed redirect reuses of the first request: its

@@ -131,14 +131,15 @@ async fn a_user_built_http_client_is_used_and_its_redirects_are_refused() {
         .await;
     // A client that follows redirects itself (reqwest's default policy),
     // against the documented advice.
-    let http = reqwest::Client::builder()
+    let config = Config::new(origin.base_url(), common::APP_ID, common::SECRET);
+    let http = config
+        .http_client_builder()
+        .unwrap()
         .user_agent("my-service/1.0")
+        .redirect(reqwest::redirect::Policy::default())
         .build()
         .unwrap();
-    let client = shiheng::Client::new(
-        Config::new(origin.base_url(), common::APP_ID, common::SECRET).with_http_client(http),
-    )
-    .unwrap();
+    let client = shiheng::Client::new(config.with_http_client(http)).unwrap();
     let error = client.list_wecom_customers().send().await.unwrap_err();
     assert_eq!(error.kind(), shiheng::ErrorKind::Redirect, "{error}");
     // The answer from elsewhere was not used (reqwest had already gone there).
@@ -154,15 +155,14 @@ async fn a_user_built_http_client_is_used_and_its_redirects_are_refused() {
             then.status(200).json_body(common::cursor_page(&[3], None));
         })
         .await;
-    let http = reqwest::Client::builder()
+    let config = Config::new(server.base_url(), common::APP_ID, common::SECRET);
+    let http = config
+        .http_client_builder()
+        .unwrap()
         .user_agent("my-service/1.0")
-        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let client = shiheng::Client::new(
-        Config::new(server.base_url(), common::APP_ID, common::SECRET).with_http_client(http),
-    )
-    .unwrap();
+    let client = shiheng::Client::new(config.with_http_client(http)).unwrap();
     let page = client.list_wecom_customers().send().await.unwrap();
     assert_eq!(page.result.unwrap()[0].id, Some(3));
     with_agent.assert_async().await;

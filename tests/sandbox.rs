@@ -73,6 +73,9 @@ impl Answer {
 }
 
 async fn send(sandbox: &Sandbox, method: reqwest::Method, path: &str, body: Vec<u8>) -> Answer {
+    // A plain reqwest client needs a process-wide rustls provider when
+    // reqwest has none of its own (shiheng's default `tls-ring` feature).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

@@ -53,6 +53,9 @@ fn envelope(params: &Value) -> Value {
 }
 
 async fn post(sandbox: &Sandbox, path: &str, body: &Value) -> (u16, Value) {
+    // A plain reqwest client needs a process-wide rustls provider when
+    // reqwest has none of its own (shiheng's default `tls-ring` feature).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let response = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
