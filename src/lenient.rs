@@ -147,7 +147,9 @@ crate::record::field_value_via_serde!(
     EmployeeStatus,
     Custom,
     |status| crate::record::Cell::Integer(status.code()),
-    |status| Some(std::borrow::Cow::Owned(status.code().to_string()))
+    |status| Some(std::borrow::Cow::Owned(status.code().to_string())),
+    // Once per employee: compared without formatting the number.
+    |status, known| known.iter().any(|k| k.parse::<i64>() == Ok(status.code()))
 );
 
 crate::record::field_value_via_serde!(

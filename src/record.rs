@@ -819,6 +819,17 @@ impl<T: Record> FieldValue for T {
 /// `Deserialize` (the types of [`crate::lenient`]).
 macro_rules! field_value_via_serde {
     ($ty:ty, $kind:ident, |$v:ident| $cell:expr, |$k:ident| $known:expr) => {
+        $crate::record::field_value_via_serde!(
+            $ty,
+            $kind,
+            |$v| $cell,
+            |$k| $known,
+            |value, known| value
+                .known_text()
+                .is_none_or(|text| known.contains(&text.as_ref()))
+        );
+    };
+    ($ty:ty, $kind:ident, |$v:ident| $cell:expr, |$k:ident| $known:expr, |$i:ident, $list:ident| $is_known:expr) => {
         impl $crate::record::FieldValue for $ty {
             const KIND: $crate::record::FieldKind = $crate::record::FieldKind::$kind;
             fn decode<'de, D: ::serde::Deserializer<'de>>(
@@ -834,6 +845,10 @@ macro_rules! field_value_via_serde {
             fn known_text(&self) -> ::std::option::Option<::std::borrow::Cow<'_, str>> {
                 let $k = self;
                 $known
+            }
+            fn is_known(&self, $list: &[&str]) -> bool {
+                let $i = self;
+                $is_known
             }
         }
     };
