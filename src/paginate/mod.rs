@@ -1083,16 +1083,22 @@ pub struct ListingSummary {
     /// What the listing had to say on the way (a partitioned scan that fell
     /// back to a sequential one, and why).
     pub notices: Vec<String>,
+    /// Where the listing started (its first page's position).
+    pub start: Option<PagePosition>,
 }
 
 impl ListingSummary {
-    /// Whether the reported totals changed during the listing, or disagree
-    /// with the number of items yielded: data changed while listing, and
-    /// items may have been skipped. List again (or reconcile by id).
+    /// Whether the reported totals changed during the listing, or, for a
+    /// listing from the first page, disagree with the number of items
+    /// yielded: data changed while listing, and items may have been skipped.
+    /// List again (or reconcile by id).
     pub fn totals_disagree(&self) -> bool {
+        let from_the_first_page = matches!(self.start, Some(PagePosition::Number(1)));
         match (self.first_total, self.last_total) {
             (Some(first), Some(last)) => {
-                first != last || u64::try_from(last).ok() != Some(self.items + self.undecodable)
+                first != last
+                    || (from_the_first_page
+                        && u64::try_from(last).ok() != Some(self.items + self.undecodable))
             }
             _ => false,
         }
@@ -1182,6 +1188,7 @@ impl<T> Items<T> {
 
     fn accept(&mut self, page: Page<T>) {
         self.summary.pages += 1;
+        self.summary.start.get_or_insert(page.position);
         if let Some(notice) = &page.notice {
             self.summary.notices.push(notice.clone());
         }

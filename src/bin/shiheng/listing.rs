@@ -260,11 +260,19 @@ fn finish(
                 eprintln!("{}", summary_line(written, summary, watch.keeps_raw));
                 print_drift(summary);
                 if summary.totals_disagree {
-                    progress.warn(&format!(
-                        "the data changed during the listing (total {} at the start, {} at the end): items may be missing; list again",
-                        known(summary.first_total),
-                        known(summary.last_total)
-                    ));
+                    let message = if summary.first_total == summary.last_total {
+                        format!(
+                            "the platform reports {} items but {written} were listed: the data changed during the listing, items may be missing; list again",
+                            known(summary.last_total)
+                        )
+                    } else {
+                        format!(
+                            "the data changed during the listing (total {} at the start, {} at the end): items may be missing; list again",
+                            known(summary.first_total),
+                            known(summary.last_total)
+                        )
+                    };
+                    progress.warn(&message);
                 }
                 return Ok(());
             }
