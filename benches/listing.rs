@@ -224,8 +224,10 @@ fn cpu() {
     });
     println!("| sign (canonical JSON + MD5) | {ns:.0} |");
 
-    let middleware =
-        shiheng::middleware::Middleware::new(&Config::new("http://127.0.0.1:1", APP_ID, SECRET));
+    let middleware = shiheng::transport::Transport::new(
+        &Config::new("http://127.0.0.1:1", APP_ID, SECRET),
+        |_| None,
+    );
     let body = br#"{"paramContent":{"pageNum":7,"pageSize":50}}"#;
     let ns = time_per_op(200_000, || {
         std::hint::black_box(
@@ -439,8 +441,10 @@ fn page_body(n: usize) -> Vec<u8> {
 
 /// A signed request body for page `page`, built once.
 fn signed_body(page: u32) -> Vec<u8> {
-    let middleware =
-        shiheng::middleware::Middleware::new(&Config::new("http://127.0.0.1:1", APP_ID, SECRET));
+    let middleware = shiheng::transport::Transport::new(
+        &Config::new("http://127.0.0.1:1", APP_ID, SECRET),
+        |_| None,
+    );
     let unsigned = serde_json::json!({"paramContent": {"pageNum": page, "pageSize": 50}});
     middleware
         .sign_body(unsigned.to_string().as_bytes())

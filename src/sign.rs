@@ -1,6 +1,6 @@
 //! Request signing: owns the canonical JSON form, the string to sign and the
 //! default MD5 rule, as pure functions of (envelope parameters, secret). The
-//! client's middleware, the sandbox's verifier and `shiheng sign` all call
+//! client's transport, the sandbox's verifier and `shiheng sign` all call
 //! this module, so they cannot disagree.
 
 use std::fmt;

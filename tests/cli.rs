@@ -237,8 +237,7 @@ fn employees_one_page_in_every_format() {
     let lines = jsonl(&text);
     assert_eq!(lines.len(), 20);
     let first = &lines[0];
-    let declared: Vec<&str> = employees_op()
-        .typed
+    let declared: Vec<&str> = shiheng::dynamic::of(employees_op())
         .item_fields()
         .iter()
         .map(|f| f.name)

@@ -175,7 +175,7 @@ fn every_new_operation_is_a_command_that_works_against_the_sandbox() {
                 assert_eq!(code, 0, "{}: {stderr}", op.cli_command);
                 let printed: Value = serde_json::from_str(&stdout).expect("the result as JSON");
                 let called = runtime
-                    .block_on(op.typed.call(&client, params))
+                    .block_on(shiheng::dynamic::of(op).call(&client, params))
                     .expect("the library's call");
                 assert_eq!(printed, called.payload, "{}", op.cli_command);
                 assert!(stderr.contains("done (traceId"), "{stderr}");

@@ -81,7 +81,9 @@ async fn every_paginated_operation_lists_its_generated_items_exactly_once() {
         };
         assert_eq!(sandbox.item_count(op.operation_id), Some(57));
         let options = ListingOptions::new().page_size(10);
-        let mut items = op.typed.list(&client, options).expect("a listing");
+        let mut items = shiheng::dynamic::of(op)
+            .list(&client, options)
+            .expect("a listing");
         let mut ids = Vec::new();
         while let Some(item) = items.next().await {
             let item = item.unwrap_or_else(|e| panic!("{}: {e}", op.operation_id));

@@ -772,7 +772,7 @@ Version: 1.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::middleware::Middleware,
+    pub(crate) inner: crate::transport::Transport,
 }
 impl Client {
     /// Create a new client.
@@ -782,7 +782,7 @@ impl Client {
     /// as well as port and a path stem if applicable.
     ///Hidden: build a `shiheng::Client` from a `shiheng::Config` and call `generated()` on it.
     #[doc(hidden)]
-    pub fn new(baseurl: &str, inner: crate::middleware::Middleware) -> Self {
+    pub fn new(baseurl: &str, inner: crate::transport::Transport) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -803,7 +803,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::middleware::Middleware,
+        inner: crate::transport::Transport,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -812,7 +812,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::middleware::Middleware> for Client {
+impl ClientInfo<crate::transport::Transport> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -822,7 +822,7 @@ impl ClientInfo<crate::middleware::Middleware> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::middleware::Middleware {
+    fn inner(&self) -> &crate::transport::Transport {
         &self.inner
     }
 }
@@ -830,7 +830,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::middleware::Middleware>,
+        Client: ClientHooks<crate::transport::Transport>,
     {}
 };
 impl Client {
@@ -932,12 +932,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/wecom/employee/page`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::generated::model::ListWecomEmployeesResponse>,
-            Error<crate::generated::model::ErrorEnvelope>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -958,10 +953,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -973,15 +964,8 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             }
         }
     }
@@ -1028,12 +1012,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/wecom/customer/list`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::generated::model::ListWecomCustomersResponse>,
-            Error<crate::generated::model::ErrorEnvelope>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -1054,10 +1033,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -1069,15 +1044,8 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             }
         }
     }
@@ -1124,12 +1092,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/wecom/group-chat/list`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::generated::model::ListWecomGroupChatsResponse>,
-            Error<crate::generated::model::ErrorEnvelope>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -1150,10 +1113,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -1165,15 +1124,8 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             }
         }
     }
@@ -1182,4 +1134,13 @@ pub mod builder {
 #[doc(hidden)]
 pub mod prelude {
     pub use self::super::Client;
+}
+impl ClientHooks<crate::transport::Transport> for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.inner().execute(self.client(), request, info.operation_id).await
+    }
 }

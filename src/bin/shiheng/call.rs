@@ -77,7 +77,7 @@ pub async fn run(
             eprintln!("shiheng: interrupted by {signal} before the answer arrived; nothing was written");
             return Err(Failure::Interrupted);
         }
-        reply = op.typed.call(client, params) => reply,
+        reply = shiheng::dynamic::of(op).call(client, params) => reply,
     };
     let reply = match reply {
         Ok(reply) => reply,

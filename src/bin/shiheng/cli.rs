@@ -317,7 +317,11 @@ fn operation_command(op: &'static OperationSpec) -> Command {
             }
             let size = pagination.page_size.bounds;
             let (size_min, size_max) = (size.min.max(1), size.max.min(i64::from(u32::MAX)));
-            let names: Vec<&'static str> = op.typed.item_fields().iter().map(|f| f.name).collect();
+            let names: Vec<&'static str> = shiheng::dynamic::of(op)
+                .item_fields()
+                .iter()
+                .map(|f| f.name)
+                .collect();
             let mut cmd = cmd
                 .long_about(format!(
                     "{}\n\n{} (POST {}), {style}: one page, or every item with --all. \
@@ -769,7 +773,7 @@ pub fn parse(matches: &ArgMatches) -> Result<Invocation, Failure> {
         });
     };
     let columns = sub.get_many::<String>("columns").map(|names| {
-        let fields = op.typed.item_fields();
+        let fields = shiheng::dynamic::of(op).item_fields();
         names
             .filter_map(|name| fields.iter().find(|f| f.name == name.as_str()))
             .collect()

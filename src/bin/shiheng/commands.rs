@@ -8,7 +8,8 @@ use std::time::Instant;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use shiheng::operation::OperationSpec;
-use shiheng::paginate::{DynRecord, ListingOptions};
+use shiheng::paginate::ListingOptions;
+use shiheng::record::DynRecord;
 use shiheng::record::{Cell, Field};
 use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
@@ -240,11 +241,12 @@ async fn demo_listings(
             None => 1,
         };
         let options = ListingOptions::new().concurrency(concurrency);
-        let Some(mut items) = op.typed.list(client, options) else {
+        let Some(mut items) = shiheng::dynamic::of(op).list(client, options) else {
             continue;
         };
         let (requests_before, started) = (sandbox.requests(), Instant::now());
-        let mut tally = Distribution::new(op.typed.item_fields(), pagination.item_id);
+        let mut tally =
+            Distribution::new(shiheng::dynamic::of(op).item_fields(), pagination.item_id);
         let progress = Progress::new();
         loop {
             let next = tokio::select! {

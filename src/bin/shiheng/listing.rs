@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use shiheng::operation::{OperationSpec, PaginationStyle};
-use shiheng::paginate::{DynItem, ListingOptions, Page};
+use shiheng::paginate::{ListingOptions, Page};
 use shiheng::record::Coercion;
+use shiheng::record::DynItem;
 use shiheng::{Client, ErrorKind, ListingSummary};
 
 use crate::Failure;
@@ -82,7 +83,7 @@ pub async fn run(
     let sink = Sink::open(args.output.as_deref())?;
     let writer = ItemWriter::new(
         args.format,
-        op.typed.item_fields(),
+        shiheng::dynamic::of(op).item_fields(),
         op.pagination.as_ref().map(|p| p.item_id),
         args.columns.clone(),
         sink,
@@ -201,7 +202,7 @@ async fn all(
     mut writer: ItemWriter,
     signals: &mut Signals,
 ) -> Result<(), Failure> {
-    let Some(mut items) = op.typed.list(client, options) else {
+    let Some(mut items) = shiheng::dynamic::of(op).list(client, options) else {
         return Err(Failure::Usage(format!("{} does not page", op.operation_id)));
     };
     let progress = Progress::new();
@@ -372,7 +373,7 @@ async fn one_page(
     mut writer: ItemWriter,
     signals: &mut Signals,
 ) -> Result<(), Failure> {
-    let Some(fetch) = op.typed.page(client, options) else {
+    let Some(fetch) = shiheng::dynamic::of(op).page(client, options) else {
         return Err(Failure::Usage(format!("{} does not page", op.operation_id)));
     };
     let page = tokio::select! {

@@ -14,7 +14,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use shiheng::paginate::DynRecord;
+use shiheng::record::DynRecord;
 use shiheng::record::{Cell, Field};
 
 use crate::table::{self, Table};

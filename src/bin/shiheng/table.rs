@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use shiheng::paginate::DynRecord;
+use shiheng::record::DynRecord;
 use shiheng::record::{Cell, Field};
 
 use crate::text::{self, TEXT_CAP};

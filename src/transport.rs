@@ -1,9 +1,19 @@
-//! The generated client's hooks (progenitor's `ClientHooks`, required by
-//! `build.rs` with `HooksMode::Expected`): every request the generated code
-//! sends is signed here, traced here, retried here, its redirects refused
-//! (or, when configured, followed within the origin) here, and its answer
-//! read here within the size limit. Calls through [`crate::Client`] and
-//! direct calls of the generated methods go through the same code.
+//! The one transport: every request the generated client sends is signed,
+//! sent, retried (re-signed with a fresh timestamp), rate-limited, traced,
+//! shown to the interceptors, its redirects refused (or followed within the
+//! origin) and its answer read within the size limit here. The generated
+//! client's `exec` hook (emitted by `build.rs`) delegates to
+//! [`Transport::execute`]; the hand-written layer reaches it only through
+//! the generated methods and, for [`crate::Client::call_raw`], directly.
+//!
+//! Failures found in an answer (a body over the limit, a redirect not
+//! followed, a body that could not be signed) are values of
+//! [`Refusal`]: the answer handed back carries it as its body's error, so
+//! whoever reads the body, the crate's classifier or a direct caller of a
+//! generated method, meets it as a typed error in reqwest's source chain.
+//!
+//! Per-call settings ([`CallOptions`]) and the operation being served reach
+//! the transport as a task-local context set by the call layer.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,24 +21,134 @@ use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
 use bytes::Bytes;
-
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::error::{HookError, RedirectRefusal, snippet};
-use crate::generated;
+use crate::error::{Error, RedirectRefusal, snippet};
 use crate::intercept::{Attempt, Interceptor, Outcome};
-use crate::operation::OperationSpec;
-use crate::retry::{RateLimiter, RetryPolicy, retry_after_wait};
+use crate::retry::{RateLimiter, RetryPolicy, retry_after};
 use crate::sign::{Clock, SignInput, Signature, Signer};
 
-/// The state the hooks need: credentials, signer, clock and limits. Cheap to
-/// clone; its Debug output never shows the secret.
+/// How the transport learns, for a call that did not come through the
+/// crate's request builders, the spec's operationId of a generated method
+/// and whether the operation is idempotent.
+pub type OperationLookup = fn(&str) -> Option<(&'static str, bool)>;
+
+/// Settings for one call alone, set on any request builder: a timeout per
+/// attempt, headers sent with every attempt, a retry policy in place of the
+/// client's.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// The timeout of each attempt (the client's `Config::with_timeout` otherwise).
+    pub timeout: Option<Duration>,
+    /// Headers added to every attempt, retries and followed redirects included.
+    pub headers: reqwest::header::HeaderMap,
+    /// The retry policy of this call (the client's otherwise).
+    pub retry: Option<RetryPolicy>,
+}
+
+impl CallOptions {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.timeout.is_none() && self.headers.is_empty() && self.retry.is_none()
+    }
+}
+
+/// What the call layer tells the transport about the call it serves.
+#[derive(Debug, Clone)]
+pub(crate) struct CallContext {
+    pub(crate) operation: &'static str,
+    pub(crate) idempotent: bool,
+    pub(crate) options: Option<Arc<CallOptions>>,
+}
+
+tokio::task_local! {
+    static CALL: CallContext;
+}
+
+/// Runs `future` (a generated method's call) with `context` visible to the
+/// transport.
+pub(crate) async fn within<F: Future>(context: CallContext, future: F) -> F::Output {
+    CALL.scope(context, future).await
+}
+
+/// A failure the transport found in an answer or before sending, carried
+/// as the error of the answer's body.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The body was over the size limit (bytes).
+    TooLarge(usize),
+    /// A redirect that was not followed: its status, where it pointed, why.
+    Redirect(u16, String, RedirectRefusal),
+    /// The request body could not be signed.
+    Unsigned(String),
+}
+
+impl Refusal {
+    /// The crate's error for this refusal in `operation`.
+    pub fn into_error(self, operation: &'static str) -> Error {
+        match self {
+            Refusal::TooLarge(limit) => Error::ResponseTooLarge { operation, limit },
+            Refusal::Redirect(status, location, reason) => Error::Redirect {
+                operation,
+                status,
+                location,
+                reason,
+            },
+            Refusal::Unsigned(message) => Error::Signing { operation, message },
+        }
+    }
+
+    /// The refusal in `error`'s source chain, if reading a body met one.
+    pub fn in_chain(error: &(dyn std::error::Error + 'static)) -> Option<Refusal> {
+        let mut source = Some(error);
+        while let Some(e) = source {
+            if let Some(refusal) = e.downcast_ref::<Refusal>() {
+                return Some(refusal.clone());
+            }
+            source = e.source();
+        }
+        None
+    }
+
+    /// An answer with `status` whose body is this refusal.
+    fn answer(self, status: http::StatusCode) -> reqwest::Response {
+        let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
+            Err::<Bytes, Refusal>(self)
+        }));
+        let mut answer = http::Response::new(body);
+        *answer.status_mut() = status;
+        reqwest::Response::from(answer)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::TooLarge(limit) => {
+                write!(f, "response body larger than the {limit}-byte limit")
+            }
+            Refusal::Redirect(status, location, reason) => {
+                write!(
+                    f,
+                    "HTTP {status} redirect to {location} not followed: {reason}"
+                )
+            }
+            Refusal::Unsigned(message) => write!(f, "could not sign the request: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Credentials, signer, clock and limits: the state every request needs.
+/// Cheap to clone; its Debug output never shows the secret.
 #[derive(Clone)]
-pub struct Middleware {
+pub struct Transport {
     state: Arc<State>,
 }
 
@@ -43,20 +163,12 @@ struct State {
     rate_limiter: Option<RateLimiter>,
     redirect_hops: u32,
     interceptors: Vec<Arc<dyn Interceptor>>,
+    lookup: OperationLookup,
 }
 
-/// Marks a response whose body was over the limit, with the limit.
-#[derive(Clone, Copy)]
-pub(crate) struct BodyTooLarge(pub(crate) usize);
-
-/// The whole body of every answer, kept beside it (a cheap reference-counted
-/// copy) so that errors can quote it without reading the response again.
-#[derive(Clone)]
-pub(crate) struct BufferedBody(pub(crate) Bytes);
-
-impl Middleware {
-    /// The hooks' state for `config`.
-    pub fn new(config: &Config) -> Self {
+impl Transport {
+    /// The transport of `config`; `lookup` names the generated methods.
+    pub fn new(config: &Config, lookup: OperationLookup) -> Self {
         Self {
             state: Arc::new(State {
                 app_id: config.app_id.clone(),
@@ -69,6 +181,7 @@ impl Middleware {
                 rate_limiter: config.rate_limit.and_then(RateLimiter::new),
                 redirect_hops: config.same_origin_redirects,
                 interceptors: config.interceptors.clone(),
+                lookup,
             }),
         }
     }
@@ -100,87 +213,64 @@ impl Middleware {
         let body = serde_json::to_vec(&envelope).map_err(|e| e.to_string())?;
         Ok((body, signature))
     }
-}
 
-impl Middleware {
-    /// `body` signed anew with a fresh timestamp (or as it was, if it could
-    /// not be: it was signed once already).
-    fn resign(&self, body: &Bytes) -> Bytes {
-        match self.sign_body(body) {
-            Ok((signed, _)) => signed.into(),
-            Err(_) => body.clone(),
-        }
-    }
-}
-
-impl fmt::Debug for Middleware {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Middleware")
-            .field("app_id", &self.state.app_id)
-            .field("app_secret", &"[REDACTED]")
-            .field("api_version", &self.state.api_version)
-            .field("signer", &self.state.signer)
-            .field("max_response_bytes", &self.state.max_response_bytes)
-            .field("retry", &self.state.retry)
-            .field("rate_limiter", &self.state.rate_limiter)
-            .field("redirect_hops", &self.state.redirect_hops)
-            .field("interceptors", &self.state.interceptors)
-            .finish()
-    }
-}
-
-impl ClientHooks<Middleware> for generated::Client {
-    async fn pre<E>(
+    /// Sends `request` (an unsigned envelope) for the generated method
+    /// `method`: signs it, applies the call's settings, retries what the
+    /// policy allows, and returns the last answer with its body in memory,
+    /// or the last transport failure. See the module header for refusals.
+    pub async fn execute(
         &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
+        http: &reqwest::Client,
+        mut request: reqwest::Request,
+        method: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let state = &self.state;
+        let context = CALL.try_with(CallContext::clone).ok();
+        let (operation, idempotent) = match &context {
+            Some(call) => (call.operation, call.idempotent),
+            None => (state.lookup)(method).unwrap_or((method, false)),
+        };
+        let options = context.and_then(|call| call.options);
+        let policy = options
+            .as_ref()
+            .and_then(|o| o.retry.as_ref())
+            .unwrap_or(&state.retry);
+        if let Some(options) = &options {
+            for (name, value) in &options.headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+            if let Some(timeout) = options.timeout {
+                *request.timeout_mut() = Some(timeout);
+            }
+        }
         let body = request
             .body()
             .and_then(reqwest::Body::as_bytes)
-            .unwrap_or(b"{}");
-        let (signed, signature) = self
-            .inner()
-            .sign_body(body)
-            .map_err(progenitor_client::Error::Custom)?;
-        tracing::trace!(
-            operation = info.operation_id,
-            string_to_sign = %signature.string_to_sign,
-            "signed request"
-        );
-        *request.body_mut() = Some(signed.into());
-        Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let middleware = self.inner();
-        let state = &middleware.state;
-        let idempotent = OperationSpec::by_method(info.operation_id)
-            .or_else(|| OperationSpec::by_id(info.operation_id))
-            .is_some_and(|op| op.idempotent);
-        let policy = &state.retry;
-        // Each retry and each followed redirect is rebuilt from these parts
-        // and signed anew (fresh timestamp); a body that is not in memory
-        // cannot be sent twice.
-        let resend = (policy.max_attempts > 1 || state.redirect_hops > 0)
-            .then(|| Resend::of(&request))
-            .flatten();
+            .map(Bytes::copy_from_slice)
+            .unwrap_or_else(|| Bytes::from_static(b"{}"));
+        let parts = RequestParts::of(&request);
+        let mut request = match self.signed(&parts, parts.url.clone(), &body, operation) {
+            Ok(request) => request,
+            Err(refusal) => return Ok(refusal.answer(http::StatusCode::BAD_REQUEST)),
+        };
         let mut backoff = policy.backoff().build();
         let mut waited = Duration::ZERO;
-        let mut request = request;
         let mut number = 1;
         loop {
-            let failure = match self.attempt(request, info, number, resend.as_ref()).await {
+            let attempt = Try {
+                http,
+                operation,
+                number,
+                parts: &parts,
+                body: &body,
+            };
+            let failure = match self.attempt(request, &attempt).await {
                 Ok(response) => return Ok(reqwest::Response::from(response)),
                 Err(failure) => failure,
             };
-            let Some(resend) = resend.as_ref().filter(|_| failure.retryable(idempotent)) else {
+            if !failure.retryable(idempotent) {
                 return failure.into_result();
-            };
+            }
             let wait = match policy.wait_before_retry(
                 number,
                 backoff.next(),
@@ -189,94 +279,47 @@ impl ClientHooks<Middleware> for generated::Client {
             ) {
                 Ok(wait) => wait,
                 Err(why) => {
-                    tracing::debug!(operation = info.operation_id, reason = %failure, why, "not retrying");
+                    tracing::debug!(operation, reason = %failure, why, "not retrying");
                     return failure.into_result();
                 }
             };
-            tracing::warn!(
-                operation = info.operation_id,
-                reason = %failure,
-                wait_ms = wait.as_millis() as u64,
-                "retrying"
-            );
+            tracing::warn!(operation, reason = %failure, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
             waited += wait;
             number += 1;
-            request = resend.build(resend.parts.url.clone(), middleware);
+            request = match self.signed(&parts, parts.url.clone(), &body, operation) {
+                Ok(request) => request,
+                Err(refusal) => return Ok(refusal.answer(http::StatusCode::BAD_REQUEST)),
+            };
         }
     }
 
-    /// Called by the generated methods after `exec` (the crate's own calls
-    /// read the answer themselves): an oversized body, a refused redirect,
-    /// an envelope whose `code` is not "0" (whatever the HTTP status) and a
-    /// success that will not decode become errors here, with the HTTP
-    /// status and the operation, so a generated call never returns a
-    /// business error as `Ok` and never loses the status. They travel as
-    /// progenitor's `Error::Custom` and convert back with `From` (see
-    /// `crate::error`).
-    async fn post<E>(
+    /// The request rebuilt from `parts` for `url`, `body` signed anew.
+    fn signed(
         &self,
-        result: &reqwest::Result<reqwest::Response>,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        let Ok(response) = result else {
-            return Ok(());
-        };
-        let op = OperationSpec::by_method(info.operation_id);
-        let operation = op.map_or(info.operation_id, |op| op.operation_id);
-        let found = hook_error(response, operation).or_else(|| {
-            let BufferedBody(body) = response.extensions().get::<BufferedBody>()?;
-            let status = response.status().as_u16();
-            match crate::error::business_error(operation, body, status) {
-                Some(error) => HookError::of(&error),
-                None if (200..300).contains(&status) => {
-                    HookError::of(&op?.typed.check_answer(status, body)?)
-                }
-                None => None,
-            }
-        });
-        match found {
-            Some(error) => Err(progenitor_client::Error::Custom(error.to_message())),
-            None => Ok(()),
-        }
+        parts: &RequestParts,
+        url: reqwest::Url,
+        body: &[u8],
+        operation: &'static str,
+    ) -> Result<reqwest::Request, Refusal> {
+        let (signed, signature) = self.sign_body(body).map_err(Refusal::Unsigned)?;
+        tracing::trace!(operation, string_to_sign = %signature.string_to_sign, "signed request");
+        Ok(parts.build(url, Bytes::from(signed)))
     }
-}
 
-/// The errors the hooks marked on an answer: an oversized body, a redirect
-/// that was not followed.
-pub(crate) fn hook_error(response: &reqwest::Response, operation: &str) -> Option<HookError> {
-    if let Some(BodyTooLarge(limit)) = response.extensions().get::<BodyTooLarge>() {
-        return Some(HookError::TooLarge {
-            operation: operation.to_string(),
-            limit: *limit,
-        });
-    }
-    let refused = response.extensions().get::<RedirectRefused>()?;
-    Some(HookError::Redirect {
-        operation: operation.to_string(),
-        status: response.status().as_u16(),
-        reason: refused.reason.token().to_string(),
-        location: refused.location.clone(),
-    })
-}
-
-impl generated::Client {
     /// One attempt: waits for the rate limit, sends, reads the answer within
     /// the size limit, follows the redirects the configuration allows, and
     /// sorts out the answers worth another attempt.
     async fn attempt(
         &self,
         request: reqwest::Request,
-        info: &OperationInfo,
-        number: u32,
-        resend: Option<&Resend>,
+        attempt: &Try<'_>,
     ) -> Result<http::Response<Bytes>, Failure> {
-        let middleware = self.inner();
-        let state = &middleware.state;
+        let state = &self.state;
         let span = tracing::debug_span!(
             "shiheng.attempt",
-            operation = info.operation_id,
-            attempt = number,
+            operation = attempt.operation,
+            attempt = attempt.number,
             status = tracing::field::Empty,
             bytes = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
@@ -292,20 +335,19 @@ impl generated::Client {
                 }
                 let url = request.url().clone();
                 let seen = Attempt {
-                    operation: OperationSpec::by_method(info.operation_id)
-                        .map_or(info.operation_id, |op| op.operation_id),
-                    number,
+                    operation: attempt.operation,
+                    number: attempt.number,
                     url: &url,
                 };
                 for interceptor in &state.interceptors {
                     interceptor.before_send(&seen, request.headers_mut());
                 }
                 let started = Instant::now();
-                let response = match self.client().execute(request).await {
+                let response = match attempt.http.execute(request).await {
                     // A user-built HTTP client may follow redirects itself:
                     // its answer came from elsewhere and is not used.
                     Ok(response) if response.url() != &url => {
-                        Ok(followed_elsewhere(response, &url))
+                        Ok(Err(followed_elsewhere(&response, &url)))
                     }
                     Ok(response) => read_bounded(response, state.max_response_bytes).await,
                     Err(e) => Err(e),
@@ -313,9 +355,14 @@ impl generated::Client {
                 let latency = started.elapsed();
                 for interceptor in &state.interceptors {
                     let outcome = match &response {
-                        Ok(answer) => Outcome::Answered {
+                        Ok(Ok(answer)) => Outcome::Answered {
                             status: answer.status().as_u16(),
                             bytes: answer.body().len(),
+                            latency,
+                        },
+                        Ok(Err((status, _))) => Outcome::Answered {
+                            status: status.as_u16(),
+                            bytes: 0,
                             latency,
                         },
                         Err(error) => Outcome::Failed { error, latency },
@@ -324,8 +371,9 @@ impl generated::Client {
                 }
                 let span = tracing::Span::current();
                 span.record("latency_ms", latency.as_millis() as u64);
-                let mut response = match response {
-                    Ok(response) => response,
+                let response = match response {
+                    Ok(Ok(response)) => response,
+                    Ok(Err((status, refusal))) => return Err(Failure::Refused(status, refusal)),
                     Err(error) => {
                         tracing::debug!(error = %error, "transport failure");
                         let after_redirect = !visited.is_empty();
@@ -335,51 +383,40 @@ impl generated::Client {
                         });
                     }
                 };
-                let status = response.status().as_u16();
-                span.record("status", status);
+                let status = response.status();
+                span.record("status", status.as_u16());
                 tracing::debug!("answered");
-                let retry_after = response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| retry_after_wait(v, state.clock.now_millis()));
-                if let Some(wait) = retry_after {
-                    response.extensions_mut().insert(RetryAfter(wait));
-                }
-                if response.extensions().get::<RedirectRefused>().is_some() {
-                    return Err(Failure::Redirect(response));
-                }
-                if is_redirect(status) {
+                if is_redirect(status.as_u16()) {
                     visited.push(url);
                     let location = response.headers().get(reqwest::header::LOCATION);
-                    let target = redirect_target(
+                    match redirect_target(
                         state.redirect_hops,
-                        status,
+                        status.as_u16(),
                         location.map(|l| l.as_bytes()),
                         &visited,
-                    );
-                    match (target, resend) {
-                        (Ok(target), Some(resend)) => {
+                    ) {
+                        Ok(target) => {
                             span.record("redirects", visited.len());
                             tracing::debug!(location = %target, "following a same-origin redirect");
-                            request = resend.build(target, middleware);
+                            request = match self.signed(
+                                attempt.parts,
+                                target,
+                                attempt.body,
+                                attempt.operation,
+                            ) {
+                                Ok(request) => request,
+                                Err(refusal) => return Err(Failure::Refused(status, refusal)),
+                            };
                             continue;
                         }
-                        (Ok(target), None) => {
-                            let refused = RedirectRefused {
-                                reason: RedirectRefusal::Unrepeatable,
-                                location: shown_url(&target),
-                            };
-                            response.extensions_mut().insert(refused);
-                        }
-                        (Err(refused), _) => {
-                            response.extensions_mut().insert(refused);
+                        Err(refusal) => {
+                            tracing::debug!("redirect not followed");
+                            return Err(Failure::Refused(status, refusal));
                         }
                     }
-                    tracing::debug!("redirect not followed");
-                    return Err(Failure::Redirect(response));
                 }
-                if state.retry.retries_status(status) {
+                let retry_after = retry_after(response.headers(), state.clock.now_millis());
+                if state.retry.retries_status(status.as_u16()) {
                     return Err(Failure::Status(response, retry_after));
                 }
                 if !state.retry.retry_codes.is_empty()
@@ -396,6 +433,31 @@ impl generated::Client {
     }
 }
 
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("app_id", &self.state.app_id)
+            .field("app_secret", &"[REDACTED]")
+            .field("api_version", &self.state.api_version)
+            .field("signer", &self.state.signer)
+            .field("max_response_bytes", &self.state.max_response_bytes)
+            .field("retry", &self.state.retry)
+            .field("rate_limiter", &self.state.rate_limiter)
+            .field("redirect_hops", &self.state.redirect_hops)
+            .field("interceptors", &self.state.interceptors)
+            .finish()
+    }
+}
+
+/// What every attempt of one call shares.
+struct Try<'a> {
+    http: &'a reqwest::Client,
+    operation: &'static str,
+    number: u32,
+    parts: &'a RequestParts,
+    body: &'a Bytes,
+}
+
 /// Why an attempt did not produce the final answer.
 enum Failure {
     /// reqwest could not send the request or read its answer; after a
@@ -408,15 +470,15 @@ enum Failure {
     Status(http::Response<Bytes>, Option<Duration>),
     /// A retryable business code.
     Code(http::Response<Bytes>, String),
-    /// A redirect not followed, marked with [`RedirectRefused`]: never retried.
-    Redirect(http::Response<Bytes>),
+    /// An answer refused (a redirect not followed, a body over the limit):
+    /// never retried.
+    Refused(http::StatusCode, Refusal),
 }
 
 impl Failure {
     fn retryable(&self, idempotent: bool) -> bool {
         match self {
-            // A certificate the client refuses is refused again next time.
-            Failure::Transport { error, .. } if is_certificate_error(error) => false,
+            Failure::Transport { error, .. } if !is_transient(error) => false,
             // No connection, and no redirect before it: the request provably
             // never reached a server. After a redirect, the first server
             // may have acted on it.
@@ -424,7 +486,7 @@ impl Failure {
                 error,
                 after_redirect: false,
             } if error.is_connect() => true,
-            Failure::Redirect(_) => false,
+            Failure::Refused(..) => false,
             Failure::Transport { .. } | Failure::Status(..) | Failure::Code(..) => idempotent,
         }
     }
@@ -436,13 +498,14 @@ impl Failure {
         }
     }
 
-    /// The last attempt's outcome, for the generated code to decode.
+    /// The last attempt's outcome, for the generated code to hand back.
     fn into_result(self) -> reqwest::Result<reqwest::Response> {
         match self {
             Failure::Transport { error, .. } => Err(error),
-            Failure::Status(response, _)
-            | Failure::Code(response, _)
-            | Failure::Redirect(response) => Ok(reqwest::Response::from(response)),
+            Failure::Status(response, _) | Failure::Code(response, _) => {
+                Ok(reqwest::Response::from(response))
+            }
+            Failure::Refused(status, refusal) => Ok(refusal.answer(status)),
         }
     }
 }
@@ -451,28 +514,31 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Transport { error, .. } => write!(f, "transport failure: {error}"),
-            Failure::Status(response, _) | Failure::Redirect(response) => {
-                write!(f, "HTTP {}", response.status().as_u16())
-            }
+            Failure::Status(response, _) => write!(f, "HTTP {}", response.status().as_u16()),
             Failure::Code(_, code) => write!(f, "platform code {code}"),
+            Failure::Refused(_, refusal) => refusal.fmt(f),
         }
     }
 }
 
-/// Whether a transport failure is a TLS certificate the client refused (an
-/// unknown issuer, a wrong name, an expired certificate): reqwest reports
-/// it as a connect error, but it is not transient.
-fn is_certificate_error(error: &reqwest::Error) -> bool {
-    let refused = |tls: &rustls::Error| {
-        matches!(
-            tls,
-            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-        )
-    };
+/// Whether a transport failure may pass on its own: not a TLS certificate
+/// the client refused (an unknown issuer, a wrong name, an expired
+/// certificate), which reqwest reports as a connect error, nor an answer
+/// the HTTP layer could not parse (a head too large, a bad Content-Length),
+/// which the same server sends again. [`Error::is_retryable`] asks the same.
+pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return refused(tls);
+            return !matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        if let Some(hyper) = e.downcast_ref::<hyper::Error>()
+            && hyper.is_parse()
+        {
+            return false;
         }
         // An io::Error's `source` skips the error it wraps: descend into it.
         source = match e.downcast_ref::<std::io::Error>() {
@@ -482,32 +548,10 @@ fn is_certificate_error(error: &reqwest::Error) -> bool {
             None => e.source(),
         };
     }
-    false
+    true
 }
 
-/// What a retry or a followed redirect reuses of the first request: its
-/// parts and its body, to be signed anew.
-struct Resend {
-    parts: RequestParts,
-    body: Bytes,
-}
-
-impl Resend {
-    /// `None` when the body is not in memory.
-    fn of(request: &reqwest::Request) -> Option<Self> {
-        let body = request.body()?.as_bytes().map(Bytes::copy_from_slice)?;
-        Some(Self {
-            parts: RequestParts::of(request),
-            body,
-        })
-    }
-
-    fn build(&self, url: reqwest::Url, middleware: &Middleware) -> reqwest::Request {
-        self.parts.build(url, middleware.resign(&self.body))
-    }
-}
-
-/// The parts of the first request a resend reuses.
+/// The parts of the first request every attempt reuses.
 struct RequestParts {
     method: reqwest::Method,
     url: reqwest::Url,
@@ -537,25 +581,6 @@ impl RequestParts {
     }
 }
 
-/// The wait a response's `Retry-After` asked for, as read by the attempt
-/// (both forms, dates against the configured clock).
-#[derive(Clone, Copy)]
-struct RetryAfter(Duration);
-
-/// Marks a redirect the attempt did not follow.
-#[derive(Clone)]
-pub(crate) struct RedirectRefused {
-    reason: RedirectRefusal,
-    location: String,
-}
-
-/// The `Retry-After` of an answer that came through the hooks, in whole
-/// seconds (rounded up), whichever form the server used.
-pub(crate) fn retry_after_seconds(response: &reqwest::Response) -> Option<u64> {
-    let RetryAfter(wait) = response.extensions().get::<RetryAfter>()?;
-    Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-}
-
 /// The statuses that redirect (RFC 9110 §15.4); 300, 304 and the unused
 /// 305/306 are answers like any other.
 fn is_redirect(status: u16) -> bool {
@@ -570,12 +595,13 @@ fn redirect_target(
     status: u16,
     location: Option<&[u8]>,
     visited: &[reqwest::Url],
-) -> Result<reqwest::Url, RedirectRefused> {
+) -> Result<reqwest::Url, Refusal> {
     let refuse = |reason, location: &str| {
-        Err(RedirectRefused {
+        Err(Refusal::Redirect(
+            status,
+            snippet(location.as_bytes()),
             reason,
-            location: snippet(location.as_bytes()),
-        })
+        ))
     };
     let (Some(from), Some(raw)) = (visited.last(), location) else {
         return refuse(RedirectRefusal::BadLocation, "(no Location)");
@@ -621,27 +647,23 @@ fn shown_url(url: &reqwest::Url) -> String {
     shown.to_string()
 }
 
-/// An answer a user-built HTTP client fetched by following a redirect on
-/// its own: marked as a refused redirect, its body dropped.
+/// The refusal of an answer a user-built HTTP client fetched by following a
+/// redirect on its own.
 fn followed_elsewhere(
-    response: reqwest::Response,
+    response: &reqwest::Response,
     requested: &reqwest::Url,
-) -> http::Response<Bytes> {
-    let refused = RedirectRefused {
-        reason: RedirectRefusal::Disabled,
-        location: shown_url(response.url()),
-    };
+) -> (http::StatusCode, Refusal) {
+    let location = shown_url(response.url());
     let status = if response.status().is_redirection() {
         response.status()
     } else {
         http::StatusCode::TEMPORARY_REDIRECT
     };
-    tracing::warn!(from = %shown_url(requested), to = %refused.location, "the HTTP client followed a redirect; answer refused");
-    let mut answer = http::Response::new(Bytes::new());
-    *answer.status_mut() = status;
-    answer.extensions_mut().insert(refused);
-    answer.extensions_mut().insert(BufferedBody(Bytes::new()));
-    answer
+    tracing::warn!(from = %shown_url(requested), to = %location, "the HTTP client followed a redirect; answer refused");
+    (
+        status,
+        Refusal::Redirect(status.as_u16(), location, RedirectRefusal::Disabled),
+    )
 }
 
 /// The envelope's `code`, read from a body already in memory.
@@ -656,29 +678,31 @@ fn envelope_code(body: &[u8]) -> Option<String> {
     }
 }
 
-/// Reads the whole body, refusing more than `limit` bytes: an oversized
-/// answer becomes an empty one marked [`BodyTooLarge`], for the `post` hook.
-async fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> reqwest::Result<http::Response<Bytes>> {
+/// An answer read whole, or refused with its status.
+type Read = Result<http::Response<Bytes>, (http::StatusCode, Refusal)>;
+
+/// Reads the whole body, refusing more than `limit` bytes.
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Read> {
+    let status = response.status();
     let mut builder = http::Response::builder()
-        .status(response.status())
+        .status(status)
         .version(response.version());
     if let Some(headers) = builder.headers_mut() {
         *headers = std::mem::take(response.headers_mut());
     }
     let declared = response.content_length().unwrap_or(0);
-    let mut too_large = declared > limit as u64;
+    let too_large = Err((status, Refusal::TooLarge(limit)));
+    if declared > limit as u64 {
+        return Ok(too_large);
+    }
     // Most answers arrive in one chunk: keep it as it is, copy only to join.
     let mut first: Option<Bytes> = None;
     let mut joined: Vec<u8> = Vec::new();
     let mut len = 0usize;
-    while !too_large && let Some(chunk) = response.chunk().await? {
+    while let Some(chunk) = response.chunk().await? {
         len += chunk.len();
-        too_large = len > limit;
-        if too_large {
-            break;
+        if len > limit {
+            return Ok(too_large);
         }
         match first.take() {
             None if joined.is_empty() => first = Some(chunk),
@@ -690,19 +714,11 @@ async fn read_bounded(
             }
         }
     }
-    let body = match (too_large, first) {
-        (true, _) => {
-            builder = builder.extension(BodyTooLarge(limit));
-            Bytes::new()
-        }
-        (false, Some(only)) => only,
-        (false, None) => Bytes::from(joined),
-    };
-    builder = builder.extension(BufferedBody(body.clone()));
+    let body = first.unwrap_or_else(|| Bytes::from(joined));
     tracing::Span::current().record("bytes", body.len());
-    Ok(builder
-        .body(body)
-        .expect("status, version and headers came from a valid response"))
+    Ok(Ok(builder.body(body).expect(
+        "status, version and headers came from a valid response",
+    )))
 }
 
 #[cfg(test)]
@@ -717,7 +733,10 @@ mod tests {
         let visited = [url("http://gw.example:8080/wecom/employee/page")];
         redirect_target(hops, status, location.map(str::as_bytes), &visited)
             .map(|u| u.to_string())
-            .map_err(|r| r.reason)
+            .map_err(|r| match r {
+                Refusal::Redirect(_, _, reason) => reason,
+                other => panic!("{other}"),
+            })
     }
 
     #[test]
@@ -769,8 +788,11 @@ mod tests {
             &visited,
         )
         .unwrap_err();
-        assert_eq!(refused.location, "http://evil.example/x");
+        let Refusal::Redirect(_, location, _) = refused else {
+            panic!("not a redirect")
+        };
+        assert_eq!(location, "http://evil.example/x");
         let junk = redirect_target(0, 302, Some(b"\x1b[2J\xff"), &visited).unwrap_err();
-        assert!(!junk.location.contains('\x1b'), "{:?}", junk.location);
+        assert!(!junk.to_string().contains('\x1b'), "{junk}");
     }
 }
