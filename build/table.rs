@@ -386,9 +386,9 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
             }
         };
         let binding = if paged.is_some() {
-            quote! { &crate::dynamic::PaginatedBinding::<crate::operations::#marker>::new() }
+            quote! { crate::dynamic::DynOperation::paginated::<crate::operations::#marker>() }
         } else {
-            quote! { &crate::dynamic::Binding::<crate::operations::#marker>::new() }
+            quote! { crate::dynamic::DynOperation::plain::<crate::operations::#marker>() }
         };
         let const_doc = format!("The table entry of `{id}` (POST {path}): {summary}");
         let marker_doc = format!(
@@ -489,7 +489,7 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
 
             /// Every operation of the spec, in its order, for callers that
             /// choose one at run time.
-            pub static DYNAMIC: &[&dyn crate::dynamic::DynOperation] = &[#(#dynamic),*];
+            pub static DYNAMIC: &[crate::dynamic::DynOperation] = &[#(#dynamic),*];
         },
     })
 }

@@ -1,167 +1,162 @@
-//! Operations chosen at run time (the CLI, the drift checker): a
-//! [`DynOperation`] per table entry, with results as JSON and items as
-//! [`DynItem`]s. `build.rs` lists one per operation in [`all`]; the typed
-//! calls behind them are the same as `Client`'s own methods.
-
-use std::marker::PhantomData;
+//! Operations chosen at run time (the CLI, the drift checker): one
+//! [`DynOperation`] per table entry, plain data (the entry and the typed
+//! calls behind it as function pointers), with results as JSON and items
+//! as [`DynItem`]s. `build.rs` lists one per operation in [`all`]; the
+//! calls behind them are `Client`'s own.
 
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::call;
+use crate::call::{self, RawReply};
 use crate::client::Client;
 use crate::error::{Error, Reply};
 use crate::operation::{Operation, OperationSpec, Paginated};
 use crate::paginate::{Items, ListingOptions, Page};
 use crate::record::{DynItem, Field, Record};
 
-/// An operation chosen at run time: the typed calls behind a table entry,
-/// with results as JSON or as [`DynItem`]s.
-pub trait DynOperation: Send + Sync {
+type Call<T> = fn(&Client, Option<Value>) -> BoxFuture<'static, Result<T, Error>>;
+type OnePage = BoxFuture<'static, Result<Page<DynItem>, Error>>;
+
+/// An operation chosen at run time: its table entry and its typed calls.
+#[derive(Clone, Copy)]
+pub struct DynOperation {
+    spec: &'static OperationSpec,
+    call: Call<Reply<Value>>,
+    call_whole: Call<RawReply>,
+    listing: Option<Listing>,
+}
+
+/// What a paginated operation adds.
+#[derive(Clone, Copy)]
+struct Listing {
+    list: fn(&Client, ListingOptions) -> Items<DynItem>,
+    page: fn(&Client, ListingOptions) -> OnePage,
+    item_fields: &'static [Field],
+}
+
+impl DynOperation {
+    /// The entry of an operation without pagination.
+    pub const fn plain<Op: Operation>() -> Self {
+        Self {
+            spec: Op::SPEC,
+            call: call_json::<Op>,
+            call_whole: call_whole::<Op>,
+            listing: None,
+        }
+    }
+
+    /// The entry of a paginated operation.
+    pub const fn paginated<Op: Paginated>() -> Self {
+        Self {
+            listing: Some(Listing {
+                list: crate::paginate::dyn_listing::<Op>,
+                page: crate::paginate::dyn_page::<Op>,
+                item_fields: <Op::Item as Record>::FIELDS,
+            }),
+            ..Self::plain::<Op>()
+        }
+    }
+
     /// The table entry.
-    fn spec(&self) -> &'static OperationSpec;
+    pub fn spec(&self) -> &'static OperationSpec {
+        self.spec
+    }
+
     /// Calls the operation once with `param_content` (read as the spec's
     /// parameters type; what does not fit is an [`Error::InvalidArgument`])
     /// and returns the decoded `result` as JSON.
-    fn call(
+    pub fn call(
         &self,
         client: &Client,
         param_content: Option<Value>,
-    ) -> BoxFuture<'static, Result<Reply<Value>, Error>>;
-    /// Every item of the listing, when the operation pages.
-    fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
-        let _ = (client, options);
-        None
+    ) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
+        (self.call)(client, param_content)
     }
+
+    /// Calls the operation once and returns the whole answer as JSON, as
+    /// the platform sent it (business errors are still errors): for
+    /// comparing live answers with the spec.
+    pub fn call_whole(
+        &self,
+        client: &Client,
+        param_content: Option<Value>,
+    ) -> BoxFuture<'static, Result<RawReply, Error>> {
+        (self.call_whole)(client, param_content)
+    }
+
+    /// Every item of the listing, when the operation pages.
+    pub fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
+        Some((self.listing?.list)(client, options))
+    }
+
     /// The one page at `options.start`, when the operation pages (the
     /// listing's other options do not apply to one page).
-    fn page(
+    pub fn page(
         &self,
         client: &Client,
         options: ListingOptions,
-    ) -> Option<BoxFuture<'static, Result<Page<DynItem>, Error>>> {
-        let _ = (client, options);
-        None
+    ) -> Option<OnePage> {
+        Some((self.listing?.page)(client, options))
     }
+
     /// The item schema's declared fields, in the spec's order (empty when
     /// the operation does not page): a listing's columns before any item
     /// has arrived.
-    fn item_fields(&self) -> &'static [Field] {
-        &[]
+    pub fn item_fields(&self) -> &'static [Field] {
+        self.listing.map_or(&[], |l| l.item_fields)
+    }
+}
+
+impl std::fmt::Debug for DynOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynOperation")
+            .field("operation", &self.spec.operation_id)
+            .field("paginated", &self.listing.is_some())
+            .finish()
     }
 }
 
 /// Every operation of the spec, in its order.
-pub fn all() -> &'static [&'static dyn DynOperation] {
+pub fn all() -> &'static [DynOperation] {
     crate::bindings::DYNAMIC
 }
 
 /// The operation of `spec`'s entry (every entry of this build's table has
 /// one; an entry from elsewhere gets one whose calls fail with
 /// [`Error::InvalidArgument`]).
-pub fn of(spec: &OperationSpec) -> &'static dyn DynOperation {
+pub fn of(spec: &'static OperationSpec) -> DynOperation {
+    let unbound = DynOperation {
+        spec,
+        call: |_, _| Box::pin(async { Err(unbound()) }),
+        call_whole: |_, _| Box::pin(async { Err(unbound()) }),
+        listing: None,
+    };
     all()
         .iter()
+        .find(|op| op.spec.operation_id == spec.operation_id)
         .copied()
-        .find(|op| op.spec().operation_id == spec.operation_id)
-        .unwrap_or(&Unbound)
+        .unwrap_or(unbound)
 }
 
-/// What [`of`] gives for an entry that is not in this build's table.
-struct Unbound;
-
-impl DynOperation for Unbound {
-    fn spec(&self) -> &'static OperationSpec {
-        OperationSpec::all()[0]
-    }
-
-    fn call(
-        &self,
-        _: &Client,
-        _: Option<Value>,
-    ) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
-        Box::pin(async {
-            Err(Error::invalid_argument(
-                "(unknown operation)",
-                "the operation is not in this build's table",
-            ))
-        })
-    }
+fn unbound() -> Error {
+    Error::invalid_argument(
+        "(unknown operation)",
+        "the operation is not in this build's table",
+    )
 }
 
-/// The [`DynOperation`] of an operation without pagination.
-pub struct Binding<Op>(PhantomData<fn() -> Op>);
-
-impl<Op> Binding<Op> {
-    /// The binding of `Op`.
-    pub const fn new() -> Self {
-        Self(PhantomData)
-    }
+fn call_json<Op: Operation>(
+    client: &Client,
+    param_content: Option<Value>,
+) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
+    let client = client.clone();
+    Box::pin(async move { call::call_json::<Op>(&client, param_content).await })
 }
 
-impl<Op> Default for Binding<Op> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<Op: Operation> DynOperation for Binding<Op> {
-    fn spec(&self) -> &'static OperationSpec {
-        Op::SPEC
-    }
-
-    fn call(
-        &self,
-        client: &Client,
-        param_content: Option<Value>,
-    ) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
-        let client = client.clone();
-        Box::pin(async move { call::call_json::<Op>(&client, param_content).await })
-    }
-}
-
-/// The [`DynOperation`] of a paginated operation.
-pub struct PaginatedBinding<Op>(PhantomData<fn() -> Op>);
-
-impl<Op> PaginatedBinding<Op> {
-    /// The binding of `Op`.
-    pub const fn new() -> Self {
-        Self(PhantomData)
-    }
-}
-
-impl<Op> Default for PaginatedBinding<Op> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<Op: Paginated> DynOperation for PaginatedBinding<Op> {
-    fn spec(&self) -> &'static OperationSpec {
-        Op::SPEC
-    }
-
-    fn call(
-        &self,
-        client: &Client,
-        param_content: Option<Value>,
-    ) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
-        Binding::<Op>::new().call(client, param_content)
-    }
-
-    fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
-        Some(crate::paginate::dyn_listing::<Op>(client, options))
-    }
-
-    fn page(
-        &self,
-        client: &Client,
-        options: ListingOptions,
-    ) -> Option<BoxFuture<'static, Result<Page<DynItem>, Error>>> {
-        Some(crate::paginate::dyn_page::<Op>(client, options))
-    }
-
-    fn item_fields(&self) -> &'static [Field] {
-        <Op::Item as Record>::FIELDS
-    }
+fn call_whole<Op: Operation>(
+    client: &Client,
+    param_content: Option<Value>,
+) -> BoxFuture<'static, Result<RawReply, Error>> {
+    let client = client.clone();
+    Box::pin(async move { call::call_whole(&client, Op::SPEC, param_content).await })
 }

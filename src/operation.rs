@@ -35,10 +35,12 @@ where
     F: FnOnce(B) -> Fut,
     Fut: Future<Output = Sent>,
 {
-    match serde_json::from_value::<B>(envelope) {
+    match serde_path_to_error::deserialize::<_, B>(envelope) {
         Ok(body) => send(body).await,
         Err(e) => Err(progenitor_client::Error::InvalidRequest(format!(
-            "the request does not fit the spec's request schema: {e}"
+            "`{}` does not fit the spec's request schema: {}",
+            e.path(),
+            e.inner()
         ))),
     }
 }

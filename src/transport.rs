@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::error::{Error, RedirectRefusal, snippet};
+use crate::error::{Error, RedirectRefusal, is_transient, snippet};
 use crate::intercept::{Attempt, Interceptor, Outcome};
 use crate::retry::{RateLimiter, RetryPolicy, retry_after};
 use crate::sign::{Clock, SignInput, Signature, Signer};
@@ -519,36 +519,6 @@ impl fmt::Display for Failure {
             Failure::Refused(_, refusal) => refusal.fmt(f),
         }
     }
-}
-
-/// Whether a transport failure may pass on its own: not a TLS certificate
-/// the client refused (an unknown issuer, a wrong name, an expired
-/// certificate), which reqwest reports as a connect error, nor an answer
-/// the HTTP layer could not parse (a head too large, a bad Content-Length),
-/// which the same server sends again. [`Error::is_retryable`] asks the same.
-pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return !matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-            );
-        }
-        if let Some(hyper) = e.downcast_ref::<hyper::Error>()
-            && hyper.is_parse()
-        {
-            return false;
-        }
-        // An io::Error's `source` skips the error it wraps: descend into it.
-        source = match e.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-    }
-    true
 }
 
 /// The parts of the first request every attempt reuses.

@@ -183,10 +183,23 @@ mod sandbox {
     #[tokio::test]
     async fn the_new_endpoints_requests_are_checked_against_their_schemas() {
         let (sandbox, client) = started(SandboxConfig::default()).await;
-        let refused = client
+        // The typed call reads its parameters as the spec's type first: a
+        // missing required field is refused before anything is sent.
+        let local = client
             .get_corp_info()
             .param_content(json!({"withStats": true}))
             .send()
+            .await
+            .expect_err("corpId is required");
+        assert_eq!(local.kind(), shiheng::ErrorKind::InvalidArgument, "{local}");
+        assert!(local.to_string().contains("corpId"), "{local}");
+        // The sandbox checks what reaches it all the same.
+        let refused = client
+            .call_raw(
+                "getCorpInfo",
+                "/corp/info",
+                Some(&json!({"withStats": true})),
+            )
             .await
             .expect_err("corpId is required");
         assert_eq!(refused.code(), Some("40004"), "{refused}");
@@ -194,10 +207,16 @@ mod sandbox {
             refused.to_string().contains("paramContent.corpId"),
             "{refused}"
         );
-        let refused = client
+        let local = client
             .get_corp_info()
             .param_content(json!({"corpId": ""}))
             .send()
+            .await
+            .expect_err("corpId has a minLength");
+        assert_eq!(local.kind(), shiheng::ErrorKind::InvalidArgument, "{local}");
+        assert!(local.to_string().contains("paramContent.corpId"), "{local}");
+        let refused = client
+            .call_raw("getCorpInfo", "/corp/info", Some(&json!({"corpId": ""})))
             .await
             .expect_err("corpId has a minLength");
         assert!(

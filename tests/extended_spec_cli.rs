@@ -18,7 +18,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use serde_json::Value;
 use shiheng::operation::OperationSpec;
-use shiheng::paginate::{DynRecord, ListingOptions};
+use shiheng::paginate::ListingOptions;
+use shiheng::record::DynRecord;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
 /// The operations of the spec without the overlay.
@@ -149,8 +150,7 @@ fn every_new_operation_is_a_command_that_works_against_the_sandbox() {
                 assert_eq!(unique.len(), ids.len(), "each item once");
                 // The same items the library lists from the same sandbox.
                 let listed: Vec<i64> = runtime.block_on(async {
-                    let items = op
-                        .typed
+                    let items = shiheng::dynamic::of(op)
                         .list(&client, ListingOptions::new())
                         .expect("a listing");
                     let items: Vec<_> = items.try_collect().await.expect("every item");

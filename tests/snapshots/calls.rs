@@ -43,8 +43,8 @@ Cursor pagination over the corp's WeCom customer group chats.
 }
 /// Every operation of the spec, in its order, for callers that
 /// choose one at run time.
-pub static DYNAMIC: &[&dyn crate::dynamic::DynOperation] = &[
-    &crate::dynamic::PaginatedBinding::<crate::operations::ListWecomEmployees>::new(),
-    &crate::dynamic::PaginatedBinding::<crate::operations::ListWecomCustomers>::new(),
-    &crate::dynamic::PaginatedBinding::<crate::operations::ListWecomGroupChats>::new(),
+pub static DYNAMIC: &[crate::dynamic::DynOperation] = &[
+    crate::dynamic::DynOperation::paginated::<crate::operations::ListWecomEmployees>(),
+    crate::dynamic::DynOperation::paginated::<crate::operations::ListWecomCustomers>(),
+    crate::dynamic::DynOperation::paginated::<crate::operations::ListWecomGroupChats>(),
 ];
