@@ -18,8 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config, RetryPolicy};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const APP_ID: &str = "bench-app";
 const SECRET: &str = "bench-secret";

@@ -8,8 +8,8 @@
 //! ```
 
 use futures::TryStreamExt;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

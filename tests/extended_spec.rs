@@ -92,15 +92,14 @@ fn a_new_field_appears_on_the_generated_type() {
 
 /// The new endpoints served by the sandbox, listed and called through the
 /// typed client, and checked by `shiheng::drift::check`.
-#[cfg(feature = "sandbox")]
 mod sandbox {
     use std::collections::HashSet;
 
     use futures::TryStreamExt;
     use serde_json::{Value, json};
     use shiheng::drift::{CheckOutcome, DriftKind};
-    use shiheng::sandbox::{Sandbox, SandboxConfig};
     use shiheng::{Client, Config};
+    use shiheng_sandbox::{Sandbox, SandboxConfig};
 
     const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
 
@@ -115,7 +114,7 @@ mod sandbox {
     async fn the_new_cursor_endpoint_lists_every_generated_tag_exactly_once() {
         let (sandbox, client) = started(SandboxConfig::default()).await;
         let expected = sandbox.item_count("listWecomTags").expect("a listing");
-        assert_eq!(expected, shiheng::sandbox::DEFAULT_ITEM_COUNT);
+        assert_eq!(expected, shiheng_sandbox::DEFAULT_ITEM_COUNT);
         let tags: Vec<shiheng::types::Tag> = client
             .list_wecom_tags()
             .page_size(7)

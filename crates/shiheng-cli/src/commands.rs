@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use shiheng::operation::OperationSpec;
 use shiheng::paginate::{DynRecord, ListingOptions};
 use shiheng::record::{Cell, Field};
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
 use shiheng::{Client, Config, ErrorKind};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 use crate::cli::{DemoArgs, SandboxArgs, SignArgs, command_name};
 use crate::listing::{Tally, drift_lines, elapsed, summary_line};

@@ -7,7 +7,7 @@
 //! is a command: a paginated one lists every generated item exactly once
 //! (the same items the library lists), one without pagination prints its
 //! result. The operations are found in the table, not named here.
-#![cfg(all(shiheng_spec_overlay, feature = "cli"))]
+#![cfg(shiheng_spec_overlay)]
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
