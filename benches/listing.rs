@@ -4,8 +4,8 @@
 //! a timed test:
 //!
 //! ```sh
-//! cargo bench --features sandbox --bench listing            # everything
-//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
+//! cargo bench --bench listing            # everything
+//! cargo bench --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
 //! ```
 //!
 //! The sandbox runs in a child process (this same binary, `--sandbox-child`)

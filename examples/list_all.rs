@@ -4,7 +4,7 @@
 //! SHIHENG_APP_ID and SHIHENG_APP_SECRET set it lists the platform they name.
 //!
 //! ```sh
-//! cargo run --example list_all --features sandbox
+//! cargo run --example list_all
 //! ```
 
 use futures::TryStreamExt;

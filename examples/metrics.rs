@@ -2,7 +2,7 @@
 //! latency, against an embedded sandbox:
 //!
 //! ```sh
-//! cargo run --example metrics --features sandbox
+//! cargo run --example metrics
 //! ```
 //!
 //! In a service, the interceptor would feed your metrics library instead of

@@ -9,8 +9,8 @@
 //! error handling with every request failing.
 //!
 //! ```sh
-//! cargo test --features sandbox --example service_test   # the tests below
-//! cargo run --features sandbox --example service_test    # the report on the fixture files
+//! cargo test --example service_test   # the tests below
+//! cargo run --example service_test    # the report on the fixture files
 //! ```
 
 use futures::TryStreamExt;

@@ -2,14 +2,14 @@
 //! compiled only when build.rs merged
 //! tests/fixtures/spec-overlay-new-endpoint.yaml into the spec
 //! (`SHIHENG_SPEC_OVERLAY=tests/fixtures/spec-overlay-new-endpoint.yaml
-//! cargo test --features sandbox --test extended_spec`, as .ci/codegen-check
+//! cargo test -p shiheng --test extended_spec`, as .ci/codegen-check
 //! does). The new endpoints' calls, the new Employee field, the sandbox's
 //! answers to both new endpoints and `check`'s verdict on them come with no
 //! hand-written Rust. The CLI's side of the same proof (`shiheng
 //! list-wecom-tags --all --format jsonl` against `shiheng sandbox` printing
 //! every generated tag once, `shiheng get-corp-info` printing its result,
-//! `shiheng check` exiting 0) is tests/extended_spec_cli.rs, run beside
-//! this file by .ci/codegen-check with the `cli` feature.
+//! `shiheng check` exiting 0) is crates/shiheng-cli/tests/extended_spec_cli.rs,
+//! run after this file by .ci/codegen-check.
 #![cfg(shiheng_spec_overlay)]
 
 mod common;
