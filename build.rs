@@ -156,13 +156,6 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     )?;
     write(&out.join("calls.rs"), &format(table.calls, "calls.rs")?)?;
     write(&out.join("spec.json"), &spec_json)?;
-    // For `shiheng --version` (clap needs a literal: `concat!` of `env!`s).
-    let one_line: String = spec_version
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    println!("cargo:rustc-env=SHIHENG_SPEC_VERSION={one_line}");
-    println!("cargo:rustc-env=SHIHENG_SPEC_SHA256={digest}");
     Ok(())
 }
 

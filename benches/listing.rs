@@ -4,8 +4,8 @@
 //! a timed test:
 //!
 //! ```sh
-//! cargo bench --features sandbox --bench listing            # everything
-//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
+//! cargo bench --bench listing            # everything
+//! cargo bench --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
 //! ```
 //!
 //! The sandbox runs in a child process (this same binary, `--sandbox-child`)
@@ -18,8 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config, RetryPolicy};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const APP_ID: &str = "bench-app";
 const SECRET: &str = "bench-secret";

@@ -43,7 +43,7 @@
 //!
 //! 1. leaves: [`error`] (the error values), [`sign`], [`record`] (the
 //!    decoding rule), [`lenient`], [`retry`] (policy as values),
-//!    [`intercept`], `spec` (the spec at run time);
+//!    [`intercept`], [`spec`] (the spec at run time);
 //! 2. [`config`] (settings, TLS);
 //! 3. [`transport`]: signing, retries that re-sign, rate limit, bounded
 //!    bodies, redirects, interceptors, tracing; the generated client's one
@@ -60,7 +60,8 @@
 //!    `build.rs` writes.
 //!
 //! [`SPEC_VERSION`] and [`SPEC_SHA256`] say which contract this build
-//! speaks. The local platform for tests is the `shiheng-sandbox` package.
+//! speaks. A local implementation of the platform for tests is the separate
+//! crate `shiheng-sandbox`; the `shiheng` command-line tool is `shiheng-cli`.
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -77,11 +78,8 @@ pub mod operation;
 pub mod paginate;
 pub mod record;
 pub mod retry;
-#[cfg(feature = "sandbox")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
-pub mod sandbox;
 pub mod sign;
-mod spec;
+pub mod spec;
 pub mod transport;
 
 /// The generated client, progenitor's, from `spec/shiheng-open.yaml`: one
@@ -136,7 +134,7 @@ pub struct PaginationDocDoctests;
 
 /// docs/testing.md's code blocks, compiled as doctests (the test in it runs
 /// as examples/service_test.rs).
-#[cfg(all(doctest, feature = "sandbox"))]
+#[cfg(doctest)]
 #[doc = include_str!("../docs/testing.md")]
 pub struct TestingDocDoctests;
 

@@ -1,22 +1,27 @@
-//! `shiheng spec import`, through the real binary: the published employee
+//! `shiheng spec import`, through the real binary (`shiheng-spec import`,
+//! the same importer and arguments): the published employee
 //! page round-trips to the hand-written `listWecomEmployees` (field by field,
 //! every `$ref` followed), pages written in the same format for a cursor
 //! endpoint and a one-call endpoint map as documented (copy artefacts,
 //! unreadable rows reported with their lines), and `--write` merges into a
 //! copy of the spec by insertion only, refusing to overwrite without
 //! `--replace`. The pages are in tests/fixtures/pages (README there).
-#![cfg(feature = "cli")]
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
+const BIN: &str = env!("CARGO_BIN_EXE_shiheng-spec");
 const REF_PREFIX: &str = "#/components/schemas/";
 
+/// The workspace's root: the spec and tests/fixtures live there.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    root().join(path)
 }
 
 fn page(name: &str) -> String {
@@ -53,9 +58,9 @@ struct Run {
 
 fn import(args: &[&str]) -> Run {
     let output = Command::new(BIN)
-        .args(["spec", "import"])
+        .arg("import")
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(root())
         .timeout(std::time::Duration::from_secs(20))
         .output()
         .expect("the binary runs");

@@ -11,8 +11,8 @@ use super::generate::Generator;
 use super::rng::{Rng, tag};
 use super::samples::{self, Refinement};
 use super::userdata::DataError;
-use crate::operation::{OperationSpec, Pagination, PaginationStyle};
-use crate::spec;
+use shiheng::operation::{OperationSpec, Pagination, PaginationStyle};
+use shiheng::spec;
 
 /// The first id above 2^53: a JavaScript `number` cannot hold it, so a client
 /// that loses precision anywhere returns a different id.
@@ -311,6 +311,7 @@ pub(crate) fn page_extras(
             served.extend(pages.into_iter().chain(total))
         }
         PaginationStyle::Cursor { next_cursor, .. } => served.push(next_cursor),
+        _ => {}
     }
     let mut rng = Rng::for_item(seed, tag(op.operation_id) ^ 0xE7, 0);
     let generator = Generator::new(spec);

@@ -3,13 +3,12 @@
 //! from the operation table in `cli`), the credentials (the secret only from
 //! the environment or a file, never a flag), the runtime, and the mapping
 //! from outcomes to exit codes and the one error line. `listing` and `call`
-//! run the spec's operations, `commands` the built-in ones, `import` the
-//! `spec import` command.
+//! run the spec's operations, `commands` the built-in ones; `spec import`
+//! is the spec tooling's importer (`shiheng_spec::import`).
 
 mod call;
 mod cli;
 mod commands;
-mod import;
 mod listing;
 mod logging;
 mod output;
@@ -22,6 +21,7 @@ use std::process::ExitCode;
 
 use secrecy::SecretString;
 use shiheng::{ErrorKind, config};
+use shiheng_spec::import;
 
 use cli::{Connection, Invocation};
 

@@ -11,9 +11,9 @@ use shiheng::operation::OperationSpec;
 use shiheng::paginate::ListingOptions;
 use shiheng::record::DynRecord;
 use shiheng::record::{Cell, Field};
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
 use shiheng::{Client, Config, ErrorKind};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 use crate::cli::{DemoArgs, SandboxArgs, SignArgs, command_name};
 use crate::listing::{Tally, drift_lines, elapsed, summary_line};

@@ -5,7 +5,6 @@
 //! mode planting differences the drift checker reports. These tests walk
 //! `OperationSpec::all()` rather than naming endpoints, so they cover an
 //! operation added to the spec as well.
-#![cfg(feature = "sandbox")]
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -16,9 +15,9 @@ use serde_json::{Value, json};
 use shiheng::drift::{CheckOutcome, DriftKind};
 use shiheng::operation::{OperationSpec, PaginationStyle};
 use shiheng::paginate::ListingOptions;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
 use shiheng::{Client, Config};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
 

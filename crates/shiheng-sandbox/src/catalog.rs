@@ -14,8 +14,8 @@ use super::SandboxConfig;
 use super::planted::DriftPlan;
 use super::table::{self, Content, Listing, Maker, Row};
 use super::userdata::{self, DataError, SandboxData};
-use crate::operation::{OperationSpec, PaginationStyle};
-use crate::spec;
+use shiheng::operation::{OperationSpec, PaginationStyle};
+use shiheng::spec;
 
 /// Where a page starts and how many items it holds, as the request said
 /// (or the defaults), within the spec's bounds.
@@ -270,6 +270,8 @@ impl Served {
                 fields.push((next_cursor, json!(next)));
                 rows
             }
+            // A style the SDK added after this sandbox: no items.
+            _ => &[],
         };
         if let Some(name) = self.count_field {
             fields.push((name, json!(rows.len())));
@@ -317,7 +319,7 @@ impl Served {
 }
 
 fn document() -> Result<&'static Value, DataError> {
-    crate::spec::document()
+    shiheng::spec::document()
         .map_err(|e| DataError::new("the embedded spec", None, None, e.to_string()))
 }
 
@@ -344,6 +346,7 @@ fn defaults(spec: &Value, op: &'static OperationSpec) -> PageRequest {
     let first = match pagination.style {
         PaginationStyle::PageNumber { .. } => position.bounds.min.max(1),
         PaginationStyle::Cursor { .. } => position.bounds.min.max(0),
+        _ => position.bounds.min,
     };
     PageRequest {
         position: default(position.name).unwrap_or(first),

@@ -11,8 +11,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::validate::{self, UnknownFields};
-use crate::operation::OperationSpec;
-use crate::spec::{self, REF_PREFIX};
+use shiheng::operation::OperationSpec;
+use shiheng::spec::{self, REF_PREFIX};
 
 /// Data for one operation, given by the user.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,20 +3,20 @@
 //! values and typed records, listed back through the typed client exactly as
 //! given; data that breaks the spec is refused at start with the file, the
 //! item and the field.
-#![cfg(feature = "sandbox")]
 
 use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
 use serde_json::{Value, json};
-use shiheng::sandbox::{DataError, Sandbox, SandboxConfig};
 use shiheng::types::{Customer, Employee};
 use shiheng::{Client, Config};
+use shiheng_sandbox::{DataError, Sandbox, SandboxConfig};
 
 const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sandbox-data")
+    // The workspace's fixtures, shared with examples/service_test.rs.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sandbox-data")
 }
 
 fn file_items(name: &str) -> Vec<Value> {

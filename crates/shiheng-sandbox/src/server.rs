@@ -24,8 +24,8 @@ use super::Shared;
 use super::catalog::Served;
 use super::rng::mix;
 use super::validate::{self, UnknownFields};
-use crate::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock, signs_match};
-use crate::spec::REF_PREFIX;
+use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
+use shiheng::spec::REF_PREFIX;
 
 /// Largest request body read; the real envelopes are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -183,7 +183,7 @@ fn parse_envelope<'a>(
     let Value::Object(map) = body else {
         return Err(format!(
             "the request body must be a JSON object, not {}",
-            crate::spec::json_type(body)
+            shiheng::spec::json_type(body)
         ));
     };
     if !served.op.request_schema.is_empty() {
@@ -230,6 +230,16 @@ fn required_string<'a>(map: &'a Map<String, Value>, name: &str) -> Result<&'a st
     }
 }
 
+/// Whether the received sign is the expected one, in hex of either case:
+/// both lowercased, then compared with `subtle` in time that depends only
+/// on their lengths (a length mismatch is refused at once; an MD5 sign's
+/// length is public).
+fn sign_matches(expected: &str, received: &str) -> bool {
+    let expected = expected.to_ascii_lowercase();
+    let received = received.to_ascii_lowercase();
+    expected.as_bytes().ct_eq(received.as_bytes()).into()
+}
+
 /// The platform's checks on a well-formed request, in its order.
 fn business_check(shared: &Shared, envelope: &Envelope<'_>) -> Option<(&'static str, String)> {
     let app_matches: bool = envelope
@@ -268,7 +278,7 @@ fn business_check(shared: &Shared, envelope: &Envelope<'_>) -> Option<(&'static 
         },
         &shared.app_secret,
     );
-    if !signs_match(&expected.sign, envelope.sign) {
+    if !sign_matches(&expected.sign, envelope.sign) {
         // The string to sign helps an integrator find the difference; the
         // secret is never part of it.
         return Some((
@@ -323,4 +333,18 @@ fn printable(text: &str) -> String {
         .take(100)
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_matches;
+
+    #[test]
+    fn signs_match_in_either_hex_case_and_only_at_the_same_length() {
+        assert!(sign_matches("0f63ab", "0F63AB"));
+        assert!(sign_matches("0f63ab", "0f63ab"));
+        assert!(!sign_matches("0f63ab", "0f63ac"));
+        assert!(!sign_matches("0f63ab", "0f63a"));
+        assert!(!sign_matches("0f63ab", ""));
+    }
 }

@@ -4,7 +4,6 @@
 //! output that is never destroyed or faked on failure or on a signal,
 //! hostile text made inert, and listings that survive drift. Every server
 //! here binds 127.0.0.1 and stops by itself; every wait has a deadline.
-#![cfg(feature = "cli")]
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,7 +16,7 @@ use assert_cmd::Command;
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 use shiheng::operation::OperationSpec;
-use shiheng::sandbox::{FaultKinds, Sandbox, SandboxConfig};
+use shiheng_sandbox::{FaultKinds, Sandbox, SandboxConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
 const SECRET: &str = "s3cret-that-must-never-be-printed";

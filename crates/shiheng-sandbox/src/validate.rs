@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::spec::{self, MAX_DEPTH, REF_PREFIX};
+use shiheng::spec::{self, MAX_DEPTH, REF_PREFIX};
 
 /// What to do with a field the schema does not declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,7 +272,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::operation::{OperationSpec, PaginationStyle};
+    use shiheng::operation::{OperationSpec, PaginationStyle};
 
     /// A made-up spec with the forms the real one uses.
     fn made_up() -> Value {
@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn request_envelopes_are_checked_against_the_request_schema() {
-        let spec = crate::spec::document().expect("the embedded spec");
+        let spec = shiheng::spec::document().expect("the embedded spec");
         for op in OperationSpec::all() {
             let Some(pagination) = op.pagination else {
                 continue;

@@ -3,7 +3,6 @@
 //! the secret, `--help` does not show the environment's values, and the
 //! `sandbox` command stops with its summary on SIGTERM as on Ctrl-C.
 //! Servers bind 127.0.0.1 and stop by themselves; every wait has a deadline.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};
@@ -11,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
 const SECRET: &str = "s3cret-for-the-trace-test-only";

@@ -7,8 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::operation::OperationSpec;
-use crate::spec;
+use shiheng::operation::OperationSpec;
+use shiheng::spec;
 
 /// The name of the field the spec does not declare, unless it does.
 const UNDECLARED: &str = "undeclaredField";

@@ -1,14 +1,13 @@
 //! `shiheng check` and `shiheng::drift::check` against in-process sandboxes:
 //! the drifted one (every planted difference reported, exit 1) and the normal
 //! one (no drift, exit 0). Servers bind 127.0.0.1 and stop with the test.
-#![cfg(feature = "cli")]
 
 use std::time::Duration;
 
 use assert_cmd::Command;
 use shiheng::drift::DriftKind;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
 const SECRET: &str = "drift-secret-never-printed";

@@ -2,12 +2,11 @@
 //! request and stall, a connection limit, idle kept-alive connections,
 //! and a shutdown that stays bounded. Raw TCP clients on 127.0.0.1; every
 //! wait has a deadline.
-#![cfg(feature = "sandbox")]
 
 use std::time::{Duration, Instant};
 
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -1,7 +1,7 @@
-//! A local implementation of every operation of the spec, for tests,
-//! benchmarks, the `shiheng demo` command and other teams' integration work.
-//! It routes, validates, sign-checks and answers whatever the operation
-//! table (`crate::operations`) holds, with data generated from the spec's
+//! A local implementation of every operation of the spec of the `shiheng`
+//! SDK, for tests, benchmarks, the `shiheng demo` command and other teams'
+//! integration work. It routes, validates, sign-checks and answers whatever
+//! the SDK's operation table ([`shiheng::operations`]) holds, with data generated from the spec's
 //! schemas (or given by the user, [`SandboxConfig::with_items`],
 //! [`SandboxConfig::with_data_dir`]). Owns the sandbox's configuration, its
 //! lifecycle (bind, address, graceful shutdown) and the knobs tests turn
@@ -13,12 +13,16 @@
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
-//! use shiheng::sandbox::{Sandbox, SandboxConfig};
+//! use shiheng_sandbox::{Sandbox, SandboxConfig};
 //! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
 //! println!("listening on {}", sandbox.url());
 //! sandbox.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! [`serve`] runs one until a future completes, for a standalone server.
+
+#![warn(missing_docs)]
 
 mod accept;
 mod catalog;
@@ -37,6 +41,7 @@ pub use table::DEFAULT_ITEM_COUNT;
 pub use userdata::{DataError, SandboxData};
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -271,7 +276,7 @@ impl SandboxConfig {
     }
 
     /// Like [`with_items`](Self::with_items), with typed records (the
-    /// item types of [`crate::types`], or anything that serializes to the
+    /// item types of [`shiheng::types`], or anything that serializes to the
     /// item schema's objects).
     pub fn with_records<R: serde::Serialize>(
         self,
@@ -338,7 +343,7 @@ impl SandboxConfig {
     /// the user's items, the configured count, or the default. `None` when
     /// the operation does not page or is not in the spec.
     pub fn item_count(&self, operation_id: &str) -> Option<usize> {
-        let op = crate::operation::OperationSpec::by_id(operation_id)?;
+        let op = shiheng::operation::OperationSpec::by_id(operation_id)?;
         op.pagination?;
         if let Some(SandboxData::Items { items, .. }) = self.data.get(operation_id) {
             return Some(items.len());
@@ -346,7 +351,7 @@ impl SandboxConfig {
         if let Some(count) = self.item_counts.get(operation_id) {
             return Some(*count);
         }
-        let spec = crate::spec::document().ok()?;
+        let spec = shiheng::spec::document().ok()?;
         table::Maker::new(spec, op, self.seed).map(|m| m.default_count())
     }
 }
@@ -374,6 +379,31 @@ impl Shared {
     pub(crate) fn latency(&self) -> Duration {
         Duration::from_micros(self.latency_micros.load(Ordering::Relaxed))
     }
+}
+
+/// Serves `config` on `addr` until `until` completes, then shuts down as
+/// [`Sandbox::shutdown`] does; returns the number of requests served. Fails
+/// as [`Sandbox::bind`] does, before serving anything.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use shiheng_sandbox::SandboxConfig;
+/// let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 8080));
+/// let stop = async { tokio::time::sleep(std::time::Duration::from_secs(60)).await };
+/// let served = shiheng_sandbox::serve(SandboxConfig::default(), addr, stop).await?;
+/// println!("{served} requests served");
+/// # Ok(()) }
+/// ```
+pub async fn serve(
+    config: SandboxConfig,
+    addr: SocketAddr,
+    until: impl Future<Output = ()>,
+) -> std::io::Result<u64> {
+    let sandbox = Sandbox::bind(config, addr).await?;
+    until.await;
+    let served = sandbox.requests();
+    sandbox.shutdown().await;
+    Ok(served)
 }
 
 /// A running sandbox. Dropping it stops the server abruptly; prefer
@@ -425,7 +455,7 @@ impl Sandbox {
             }
         }
         let catalog = Catalog::build(&config)?;
-        let spec = crate::spec::document().map_err(std::io::Error::other)?;
+        let spec = shiheng::spec::document().map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {

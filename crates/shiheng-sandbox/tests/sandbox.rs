@@ -1,7 +1,6 @@
 //! The sandbox, in process: the real signed client lists everything exactly
 //! once, and every malformed or unauthentic request gets its documented
 //! answer (never a 500, never a hang).
-#![cfg(feature = "sandbox")]
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -9,9 +8,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::sign::{Clock, FixedClock, Md5Signer, SignInput, Signer, SystemClock};
 use shiheng::{Client, Config, ErrorKind};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
 const EMPLOYEES: &str = "/wecom/employee/page";

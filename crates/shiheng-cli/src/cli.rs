@@ -19,15 +19,19 @@ use shiheng::record::Field;
 use crate::Failure;
 use crate::output::Format;
 
-/// `shiheng --version`: the crate's version, and the contract it speaks.
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (spec ",
-    env!("SHIHENG_SPEC_VERSION"),
-    ", sha256 ",
-    env!("SHIHENG_SPEC_SHA256"),
-    ")"
-);
+/// `shiheng --version`: the crate's version, and the contract it speaks
+/// (the SDK's [`shiheng::SPEC_VERSION`] on one line, and its SHA-256).
+fn version() -> String {
+    let spec_version: String = shiheng::SPEC_VERSION
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        "{} (spec {spec_version}, sha256 {})",
+        env!("CARGO_PKG_VERSION"),
+        shiheng::SPEC_SHA256
+    )
+}
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -103,7 +107,7 @@ pub enum Invocation {
     /// `shiheng demo`.
     Demo(DemoArgs),
     /// `shiheng spec ...` (`spec import`).
-    Spec(crate::import::SpecArgs),
+    Spec(shiheng_spec::import::SpecArgs),
 }
 
 impl Invocation {
@@ -182,7 +186,7 @@ pub struct SandboxArgs {
     /// `--fail-rate`.
     pub fail_rate: f64,
     /// `--faults`.
-    pub faults: shiheng::sandbox::FaultKinds,
+    pub faults: shiheng_sandbox::FaultKinds,
     /// `--slow-fault-ms`.
     pub slow_fault: Duration,
     /// `--drift`.
@@ -241,7 +245,7 @@ fn position_option(field: &str) -> String {
 /// The whole command line.
 pub fn command() -> Command {
     let mut cmd = Command::new("shiheng")
-        .version(VERSION)
+        .version(version())
         .about(
             "Read and list a restaurant chain's WeCom data on the Shiheng Open Platform \
              (食亨开放平台), sign envelopes by hand, or run a local sandbox.\n\
@@ -276,8 +280,10 @@ pub fn command() -> Command {
     .subcommand(sandbox_command())
     .subcommand(demo_command())
     .subcommand(
-        crate::import::SpecArgs::augment_args(Command::new("spec").subcommand_required(true))
-            .about("Work on the spec: import an endpoint from the platform's page"),
+        shiheng_spec::import::SpecArgs::augment_args(
+            Command::new("spec").subcommand_required(true),
+        )
+        .about("Work on the spec: import an endpoint from the platform's page"),
     )
 }
 
@@ -615,7 +621,7 @@ fn sandbox_command() -> Command {
                 .long("faults")
                 .value_name("KINDS")
                 .default_value("503")
-                .value_parser(|text: &str| text.parse::<shiheng::sandbox::FaultKinds>())
+                .value_parser(|text: &str| text.parse::<shiheng_sandbox::FaultKinds>())
                 .help(
                     "Kinds of failure injected, comma-separated: 503 (gateway page), drop \
                      (connection closed without an answer), slow (answer held back), or all",
@@ -743,7 +749,7 @@ pub fn parse(matches: &ArgMatches) -> Result<Invocation, Failure> {
         }
         "sandbox" => return Ok(Invocation::Sandbox(sandbox_args(sub))),
         "spec" => {
-            return crate::import::SpecArgs::from_arg_matches(sub)
+            return shiheng_spec::import::SpecArgs::from_arg_matches(sub)
                 .map(Invocation::Spec)
                 .map_err(|e| Failure::Usage(e.to_string()));
         }
@@ -831,7 +837,7 @@ fn sandbox_args(sub: &ArgMatches) -> SandboxArgs {
         latency: millis("latency_ms"),
         fail_rate: *sub.get_one::<f64>("fail_rate").unwrap_or(&0.0),
         faults: sub
-            .get_one::<shiheng::sandbox::FaultKinds>("faults")
+            .get_one::<shiheng_sandbox::FaultKinds>("faults")
             .copied()
             .unwrap_or_default(),
         slow_fault: millis("slow_fault_ms"),
