@@ -91,11 +91,7 @@ impl DynOperation {
 
     /// The one page at `options.start`, when the operation pages (the
     /// listing's other options do not apply to one page).
-    pub fn page(
-        &self,
-        client: &Client,
-        options: ListingOptions,
-    ) -> Option<OnePage> {
+    pub fn page(&self, client: &Client, options: ListingOptions) -> Option<OnePage> {
         Some((self.listing?.page)(client, options))
     }
 
