@@ -192,62 +192,52 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
             trace_id: None,
             result: None,
         };
+        // A key the envelope repeats makes it ambiguous (parsers differ on
+        // which one wins): refused, whichever key it is.
+        let mut seen = [false; 4];
         while let Some(key) = map.next_key::<EnvelopeKey>()? {
+            let (index, name) = match key {
+                EnvelopeKey::Code => (0, "code"),
+                EnvelopeKey::Msg => (1, "msg"),
+                EnvelopeKey::TraceId => (2, "traceId"),
+                EnvelopeKey::Result => (3, "result"),
+                EnvelopeKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if std::mem::replace(&mut seen[index], true) {
+                return Err(de::Error::custom(format_args!(
+                    "the envelope has `{name}` twice"
+                )));
+            }
+            let text = || FieldSeed::<String>::new(schema, name, &[]);
             match key {
-                EnvelopeKey::Code => {
-                    out.code =
-                        map.next_value_seed(FieldSeed::<String>::new(schema, "code", &[]))?;
-                }
-                EnvelopeKey::Msg => {
-                    out.msg = map.next_value_seed(FieldSeed::<String>::new(schema, "msg", &[]))?;
-                }
-                EnvelopeKey::TraceId => {
-                    out.trace_id =
-                        map.next_value_seed(FieldSeed::<String>::new(schema, "traceId", &[]))?;
-                }
-                EnvelopeKey::Result => match seed.take() {
+                EnvelopeKey::Code => out.code = map.next_value_seed(text())?,
+                EnvelopeKey::Msg => out.msg = map.next_value_seed(text())?,
+                EnvelopeKey::TraceId => out.trace_id = map.next_value_seed(text())?,
+                _ => match seed.take() {
                     Some(seed) => out.result = map.next_value_seed(OptionSeed(seed))?,
                     None => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 },
-                EnvelopeKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
             }
         }
         Ok(out)
     }
 }
 
+/// The envelope's fields by name; any other is skipped.
+#[derive(serde::Deserialize, Clone, Copy)]
+#[serde(field_identifier, rename_all = "camelCase")]
 enum EnvelopeKey {
     Code,
     Msg,
     TraceId,
     Result,
+    #[serde(other)]
     Other,
-}
-
-impl<'de> serde::Deserialize<'de> for EnvelopeKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = EnvelopeKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvelopeKey, E> {
-                Ok(match v {
-                    "code" => EnvelopeKey::Code,
-                    "msg" => EnvelopeKey::Msg,
-                    "traceId" => EnvelopeKey::TraceId,
-                    "result" => EnvelopeKey::Result,
-                    _ => EnvelopeKey::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(KeyVisitor)
-    }
 }
 
 /// `null` as `None`, anything else through the inner seed.

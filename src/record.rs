@@ -369,45 +369,56 @@ fn shape_error<E: de::Error>(at: &FieldAt, found: &str, wanted: &str) -> E {
     ))
 }
 
-/// Text: strings as they are; numbers and booleans as their JSON text.
-struct TextVisitor<'a>(&'a FieldAt);
+/// A JSON scalar as the parser handed it over, before a field's rule reads it.
+enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    Integer(i64),
+    /// An integer above `i64::MAX` (up to `u64::MAX`).
+    Large(u64),
+    /// A number the parser could only give as a float: one with a fraction
+    /// or an exponent, or an integer past 64 bits.
+    Float(f64),
+    Boolean(bool),
+}
 
-impl<'de> Visitor<'de> for TextVisitor<'_> {
-    type Value = Option<String>;
+/// One visitor for every scalar field: it hands the value to `T::read`,
+/// the field type's rule; null is `None`; arrays and objects are refused.
+struct ScalarVisitor<'a, T>(&'a FieldAt, PhantomData<fn() -> T>);
+
+/// A scalar field type's part of the rule.
+trait ScalarRule: Sized {
+    /// What the spec says, for messages (`string`, `integer`).
+    const WANTED: &'static str;
+    /// The value from `scalar`, or what was found instead.
+    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str>;
+}
+
+impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
+    type Value = Option<T>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("text, or a number or boolean to keep as text")
+        write!(
+            f,
+            "a {} (or a form the decoding rule reads as one)",
+            T::WANTED
+        )
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_owned()))
+        self.scalar(Scalar::Text(Cow::Borrowed(v)))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        note(self.0, Coercion::NumberAsText);
-        Ok(Some(v.to_string()))
+        self.scalar(Scalar::Text(Cow::Owned(v)))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        note(self.0, Coercion::NumberAsText);
-        Ok(Some(v.to_string()))
+        self.scalar(Scalar::Integer(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.scalar(i64::try_from(v).map_or(Scalar::Large(v), Scalar::Integer))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        // JSON parsers hand over non-integers (and integers past 64 bits)
-        // as f64: past 2^53 an integral value may already have lost digits,
-        // so it is refused rather than invented.
-        if !v.is_finite() || (v.fract() == 0.0 && v.abs() > 9_007_199_254_740_992.0) {
-            return Err(shape_error(
-                self.0,
-                "a number too large to keep exactly",
-                "string",
-            ));
-        }
-        note(self.0, Coercion::NumberAsText);
-        Ok(Some(v.to_string()))
+        self.scalar(Scalar::Float(v))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        note(self.0, Coercion::BooleanAsText);
-        Ok(Some(v.to_string()))
+        self.scalar(Scalar::Boolean(v))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -416,17 +427,124 @@ impl<'de> Visitor<'de> for TextVisitor<'_> {
         Ok(None)
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an array", "string"))
+        Err(shape_error(self.0, "an array", T::WANTED))
     }
     fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an object", "string"))
+        Err(shape_error(self.0, "an object", T::WANTED))
+    }
+}
+
+impl<T: ScalarRule> ScalarVisitor<'_, T> {
+    fn scalar<E: de::Error>(&self, scalar: Scalar<'_>) -> Result<Option<T>, E> {
+        T::read(scalar, self.0)
+            .map(Some)
+            .map_err(|found| shape_error(self.0, found, T::WANTED))
+    }
+}
+
+/// The largest integer an `f64` holds exactly.
+const EXACT_IN_F64: f64 = 9_007_199_254_740_992.0;
+
+/// Why a float is not an integer the rule can keep.
+fn float_problem(v: f64) -> &'static str {
+    if v.fract() != 0.0 || !v.is_finite() {
+        "a number with a fraction"
+    } else {
+        "an integer too large to keep exactly"
+    }
+}
+
+/// Text: strings as they are; numbers and booleans as their JSON text.
+impl ScalarRule for String {
+    const WANTED: &'static str = "string";
+    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
+        let (text, kind) = match scalar {
+            Scalar::Text(text) => return Ok(text.into_owned()),
+            Scalar::Integer(n) => (n.to_string(), Coercion::NumberAsText),
+            Scalar::Large(n) => (n.to_string(), Coercion::NumberAsText),
+            // JSON parsers hand over non-integers (and integers past 64
+            // bits) as f64: past 2^53 an integral value may already have
+            // lost digits, so it is refused rather than invented.
+            Scalar::Float(v) if !v.is_finite() || (v.fract() == 0.0 && v.abs() > EXACT_IN_F64) => {
+                return Err("a number too large to keep exactly");
+            }
+            Scalar::Float(v) => (v.to_string(), Coercion::NumberAsText),
+            Scalar::Boolean(b) => (b.to_string(), Coercion::BooleanAsText),
+        };
+        note(at, kind);
+        Ok(text)
+    }
+}
+
+/// Integers: JSON integers, digit text and integral floats up to 2^53.
+impl ScalarRule for i64 {
+    const WANTED: &'static str = "integer";
+    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
+        match scalar {
+            Scalar::Integer(n) => Ok(n),
+            Scalar::Large(_) => Err("an integer above 2^63-1"),
+            Scalar::Float(v) if v.fract() == 0.0 && v.abs() <= EXACT_IN_F64 => {
+                note(at, Coercion::FloatAsInteger);
+                Ok(v as i64)
+            }
+            Scalar::Float(v) => Err(float_problem(v)),
+            Scalar::Text(text) => {
+                let n = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| "text that is not an integer")?;
+                note(at, Coercion::TextAsInteger);
+                Ok(n)
+            }
+            Scalar::Boolean(_) => Err("a boolean"),
+        }
+    }
+}
+
+/// Numbers: JSON numbers and numeric text.
+impl ScalarRule for f64 {
+    const WANTED: &'static str = "number";
+    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
+        match scalar {
+            Scalar::Float(v) => Ok(v),
+            Scalar::Integer(n) => Ok(n as f64),
+            Scalar::Large(n) => Ok(n as f64),
+            Scalar::Text(text) => match text.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => {
+                    note(at, Coercion::TextAsNumber);
+                    Ok(n)
+                }
+                _ => Err("text that is not a number"),
+            },
+            Scalar::Boolean(_) => Err("a boolean"),
+        }
+    }
+}
+
+/// Booleans: JSON booleans, `0`/`1` and their text, `"true"`/`"false"`.
+impl ScalarRule for bool {
+    const WANTED: &'static str = "boolean";
+    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
+        let (value, kind) = match scalar {
+            Scalar::Boolean(b) => return Ok(b),
+            Scalar::Integer(n @ (0 | 1)) => (n == 1, Coercion::IntegerAsBoolean),
+            Scalar::Integer(_) | Scalar::Large(_) => return Err("an integer other than 0 or 1"),
+            Scalar::Float(_) => return Err("a number with a fraction"),
+            Scalar::Text(text) => match text.trim() {
+                "1" | "true" => (true, Coercion::TextAsBoolean),
+                "0" | "false" => (false, Coercion::TextAsBoolean),
+                _ => return Err("text other than 0/1/true/false"),
+            },
+        };
+        note(at, kind);
+        Ok(value)
     }
 }
 
 impl FieldValue for String {
     const KIND: FieldKind = FieldKind::Text;
     fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(TextVisitor(at))
+        d.deserialize_any(ScalarVisitor::<Self>(at, PhantomData))
     }
     fn cell(&self) -> Cell<'_> {
         Cell::Text(Cow::Borrowed(self))
@@ -446,64 +564,10 @@ impl FieldValue for String {
     }
 }
 
-/// Integers: JSON integers, digit text and integral floats up to 2^53.
-struct IntegerVisitor<'a>(&'a FieldAt);
-
-impl<'de> Visitor<'de> for IntegerVisitor<'_> {
-    type Value = Option<i64>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a 64-bit integer, or text holding one")
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        i64::try_from(v)
-            .map(Some)
-            .map_err(|_| shape_error(self.0, "an integer above 2^63-1", "a 64-bit integer"))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
-            note(self.0, Coercion::FloatAsInteger);
-            Ok(Some(v as i64))
-        } else {
-            Err(shape_error(self.0, "a number with a fraction", "integer"))
-        }
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        match v.trim().parse::<i64>() {
-            Ok(n) => {
-                note(self.0, Coercion::TextAsInteger);
-                Ok(Some(n))
-            }
-            Err(_) => Err(shape_error(
-                self.0,
-                "text that is not an integer",
-                "integer",
-            )),
-        }
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(shape_error(self.0, "a boolean", "integer"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an array", "integer"))
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an object", "integer"))
-    }
-}
-
 impl FieldValue for i64 {
     const KIND: FieldKind = FieldKind::Integer;
     fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(IntegerVisitor(at))
+        d.deserialize_any(ScalarVisitor::<Self>(at, PhantomData))
     }
     fn cell(&self) -> Cell<'_> {
         Cell::Integer(*self)
@@ -516,125 +580,20 @@ impl FieldValue for i64 {
     }
 }
 
-/// Numbers: JSON numbers and numeric text.
-struct NumberVisitor<'a>(&'a FieldAt);
-
-impl<'de> Visitor<'de> for NumberVisitor<'_> {
-    type Value = Option<f64>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number, or text holding one")
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v as f64))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(v as f64))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        match v.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() => {
-                note(self.0, Coercion::TextAsNumber);
-                Ok(Some(n))
-            }
-            _ => Err(shape_error(self.0, "text that is not a number", "number")),
-        }
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(shape_error(self.0, "a boolean", "number"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an array", "number"))
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an object", "number"))
-    }
-}
-
 impl FieldValue for f64 {
     const KIND: FieldKind = FieldKind::Number;
     fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(NumberVisitor(at))
+        d.deserialize_any(ScalarVisitor::<Self>(at, PhantomData))
     }
     fn cell(&self) -> Cell<'_> {
         Cell::Number(*self)
     }
 }
 
-/// Booleans: JSON booleans, `0`/`1` and their text, `"true"`/`"false"`.
-struct BooleanVisitor<'a>(&'a FieldAt);
-
-impl<'de> Visitor<'de> for BooleanVisitor<'_> {
-    type Value = Option<bool>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a boolean, 0 or 1")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        match v {
-            0 | 1 => {
-                note(self.0, Coercion::IntegerAsBoolean);
-                Ok(Some(v == 1))
-            }
-            _ => Err(shape_error(
-                self.0,
-                "an integer other than 0 or 1",
-                "boolean",
-            )),
-        }
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(shape_error(self.0, "a negative integer", "boolean")),
-        }
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(shape_error(self.0, "a number with a fraction", "boolean"))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        let value = match v.trim() {
-            "1" | "true" => true,
-            "0" | "false" => false,
-            _ => {
-                return Err(shape_error(
-                    self.0,
-                    "text other than 0/1/true/false",
-                    "boolean",
-                ));
-            }
-        };
-        note(self.0, Coercion::TextAsBoolean);
-        Ok(Some(value))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an array", "boolean"))
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(shape_error(self.0, "an object", "boolean"))
-    }
-}
-
 impl FieldValue for bool {
     const KIND: FieldKind = FieldKind::Boolean;
     fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(BooleanVisitor(at))
+        d.deserialize_any(ScalarVisitor::<Self>(at, PhantomData))
     }
     fn cell(&self) -> Cell<'_> {
         Cell::Boolean(*self)

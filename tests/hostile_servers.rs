@@ -544,3 +544,43 @@ async fn measure_the_default_worst_case_waits() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_envelope_that_repeats_a_key_is_refused_whichever_key() {
+    for (key, body) in [
+        (
+            "code",
+            r#"{"code":"40001","code":"0","msg":null,"traceId":"t","result":{"result":[]}}"#,
+        ),
+        (
+            "result",
+            r#"{"code":"0","msg":null,"traceId":"t","result":{"result":[]},"result":null}"#,
+        ),
+        (
+            "traceId",
+            r#"{"code":"0","traceId":"a","traceId":"b","result":{"result":[]}}"#,
+        ),
+    ] {
+        let server = ScriptedServer::start(vec![Action::Answer(
+            200,
+            vec![("content-type", "application/json".into())],
+            body.into(),
+        )])
+        .await;
+        let e = client(config(&server.url))
+            .list_wecom_employees()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.status()),
+            (ErrorKind::Decode, Some(200)),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains(&format!("the envelope has `{key}` twice")),
+            "{e}"
+        );
+    }
+}
