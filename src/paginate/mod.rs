@@ -193,18 +193,38 @@ pub struct UndecodableItem {
     pub raw: Box<RawValue>,
 }
 
+impl UndecodableItem {
+    /// The error a listing yields for it, in the page at `position` of
+    /// `operation` (with the page's `traceId`).
+    pub fn into_error(
+        self,
+        operation: &'static str,
+        position: PagePosition,
+        trace_id: Option<String>,
+    ) -> Error {
+        Error::UndecodableItem {
+            operation,
+            position,
+            index: self.index,
+            trace_id,
+            what: self.what,
+            raw: self.raw,
+        }
+    }
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Page<T> {
     /// Which page this is.
     pub position: PagePosition,
-    /// The page's decoded items, in the platform's order.
-    pub items: Vec<T>,
-    /// Each decoded item's id (the spec's `itemId`), in the same order.
+    /// The page's items in the platform's order: decoded, or as received
+    /// when even the decoding rule could not decode them.
+    pub items: Vec<Result<T, UndecodableItem>>,
+    /// Each item's id (the spec's `itemId`; `None` for an undecodable item
+    /// or one without an id), in the same order.
     pub ids: Vec<Option<i64>>,
-    /// The items that could not be decoded, with their index in the page.
-    pub undecodable: Vec<UndecodableItem>,
     /// The number of pages reported (page-number listings).
     pub pages: Option<i64>,
     /// The number of items reported (page-number listings).
@@ -225,16 +245,24 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Items received in the page, decodable or not.
     pub fn received(&self) -> usize {
-        self.items.len() + self.undecodable.len()
+        self.items.len()
+    }
+
+    /// The page's decoded items, in order.
+    pub fn decoded(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().filter_map(|item| item.as_ref().ok())
     }
 
     /// The same page with each item converted.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             position: self.position,
-            items: self.items.into_iter().map(f).collect(),
+            items: self
+                .items
+                .into_iter()
+                .map(|item| item.map(&mut f))
+                .collect(),
             ids: self.ids,
-            undecodable: self.undecodable,
             pages: self.pages,
             total: self.total,
             next_cursor: self.next_cursor,
@@ -327,7 +355,7 @@ macro_rules! listing_options {
 
         /// Every page from the start to the end, in order; yields an error
         /// and ends at the first failure (an undecodable item is not a
-        /// failure: it is in the page's `undecodable`).
+        /// failure: it is an `Err` among the page's `items`).
         pub fn pages(mut self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
             match self.per_call.resolve(Op::SPEC.operation_id) {
                 Ok(call) => {
@@ -593,7 +621,6 @@ async fn fetch_page<Op: Paginated>(
             position,
             items: Vec::with_capacity(raw_items.len()),
             ids: Vec::with_capacity(raw_items.len()),
-            undecodable: Vec::new(),
             pages: raw.pages,
             total: raw.total,
             next_cursor: raw.next_cursor,
@@ -610,18 +637,16 @@ async fn fetch_page<Op: Paginated>(
         });
         observed.extend(item_notes);
         for (index, (item, raw)) in decoded.into_iter().zip(raw_items).enumerate() {
-            match item {
-                Ok(item) => {
-                    page.ids
-                        .push(Record::get(&item, pagination.item_id).and_then(|c| c.as_i64()));
-                    page.items.push(item);
-                }
-                Err(e) => page.undecodable.push(UndecodableItem {
-                    index,
-                    what: e.to_string(),
-                    raw: raw.to_owned(),
-                }),
-            }
+            let id = item
+                .as_ref()
+                .ok()
+                .and_then(|item| Record::get(item, pagination.item_id));
+            page.ids.push(id.and_then(|c| c.as_i64()));
+            page.items.push(item.map_err(|e| UndecodableItem {
+                index,
+                what: e.to_string(),
+                raw: raw.to_owned(),
+            }));
         }
         client.note_drift(op.operation_id, &observed);
         page.observed = observed;
@@ -1206,26 +1231,16 @@ impl<T> Items<T> {
         }
         let received = page.received() as u64;
         let position = page.position;
-        let trace_id = page.trace_id;
-        let mut undecodable = page.undecodable.into_iter().peekable();
         let mut new_ids = 0u64;
-        let mut index = 0usize;
-        let push_undecodable = |buffer: &mut VecDeque<Result<T, Error>>, bad: UndecodableItem| {
-            buffer.push_back(Err(Error::UndecodableItem {
-                operation: self.operation,
-                position,
-                index: bad.index,
-                trace_id: trace_id.clone(),
-                what: bad.what,
-                raw: bad.raw,
-            }));
-        };
         for (item, id) in page.items.into_iter().zip(page.ids) {
-            while let Some(bad) = undecodable.next_if(|bad| bad.index <= index) {
-                index += 1;
-                push_undecodable(&mut self.buffer, bad);
-            }
-            index += 1;
+            let item = match item {
+                Ok(item) => item,
+                Err(bad) => {
+                    let error = bad.into_error(self.operation, position, page.trace_id.clone());
+                    self.buffer.push_back(Err(error));
+                    continue;
+                }
+            };
             if let Some(id) = id {
                 if !self.seen.insert(id) {
                     self.summary.duplicates_dropped += 1;
@@ -1235,9 +1250,6 @@ impl<T> Items<T> {
                 new_ids += 1;
             }
             self.buffer.push_back(Ok(item));
-        }
-        for bad in undecodable {
-            push_undecodable(&mut self.buffer, bad);
         }
         self.guard_progress(position, received, new_ids);
     }

@@ -528,39 +528,17 @@ impl<Op: Paginated> PartitionEngine<Op> {
 
 /// Each decodable item's index in the page as received, and its key.
 fn keys_of<T: Record>(page: &Page<T>, key: &str) -> Vec<(usize, Option<i64>)> {
-    let mut out = Vec::with_capacity(page.items.len());
-    let mut bad = page.undecodable.iter().map(|u| u.index).peekable();
-    let mut index = 0;
-    for item in &page.items {
-        while bad.next_if(|&b| b == index).is_some() {
-            index += 1;
-        }
-        out.push((index, Record::get(item, key).and_then(|c| c.as_i64())));
-        index += 1;
-    }
-    out
+    let key_of = |item: &T| Record::get(item, key).and_then(|c| c.as_i64());
+    let items = page.items.iter().enumerate();
+    items
+        .filter_map(|(index, item)| Some((index, key_of(item.as_ref().ok()?))))
+        .collect()
 }
 
 /// The page without its items from index `cutoff` (as received) on.
-fn trim<T: Record>(mut page: Page<T>, cutoff: usize) -> Page<T> {
-    let keep: Vec<bool> = {
-        let mut keep = Vec::with_capacity(page.items.len());
-        let mut bad = page.undecodable.iter().map(|u| u.index).peekable();
-        let mut index = 0;
-        for _ in &page.items {
-            while bad.next_if(|&b| b == index).is_some() {
-                index += 1;
-            }
-            keep.push(index < cutoff);
-            index += 1;
-        }
-        keep
-    };
-    let mut flags = keep.iter();
-    page.items.retain(|_| *flags.next().unwrap_or(&false));
-    let mut flags = keep.iter();
-    page.ids.retain(|_| *flags.next().unwrap_or(&false));
-    page.undecodable.retain(|u| u.index < cutoff);
+fn trim<T>(mut page: Page<T>, cutoff: usize) -> Page<T> {
+    page.items.truncate(cutoff);
+    page.ids.truncate(cutoff);
     page
 }
 

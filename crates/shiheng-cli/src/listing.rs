@@ -389,7 +389,7 @@ async fn one_page(
     let mut watch = Watch::new(args);
     let mut summary = Tally {
         pages: 1,
-        undecodable: page.undecodable.len() as u64,
+        undecodable: page.items.iter().filter(|item| item.is_err()).count() as u64,
         ..Tally::default()
     };
     for seen in &page.observed {
@@ -421,44 +421,16 @@ fn write_page(
 ) -> Result<(), Failure> {
     let noted = page.observed.iter().map(|o| (o.schema, o.field, o.kind));
     watch.coerced(op.operation_id, noted.collect::<Vec<_>>(), progress)?;
-    let mut undecodable = page.undecodable.into_iter().peekable();
-    let mut index = 0;
     for item in page.items {
-        while let Some(bad) = undecodable.next_if(|bad| bad.index <= index) {
-            index += 1;
-            watch.undecodable(
-                undecodable_error(op, page.position, page.trace_id.clone(), bad),
-                writer,
-                progress,
-            )?;
+        match item {
+            Ok(item) => writer.item(&*item)?,
+            Err(bad) => {
+                let error = bad.into_error(op.operation_id, page.position, page.trace_id.clone());
+                watch.undecodable(error, writer, progress)?;
+            }
         }
-        index += 1;
-        writer.item(&*item)?;
-    }
-    for bad in undecodable {
-        watch.undecodable(
-            undecodable_error(op, page.position, page.trace_id.clone(), bad),
-            writer,
-            progress,
-        )?;
     }
     Ok(())
-}
-
-fn undecodable_error(
-    op: &'static OperationSpec,
-    position: shiheng::paginate::PagePosition,
-    trace_id: Option<String>,
-    bad: shiheng::paginate::UndecodableItem,
-) -> shiheng::Error {
-    shiheng::Error::UndecodableItem {
-        operation: op.operation_id,
-        position,
-        index: bad.index,
-        trace_id,
-        what: bad.what,
-        raw: bad.raw,
-    }
 }
 
 /// Where a single page sits in its listing, and how to get the next one.
