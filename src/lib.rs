@@ -43,7 +43,7 @@
 //!
 //! 1. leaves: [`error`] (the error values), [`sign`], [`record`] (the
 //!    decoding rule), [`lenient`], [`retry`] (policy as values),
-//!    [`intercept`], [`spec`] (the spec at run time);
+//!    [`intercept`], [`spec`] (the embedded spec text);
 //! 2. [`config`] (settings, TLS);
 //! 3. [`transport`]: signing, retries that re-sign, rate limit, bounded
 //!    bodies, redirects, interceptors, tracing; the generated client's one
@@ -55,13 +55,16 @@
 //! 6. [`call`]: one call through a generated method, and the one
 //!    classifier of answers;
 //! 7. [`paginate`]: listings as streams;
-//! 8. [`dynamic`] (operations chosen at run time) and [`drift`] (live
-//!    answers against the spec), with the calls on [`Client`] that
-//!    `build.rs` writes.
+//! 8. [`dynamic`] (operations chosen at run time), with the calls on
+//!    [`Client`] that `build.rs` writes.
 //!
 //! [`SPEC_VERSION`] and [`SPEC_SHA256`] say which contract this build
-//! speaks. A local implementation of the platform for tests is the separate
-//! crate `shiheng-sandbox`; the `shiheng` command-line tool is `shiheng-cli`.
+//! speaks. What a service does not need at run time lives in crates of its
+//! own: comparing live answers with the spec (drift) and walking values
+//! against its schemas are the spec tooling's, `shiheng-spec`
+//! (`shiheng_spec::drift`, `shiheng_spec::schema`); a local implementation
+//! of the platform for tests is `shiheng-sandbox`; the `shiheng`
+//! command-line tool is `shiheng-cli`.
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -69,7 +72,6 @@
 pub mod call;
 pub mod client;
 pub mod config;
-pub mod drift;
 pub mod dynamic;
 pub mod error;
 pub mod intercept;

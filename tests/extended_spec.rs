@@ -91,15 +91,15 @@ fn a_new_field_appears_on_the_generated_type() {
 }
 
 /// The new endpoints served by the sandbox, listed and called through the
-/// typed client, and checked by `shiheng::drift::check`.
+/// typed client, and checked by `shiheng_spec::drift::check`.
 mod sandbox {
     use std::collections::HashSet;
 
     use futures::TryStreamExt;
     use serde_json::{Value, json};
-    use shiheng::drift::{CheckOutcome, DriftKind};
     use shiheng::{Client, Config};
     use shiheng_sandbox::{Sandbox, SandboxConfig};
+    use shiheng_spec::drift::{CheckOutcome, DriftKind};
 
     const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
 
@@ -243,7 +243,7 @@ mod sandbox {
     #[tokio::test]
     async fn check_finds_no_drift_in_them_and_drift_mode_plants_some() {
         let (sandbox, client) = started(SandboxConfig::default()).await;
-        let report = shiheng::drift::check(&client).await.expect("check");
+        let report = shiheng_spec::drift::check(&client).await.expect("check");
         sandbox.shutdown().await;
         assert!(!report.has_drift(), "{:?}", report.drifts);
         assert_eq!(
@@ -270,7 +270,7 @@ mod sandbox {
             config
         })
         .await;
-        let report = shiheng::drift::check(&client).await.expect("check");
+        let report = shiheng_spec::drift::check(&client).await.expect("check");
         sandbox.shutdown().await;
         for new in ["listWecomTags", "getCorpInfo"] {
             let kinds: Vec<DriftKind> = report

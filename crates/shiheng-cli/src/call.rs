@@ -40,7 +40,7 @@ pub fn params(op: &OperationSpec, given: Option<&str>) -> Result<Option<Value>, 
     };
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?;
-    let differences = shiheng::drift::compare(op.operation_id, schema, &value);
+    let differences = shiheng_spec::drift::compare(op.operation_id, schema, &value);
     if !differences.is_empty() {
         let listed: Vec<String> = differences
             .iter()

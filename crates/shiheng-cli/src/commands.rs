@@ -35,8 +35,8 @@ enum Outcome {
 }
 
 /// Each operation the report names, with its outcome.
-fn outcomes(report: &shiheng::drift::DriftReport) -> Vec<(String, String, Outcome)> {
-    use shiheng::drift::CheckOutcome;
+fn outcomes(report: &shiheng_spec::drift::DriftReport) -> Vec<(String, String, Outcome)> {
+    use shiheng_spec::drift::CheckOutcome;
     report
         .operations
         .iter()
@@ -56,7 +56,7 @@ fn outcomes(report: &shiheng::drift::DriftReport) -> Vec<(String, String, Outcom
 /// naming the operations checked and the spec's version and hash. Exit 1 on
 /// drift or when an operation could not be checked.
 pub async fn check(client: &Client) -> Result<(), Failure> {
-    let report = shiheng::drift::check(client).await?;
+    let report = shiheng_spec::drift::check(client).await?;
     let mut out = io::stdout().lock();
     let outcomes = outcomes(&report);
     let mut checked = Vec::new();

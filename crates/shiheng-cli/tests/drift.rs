@@ -1,13 +1,13 @@
-//! `shiheng check` and `shiheng::drift::check` against in-process sandboxes:
+//! `shiheng check` and `shiheng_spec::drift::check` against in-process sandboxes:
 //! the drifted one (every planted difference reported, exit 1) and the normal
 //! one (no drift, exit 0). Servers bind 127.0.0.1 and stop with the test.
 
 use std::time::Duration;
 
 use assert_cmd::Command;
-use shiheng::drift::DriftKind;
 use shiheng::{Client, Config};
 use shiheng_sandbox::{Sandbox, SandboxConfig};
+use shiheng_spec::drift::DriftKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
 const SECRET: &str = "drift-secret-never-printed";
@@ -108,7 +108,7 @@ fn the_library_reports_the_same_and_the_contract_it_speaks() {
     rt.block_on(async {
         let sandbox = Sandbox::start(config(true)).await.expect("sandbox");
         let client = Client::new(Config::new(sandbox.url(), "demo-app", SECRET)).expect("client");
-        let report = shiheng::drift::check(&client).await.expect("check");
+        let report = shiheng_spec::drift::check(&client).await.expect("check");
         sandbox.shutdown().await;
         assert!(report.has_drift());
         assert_eq!(report.spec_version, shiheng::SPEC_VERSION);

@@ -87,7 +87,7 @@ fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
 /// A `paramContent` for `schema` from the spec alone: each required field's
 /// `example`.
 fn example_params(schema: &str) -> Value {
-    let spec: Value = serde_json::from_str(shiheng::drift::SPEC_JSON).expect("the spec");
+    let spec: Value = serde_json::from_str(shiheng::spec::SPEC_JSON).expect("the spec");
     let schema = &spec["components"]["schemas"][schema];
     let mut params = serde_json::Map::new();
     for name in schema["required"].as_array().into_iter().flatten() {

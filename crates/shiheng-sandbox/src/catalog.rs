@@ -15,7 +15,7 @@ use super::planted::DriftPlan;
 use super::table::{self, Content, Listing, Maker, Row};
 use super::userdata::{self, DataError, SandboxData};
 use shiheng::operation::{OperationSpec, PaginationStyle};
-use shiheng::spec;
+use shiheng_spec::schema as spec;
 
 /// Where a page starts and how many items it holds, as the request said
 /// (or the defaults), within the spec's bounds.
@@ -319,7 +319,7 @@ impl Served {
 }
 
 fn document() -> Result<&'static Value, DataError> {
-    shiheng::spec::document()
+    shiheng_spec::schema::document()
         .map_err(|e| DataError::new("the embedded spec", None, None, e.to_string()))
 }
 

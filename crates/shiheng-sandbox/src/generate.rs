@@ -10,7 +10,7 @@
 use serde_json::{Map, Number, Value, json};
 
 use super::rng::Rng;
-use shiheng::spec::{self, MAX_DEPTH};
+use shiheng_spec::schema::{self as spec, MAX_DEPTH};
 
 /// Share of nullable values generated as `null`.
 const NULL_SHARE: f64 = 0.15;
@@ -267,7 +267,7 @@ mod tests {
             check(&spec, &thing, &value, "thing", UnknownFields::Refuse)
                 .unwrap_or_else(|v| panic!("{v}: {value}"));
             seen_null |= value["maybe"].is_null();
-            phone_forms.insert(shiheng::spec::json_type(&value["phone"]));
+            phone_forms.insert(shiheng_spec::schema::json_type(&value["phone"]));
             assert!((10..=12).contains(&value["count"].as_i64().unwrap_or(0)));
             assert!(value["negative"].as_i64().is_some_and(|v| v <= -5));
             assert!([json!(1), json!(2), json!(7), Value::Null].contains(&value["status"]));

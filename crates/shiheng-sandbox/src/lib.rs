@@ -8,8 +8,9 @@
 //! while it runs (latency, failure rate and kinds, data changes
 //! mid-listing). Request handling lives in `server`, what each operation
 //! serves in `catalog` (`table`, `generate`, `samples`, `userdata`), the
-//! checks of requests and data in `validate`, drift mode in `planted`, the
-//! fault decisions and counters in `faults`.
+//! checks of requests and data in `validate` (the first finding of the spec
+//! tooling's schema walker, `shiheng_spec::schema`, as a refusal), drift
+//! mode in `planted`, the fault decisions and counters in `faults`.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -351,7 +352,7 @@ impl SandboxConfig {
         if let Some(count) = self.item_counts.get(operation_id) {
             return Some(*count);
         }
-        let spec = shiheng::spec::document().ok()?;
+        let spec = shiheng_spec::schema::document().ok()?;
         table::Maker::new(spec, op, self.seed).map(|m| m.default_count())
     }
 }
@@ -455,7 +456,7 @@ impl Sandbox {
             }
         }
         let catalog = Catalog::build(&config)?;
-        let spec = shiheng::spec::document().map_err(std::io::Error::other)?;
+        let spec = shiheng_spec::schema::document().map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {

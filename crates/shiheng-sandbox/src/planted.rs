@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use shiheng::operation::OperationSpec;
-use shiheng::spec;
+use shiheng_spec::schema as spec;
 
 /// The name of the field the spec does not declare, unless it does.
 const UNDECLARED: &str = "undeclaredField";

@@ -25,7 +25,7 @@ use super::catalog::Served;
 use super::rng::mix;
 use super::validate::{self, UnknownFields};
 use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
-use shiheng::spec::REF_PREFIX;
+use shiheng_spec::schema::REF_PREFIX;
 
 /// Largest request body read; the real envelopes are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -183,7 +183,7 @@ fn parse_envelope<'a>(
     let Value::Object(map) = body else {
         return Err(format!(
             "the request body must be a JSON object, not {}",
-            shiheng::spec::json_type(body)
+            shiheng_spec::schema::json_type(body)
         ));
     };
     if !served.op.request_schema.is_empty() {

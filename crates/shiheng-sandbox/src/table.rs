@@ -12,7 +12,7 @@ use super::rng::{Rng, tag};
 use super::samples::{self, Refinement};
 use super::userdata::DataError;
 use shiheng::operation::{OperationSpec, Pagination, PaginationStyle};
-use shiheng::spec;
+use shiheng_spec::schema as spec;
 
 /// The first id above 2^53: a JavaScript `number` cannot hold it, so a client
 /// that loses precision anywhere returns a different id.

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::validate::{self, UnknownFields};
 use shiheng::operation::OperationSpec;
-use shiheng::spec::{self, REF_PREFIX};
+use shiheng_spec::schema::{self as spec, REF_PREFIX};
 
 /// Data for one operation, given by the user.
 #[derive(Debug, Clone, PartialEq)]

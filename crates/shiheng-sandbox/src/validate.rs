@@ -1,18 +1,15 @@
-//! Checking a JSON value against a schema of the spec, with the first
-//! violation named by its place (`paramContent.pageSize`) and what is wrong.
-//! The one checker behind the sandbox's request validation (HTTP 400, code
-//! 40004) and the validation of the data a user gives it. It follows what
-//! the spec states: `required`, `type`, `nullable`, integer `format` and
-//! `minimum`/`maximum`, number bounds, `minLength`/`maxLength`, `enum`,
-//! `minItems`/`maxItems`, `anyOf`/`oneOf` (any branch), `allOf` (every
-//! branch). `x-known-values` is a list of documented values, not a limit,
-//! and `pattern` is not checked.
+//! The sandbox's wording of the spec tooling's schema walker
+//! (`shiheng_spec::schema::walk`): the first breach of a value's schema,
+//! named by its place (`paramContent.pageSize`) and said as a refusal
+//! (`must be within 1..=100, not 500`). The sandbox's request validation
+//! (HTTP 400, code 40004) and the validation of the data a user gives it
+//! both end here; what is checked is the walker's (`x-known-values` is a
+//! list of documented values, not a limit, and `pattern` is not checked).
 
 use std::fmt;
 
 use serde_json::Value;
-
-use shiheng::spec::{self, MAX_DEPTH, REF_PREFIX};
+use shiheng_spec::schema::{self, Problem, Rules, Unit, json_type};
 
 /// What to do with a field the schema does not declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,204 +49,57 @@ pub(crate) fn check(
     name: &str,
     unknown: UnknownFields,
 ) -> Result<(), Violation> {
-    let checker = Checker { spec, unknown };
-    checker
-        .walk(schema, value, &mut String::new(), None, 0)
-        .map_err(|mut violation| {
-            if violation.path.is_empty() {
-                violation.path = name.to_string();
-            }
-            violation
-        })
-}
-
-struct Checker<'s> {
-    spec: &'s Value,
-    unknown: UnknownFields,
-}
-
-impl Checker<'_> {
-    fn walk(
-        &self,
-        schema: &Value,
-        value: &Value,
-        path: &mut String,
-        named: Option<&str>,
-        depth: usize,
-    ) -> Result<(), Violation> {
-        if depth > MAX_DEPTH {
-            return fail(path, "is nested too deeply".into());
-        }
-        let named = schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix(REF_PREFIX))
-            .or(named);
-        let Some(schema) = spec::resolve(self.spec, schema) else {
-            return fail(path, "has a schema the spec cannot resolve".into());
-        };
-        if let Some(branches) = spec::branches(schema) {
-            let mut forms = Vec::new();
-            for branch in branches {
-                if self.walk(branch, value, path, named, depth + 1).is_ok() {
-                    return Ok(());
-                }
-                if let Some(ty) = spec::resolve(self.spec, branch)
-                    .and_then(|b| b.get("type"))
-                    .and_then(Value::as_str)
-                {
-                    forms.push(ty);
-                }
-            }
-            return fail(
-                path,
-                format!(
-                    "matches none of its forms ({}), it is {}",
-                    forms.join(" or "),
-                    describe(value)
-                ),
-            );
-        }
-        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-            // One schema of every branch's fields, so that a field one
-            // branch declares is not unknown to another.
-            let merged = spec::merge_all_of(self.spec, all);
-            return self.walk(&merged, value, path, named, depth + 1);
-        }
-        if value.is_null() {
-            let typed = schema.get("type").is_some();
-            if typed && schema.get("nullable") != Some(&Value::Bool(true)) {
-                return fail(path, "must not be null".into());
-            }
-            return Ok(());
-        }
-        if let Some(ty) = schema.get("type").and_then(Value::as_str)
-            && !spec::type_matches(ty, value)
-        {
-            return fail(
-                path,
-                format!("must be {}, not {}", article(ty), describe(value)),
-            );
-        }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-            && !allowed.contains(value)
-        {
-            let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
-            return fail(
-                path,
-                format!("must be one of {}, not {value}", list.join(", ")),
-            );
-        }
-        match value {
-            Value::Number(n) => {
-                if schema.get("type").and_then(Value::as_str) == Some("integer") {
-                    let (min, max) = spec::integer_bounds(schema);
-                    let within = n.as_i64().is_some_and(|v| (min..=max).contains(&v));
-                    if !within {
-                        return fail(path, format!("must be within {min}..={max}, not {n}"));
-                    }
-                } else if let Some(v) = n.as_f64() {
-                    let min = schema.get("minimum").and_then(Value::as_f64);
-                    let max = schema.get("maximum").and_then(Value::as_f64);
-                    if min.is_some_and(|m| v < m) || max.is_some_and(|m| v > m) {
-                        let show = |b: Option<f64>| b.map_or("…".into(), |b| b.to_string());
-                        return fail(
-                            path,
-                            format!("must be within {}..={}, not {n}", show(min), show(max)),
-                        );
-                    }
-                }
-            }
-            Value::String(s) => {
-                let len = s.chars().count() as u64;
-                let min = schema.get("minLength").and_then(Value::as_u64);
-                let max = schema.get("maxLength").and_then(Value::as_u64);
-                if min == Some(1) && len == 0 {
-                    return fail(path, "must not be empty".into());
-                }
-                if let Some(min) = min.filter(|m| len < *m) {
-                    return fail(
-                        path,
-                        format!("must have at least {min} characters, not {len}"),
-                    );
-                }
-                if let Some(max) = max.filter(|m| len > *m) {
-                    return fail(
-                        path,
-                        format!("must have at most {max} characters, not {len}"),
-                    );
-                }
-            }
-            Value::Array(items) => {
-                let len = items.len() as u64;
-                if let Some(min) = schema
-                    .get("minItems")
-                    .and_then(Value::as_u64)
-                    .filter(|m| len < *m)
-                {
-                    return fail(path, format!("must have at least {min} items, not {len}"));
-                }
-                if let Some(max) = schema
-                    .get("maxItems")
-                    .and_then(Value::as_u64)
-                    .filter(|m| len > *m)
-                {
-                    return fail(path, format!("must have at most {max} items, not {len}"));
-                }
-                if let Some(item_schema) = schema.get("items") {
-                    for (i, item) in items.iter().enumerate() {
-                        let len = path.len();
-                        path.push_str(&format!("[{i}]"));
-                        self.walk(item_schema, item, path, None, depth + 1)?;
-                        path.truncate(len);
-                    }
-                }
-            }
-            Value::Object(map) => {
-                for field in spec::required(schema) {
-                    if !map.contains_key(field) {
-                        let len = path.len();
-                        push_field(path, field);
-                        let missing = fail(path, "is missing (the spec requires it)".into());
-                        path.truncate(len);
-                        return missing;
-                    }
-                }
-                let properties = schema.get("properties").and_then(Value::as_object);
-                for (field, item) in map {
-                    let len = path.len();
-                    push_field(path, field);
-                    match properties.and_then(|p| p.get(field)) {
-                        Some(property) => self.walk(property, item, path, None, depth + 1)?,
-                        None if self.unknown == UnknownFields::Refuse && properties.is_some() => {
-                            return fail(
-                                path,
-                                format!("is not a field of {}", named.unwrap_or("the schema")),
-                            );
-                        }
-                        None => {}
-                    }
-                    path.truncate(len);
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-fn fail(path: &str, problem: String) -> Result<(), Violation> {
+    let rules = Rules::first_breach(unknown == UnknownFields::Refuse);
+    let Some(finding) = schema::walk(spec, schema, value, rules).into_iter().next() else {
+        return Ok(());
+    };
+    let path = if finding.path.is_empty() {
+        name.to_string()
+    } else {
+        finding.path
+    };
     Err(Violation {
-        path: path.to_string(),
-        problem,
+        path,
+        problem: refusal(&finding.problem),
     })
 }
 
-fn push_field(path: &mut String, name: &str) {
-    if !path.is_empty() {
-        path.push('.');
+/// A finding as the sandbox says it, after the field's name.
+fn refusal(problem: &Problem) -> String {
+    match problem {
+        Problem::Unresolvable { .. } => "has a schema the spec cannot resolve".into(),
+        Problem::TooDeep => "is nested too deeply".into(),
+        Problem::NotNullable { .. } => "must not be null".into(),
+        Problem::WrongType { expected, found } => {
+            format!("must be {}, not {}", article(expected), describe(found))
+        }
+        Problem::NoForm { forms, found, .. } => format!(
+            "matches none of its forms ({}), it is {}",
+            forms.join(" or "),
+            describe(found)
+        ),
+        Problem::NotInEnum { allowed, found } => {
+            let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
+            format!("must be one of {}, not {found}", list.join(", "))
+        }
+        Problem::OutOfRange { range, found } => format!("must be within {range}, not {found}"),
+        Problem::TooShort {
+            min: 1,
+            len: 0,
+            unit: Unit::Characters,
+        } => "must not be empty".into(),
+        Problem::TooShort { min, len, unit } => {
+            format!("must have at least {min} {unit}, not {len}")
+        }
+        Problem::TooLong { max, len, unit } => format!("must have at most {max} {unit}, not {len}"),
+        Problem::MissingRequired => "is missing (the spec requires it)".into(),
+        Problem::UnknownField { schema, .. } => format!(
+            "is not a field of {}",
+            schema.as_deref().unwrap_or("the schema")
+        ),
+        // Not a breach (`x-known-values`), and whatever the walker adds.
+        other => format!("differs from the spec: {other}"),
     }
-    path.push_str(name);
 }
 
 fn article(ty: &str) -> String {
@@ -263,7 +113,7 @@ fn article(ty: &str) -> String {
 fn describe(value: &Value) -> String {
     match value {
         Value::Number(n) if !(n.is_i64() || n.is_u64()) => format!("the number {n}"),
-        other => article(spec::json_type(other)),
+        other => article(json_type(other)),
     }
 }
 
@@ -273,6 +123,7 @@ mod tests {
 
     use super::*;
     use shiheng::operation::{OperationSpec, PaginationStyle};
+    use shiheng_spec::schema::REF_PREFIX;
 
     /// A made-up spec with the forms the real one uses.
     fn made_up() -> Value {
@@ -376,7 +227,7 @@ mod tests {
 
     #[test]
     fn request_envelopes_are_checked_against_the_request_schema() {
-        let spec = shiheng::spec::document().expect("the embedded spec");
+        let spec = schema::document().expect("the embedded spec");
         for op in OperationSpec::all() {
             let Some(pagination) = op.pagination else {
                 continue;

@@ -12,12 +12,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use shiheng::drift::{CheckOutcome, DriftKind};
 use shiheng::operation::{OperationSpec, PaginationStyle};
 use shiheng::paginate::ListingOptions;
 use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
 use shiheng::{Client, Config};
 use shiheng_sandbox::{Sandbox, SandboxConfig};
+use shiheng_spec::drift::{CheckOutcome, DriftKind};
 
 const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
 
@@ -218,7 +218,7 @@ async fn drift_mode_plants_differences_in_every_operation() {
         config
     })
     .await;
-    let report = shiheng::drift::check(&client).await.expect("a report");
+    let report = shiheng_spec::drift::check(&client).await.expect("a report");
     sandbox.shutdown().await;
     assert_eq!(report.operations.len(), OperationSpec::all().len());
     for (position, op) in OperationSpec::all().iter().enumerate() {
@@ -257,7 +257,7 @@ async fn drift_mode_plants_the_documented_differences() {
         config
     })
     .await;
-    let report = shiheng::drift::check(&client).await.expect("a report");
+    let report = shiheng_spec::drift::check(&client).await.expect("a report");
     sandbox.shutdown().await;
     let lines: Vec<String> = report.drifts.iter().map(ToString::to_string).collect();
     let undeclared = "unknown field (string value; the spec does not declare it)";

@@ -1,12 +1,25 @@
 //! Tooling for the Shiheng Open Platform's OpenAPI description
 //! (`spec/shiheng-open.yaml`, the contract the `shiheng` SDK is generated
-//! from). It works on the spec as a document and uses nothing of the SDK.
+//! from): what works on the spec, as a document or as the SDK embeds it,
+//! and that a service does not need at run time.
 //!
-//! - [`import`]: a platform documentation page as published (field tables
-//!   and a sample) to the spec's path and schemas, printed or merged into
-//!   the spec file. `shiheng spec import` in the CLI and the `shiheng-spec
-//!   import` binary run it; docs/spec-import.md describes the whole.
+//! - [`schema`]: the SDK's embedded spec at run time (parsed once), the
+//!   helpers that follow it, and the one walker of a JSON value against a
+//!   schema; its findings are the drift checker's differences and the
+//!   sandbox's (`shiheng-sandbox`) 40004 refusals.
+//! - [`drift`]: live answers compared with the spec; `compare` for one
+//!   value, `check` for every operation of the SDK's table against a
+//!   platform (`shiheng check` in the CLI).
+//! - [`import`] (feature `import`, on by default): a platform documentation
+//!   page as published (field tables and a sample) to the spec's path and
+//!   schemas, printed or merged into the spec file. `shiheng spec import`
+//!   in the CLI and the `shiheng-spec import` binary run it;
+//!   docs/spec-import.md describes the whole. It reads the spec file and
+//!   uses nothing of the SDK.
 
 #![warn(missing_docs)]
 
+pub mod drift;
+#[cfg(feature = "import")]
 pub mod import;
+pub mod schema;

@@ -1,19 +1,19 @@
-//! `shiheng::drift::check` against httpmock: one operation failing does not
+//! `shiheng_spec::drift::check` against httpmock: one operation failing does not
 //! stop the others, each operation's outcome is reported, and `Err` comes
-//! only when no operation could be checked.
-
-mod common;
+//! only when no operation could be checked. Servers bind 127.0.0.1.
 
 use httpmock::prelude::*;
 use serde_json::json;
 use shiheng::ErrorKind;
-use shiheng::drift::CheckOutcome;
 use shiheng::operation::OperationSpec;
+use shiheng_spec::drift::CheckOutcome;
+
+const APP_ID: &str = "test-app";
+const SECRET: &str = "s3cr3t-Do-Not-Print";
 
 fn no_retries(base_url: &str) -> shiheng::Client {
     shiheng::Client::new(
-        shiheng::Config::new(base_url, common::APP_ID, common::SECRET)
-            .with_retry(shiheng::RetryPolicy::disabled()),
+        shiheng::Config::new(base_url, APP_ID, SECRET).with_retry(shiheng::RetryPolicy::disabled()),
     )
     .expect("client")
 }
@@ -44,7 +44,7 @@ async fn a_failing_operation_is_reported_and_the_others_are_checked() {
             .await;
     }
 
-    let report = shiheng::drift::check(&no_retries(&server.base_url()))
+    let report = shiheng_spec::drift::check(&no_retries(&server.base_url()))
         .await
         .expect("a report: some operations were checked");
 
@@ -84,7 +84,7 @@ async fn nothing_checked_is_the_first_failure() {
                 .body("<html>503</html>");
         })
         .await;
-    let error = shiheng::drift::check(&no_retries(&server.base_url()))
+    let error = shiheng_spec::drift::check(&no_retries(&server.base_url()))
         .await
         .expect_err("every operation failed");
     assert_eq!((error.kind(), error.status()), (ErrorKind::Http, Some(503)));

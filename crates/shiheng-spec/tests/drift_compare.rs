@@ -1,9 +1,9 @@
-//! `shiheng::drift::compare` on answers of the three published endpoints:
+//! `shiheng_spec::drift::compare` on answers of the three published endpoints:
 //! a conforming page (the samples' wire forms included) has no drift, and
 //! each kind of difference is reported with its path and a count. No HTTP.
 
 use serde_json::json;
-use shiheng::drift::{Drift, DriftKind, compare};
+use shiheng_spec::drift::{Drift, DriftKind, compare};
 
 fn kinds(drifts: &[Drift]) -> Vec<(String, DriftKind)> {
     drifts.iter().map(|d| (d.path.clone(), d.kind)).collect()

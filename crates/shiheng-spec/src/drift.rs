@@ -1,0 +1,434 @@
+//! Drift detection: owns the comparison of live answers with the spec the
+//! SDK was generated from. [`compare`] walks any JSON value against one of
+//! the spec's schemas (no HTTP); [`check`] calls every operation of the
+//! SDK's operation table once (through [`shiheng::dynamic`]) and compares
+//! each answer with its 200 schema, operation by operation, going on when
+//! one fails.
+//!
+//! What counts as drift is every finding of the one schema walker
+//! ([`crate::schema::walk`], the same one the sandbox validates requests
+//! with): a field the schema does not declare, a value outside an `enum` or
+//! the `x-known-values` extension, a JSON type the schema does not allow (a
+//! number where it says string, `null` where it is not `nullable`), a
+//! number outside its `format` or bounds, a string or array outside its
+//! length bounds, and a missing `required` field. Here they are counted per
+//! place (array indices aside) and named after the operation. Drift means
+//! it is time to edit `spec/` and regenerate.
+//!
+//! It was the SDK's `shiheng_spec::drift` once; a service needs none of it at
+//! run time, so the spec tooling owns it.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde_json::{Map, Value, json};
+use shiheng::operation::{OperationSpec, PaginationStyle};
+use shiheng::{Client, Error, SPEC_SHA256, SPEC_VERSION};
+
+use crate::schema::{self, Finding, MAX_DEPTH, Problem, REF_PREFIX, Rules, resolve};
+
+/// What kind of difference: the schema walker's kinds.
+pub use crate::schema::FindingKind as DriftKind;
+
+/// One difference between a live answer and the spec. Differences at the same
+/// place of every item of an array are reported once, with a count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// The spec's operationId (or what the caller of [`compare`] named).
+    pub operation: String,
+    /// Where, from the top of the answer: `result.result[3].phone`.
+    pub path: String,
+    /// What kind of difference.
+    pub kind: DriftKind,
+    /// What differs, e.g. `integer where the spec says string`.
+    pub detail: String,
+    /// How many array items showed the same difference at this place.
+    pub occurrences: usize,
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "(the whole answer)"
+        } else {
+            &self.path
+        };
+        write!(f, "{}: {path}: {}", self.operation, self.detail)?;
+        if self.occurrences > 1 {
+            write!(f, " ({} occurrences)", self.occurrences)?;
+        }
+        Ok(())
+    }
+}
+
+/// How the call of one operation went.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CheckOutcome {
+    /// It answered and the answer was compared with the spec.
+    Checked {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The answer's `traceId`, when it had one.
+        trace_id: Option<String>,
+    },
+    /// It was not called: its request needs a value the spec gives no
+    /// example, default or minimum for.
+    Skipped {
+        /// Why, naming the field.
+        reason: String,
+    },
+    /// The call failed (a business error, HTTP, transport); nothing was
+    /// compared.
+    Failed {
+        /// What the client returned.
+        error: Error,
+    },
+}
+
+/// One operation of the table, as [`check`] handled it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CheckedOperation {
+    /// The spec's operationId.
+    pub operation: String,
+    /// Its path.
+    pub path: String,
+    /// Checked, skipped or failed.
+    pub outcome: CheckOutcome,
+}
+
+/// What [`check`] found.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DriftReport {
+    /// `info.version` of the spec compared against ([`SPEC_VERSION`]).
+    pub spec_version: &'static str,
+    /// SHA-256 of that spec file ([`SPEC_SHA256`]).
+    pub spec_sha256: &'static str,
+    /// Every operation of the table, in the spec's order, with its outcome.
+    pub operations: Vec<CheckedOperation>,
+    /// Every difference found in the checked answers; empty when they match
+    /// the spec.
+    pub drifts: Vec<Drift>,
+}
+
+impl DriftReport {
+    /// Whether any answer differed from the spec.
+    pub fn has_drift(&self) -> bool {
+        !self.drifts.is_empty()
+    }
+
+    /// The operations whose answer was compared with the spec.
+    pub fn checked(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| matches!(o, CheckOutcome::Checked { .. }))
+    }
+
+    /// The operations not called, each with its reason.
+    pub fn skipped(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| matches!(o, CheckOutcome::Skipped { .. }))
+    }
+
+    /// The operations whose call failed, each with its error.
+    pub fn failures(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| matches!(o, CheckOutcome::Failed { .. }))
+    }
+
+    fn with(&self, wanted: impl Fn(&CheckOutcome) -> bool) -> Vec<&CheckedOperation> {
+        self.operations
+            .iter()
+            .filter(|o| wanted(&o.outcome))
+            .collect()
+    }
+}
+
+/// Calls every operation of the table once and compares each answer with
+/// its 200 response schema: a paginated one for its first page at its
+/// largest page size, one without pagination with a `paramContent` built
+/// from the spec (see [`first_request`]). An operation whose call fails (an
+/// envelope whose `code` is present and not "0" counts: a check needs real
+/// data) is reported as [`CheckOutcome::Failed`] and the others are still
+/// checked. Returns `Err` only when no operation could be checked and one
+/// failed: the first failure.
+pub async fn check(client: &Client) -> Result<DriftReport, Error> {
+    let mut report = DriftReport {
+        spec_version: SPEC_VERSION,
+        spec_sha256: SPEC_SHA256,
+        operations: Vec::new(),
+        drifts: Vec::new(),
+    };
+    for op in OperationSpec::all() {
+        let outcome = match first_request(op) {
+            Err(reason) => CheckOutcome::Skipped { reason },
+            Ok(param_content) => {
+                match shiheng::dynamic::of(op)
+                    .call_whole(client, param_content)
+                    .await
+                {
+                    Ok(reply) => {
+                        let body = &reply.body;
+                        report
+                            .drifts
+                            .extend(compare(op.operation_id, op.response_schema, body));
+                        CheckOutcome::Checked {
+                            status: reply.status,
+                            trace_id: body
+                                .get("traceId")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        }
+                    }
+                    Err(error) => CheckOutcome::Failed { error },
+                }
+            }
+        };
+        report.operations.push(CheckedOperation {
+            operation: op.operation_id.to_string(),
+            path: op.path.to_string(),
+            outcome,
+        });
+    }
+    if report.checked().is_empty()
+        && let Some(index) = report
+            .operations
+            .iter()
+            .position(|o| matches!(o.outcome, CheckOutcome::Failed { .. }))
+        && let CheckOutcome::Failed { error } = report.operations.swap_remove(index).outcome
+    {
+        return Err(error);
+    }
+    Ok(report)
+}
+
+/// The `paramContent` [`check`] sends to `op`, or why it cannot:
+/// - every field the params schema requires gets the spec's `example` for
+///   it, else its `default`, else its first `enum` value, else its
+///   `minimum`; an object field is built the same way from its own
+///   required fields;
+/// - a paginated operation then asks for its first page (page 1 or cursor
+///   0, or the spec's minimum) at its largest page size;
+/// - `Ok(None)` when the operation takes no `paramContent`, or takes an
+///   optional one the spec gives no values for;
+/// - `Err` naming the first required field with none of those.
+pub fn first_request(op: &OperationSpec) -> Result<Option<Value>, String> {
+    let spec = schema::document()?;
+    let request = schema::component(spec, op.request_schema).unwrap_or(&Value::Null);
+    let Some(params) = schema::property(spec, request, "paramContent") else {
+        return Ok(None);
+    };
+    let invented = invent(spec, params, "paramContent", 0);
+    let Some(pagination) = op.pagination else {
+        return match invented {
+            Ok(value) => Ok(Some(value)),
+            Err(_) if !op.params_required => Ok(None),
+            Err(field) => Err(format!(
+                "paramContent needs `{field}`, and the spec gives no example, default or minimum to send"
+            )),
+        };
+    };
+    let mut value = invented.map_err(|field| {
+        format!("paramContent needs `{field}`, and the spec gives no example, default or minimum to send")
+    })?;
+    let position = pagination.position();
+    let start = match pagination.style {
+        PaginationStyle::PageNumber { .. } => position.bounds.min.max(1),
+        // A cursor, and any style a later table adds: from its least.
+        _ => position.bounds.min.max(0),
+    };
+    if let Value::Object(map) = &mut value {
+        map.insert(position.name.to_string(), json!(start));
+        map.insert(
+            pagination.page_size.name.to_string(),
+            json!(pagination.page_size.bounds.max),
+        );
+    }
+    Ok(Some(value))
+}
+
+/// A value for a required field, from what the spec says of it; `Err`
+/// with the field's path when it says nothing usable.
+fn invent(spec: &Value, schema: &Value, path: &str, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err(path.to_string());
+    }
+    for key in ["example", "default"] {
+        if let Some(value) = schema.get(key) {
+            return Ok(value.clone());
+        }
+    }
+    let schema = resolve(spec, schema).ok_or_else(|| path.to_string())?;
+    for key in ["example", "default"] {
+        if let Some(value) = schema.get(key) {
+            return Ok(value.clone());
+        }
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return Ok(first.clone());
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer") if schema.get("minimum").is_some() => {
+            Ok(json!(schema::integer_bounds(schema).0))
+        }
+        Some("number") if schema.get("minimum").is_some() => {
+            Ok(schema.get("minimum").cloned().unwrap_or(json!(0)))
+        }
+        Some("object") | None
+            if schema.get("properties").is_some() || schema.get("type").is_some() =>
+        {
+            let mut map = Map::new();
+            for field in schema::required(schema) {
+                let property = schema
+                    .get("properties")
+                    .and_then(|p| p.get(field))
+                    .ok_or_else(|| format!("{path}.{field}"))?;
+                let value = invent(spec, property, &format!("{path}.{field}"), depth + 1)?;
+                map.insert(field.to_string(), value);
+            }
+            Ok(Value::Object(map))
+        }
+        _ => Err(path.to_string()),
+    }
+}
+
+/// Compares `json` with the spec's `components.schemas.<schema_name>` and
+/// returns every difference, each named after `operation`, in the order
+/// the walker met them; the same difference at the same place of several
+/// array items is one [`Drift`] with a count. An unknown schema name is
+/// itself reported (as [`DriftKind::Unchecked`]).
+pub fn compare(operation: &str, schema_name: &str, json: &Value) -> Vec<Drift> {
+    let findings = match schema::document() {
+        Ok(spec) => {
+            let schema = json!({ "$ref": format!("{REF_PREFIX}{schema_name}") });
+            schema::walk(spec, &schema, json, Rules::every_difference())
+        }
+        Err(detail) => {
+            return vec![Drift {
+                operation: operation.to_string(),
+                path: String::new(),
+                kind: DriftKind::Unchecked,
+                detail,
+                occurrences: 1,
+            }];
+        }
+    };
+    let mut drifts: Vec<Drift> = Vec::new();
+    let mut seen: HashMap<(String, DriftKind, String), usize> = HashMap::new();
+    let mut count = |finding: &Finding| {
+        let detail = finding.problem.to_string();
+        let key = (blank_indices(&finding.path), finding.kind(), detail.clone());
+        match seen.get(&key) {
+            Some(&i) => drifts[i].occurrences += 1,
+            None => {
+                seen.insert(key, drifts.len());
+                drifts.push(Drift {
+                    operation: operation.to_string(),
+                    path: finding.path.clone(),
+                    kind: finding.kind(),
+                    detail,
+                    occurrences: 1,
+                });
+            }
+        }
+    };
+    visit(&findings, &mut count);
+    drifts
+}
+
+/// Each finding, a value that fits no branch of an `anyOf` as the closest
+/// branch's findings when a branch has its type.
+fn visit(findings: &[Finding], each: &mut impl FnMut(&Finding)) {
+    for finding in findings {
+        match &finding.problem {
+            Problem::NoForm { closest, .. } if !closest.is_empty() => visit(closest, each),
+            _ => each(finding),
+        }
+    }
+}
+
+/// `result.result[3].phone` → `result.result[].phone`.
+fn blank_indices(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_schema_and_hostile_values_do_not_panic() {
+        let drifts = compare("x", "NoSuchSchema", &json!({}));
+        assert_eq!(drifts[0].kind, DriftKind::Unchecked);
+        let any = OperationSpec::all()[0].response_schema;
+        let mut deep = json!(1);
+        for _ in 0..200 {
+            deep = json!({ "result": deep });
+        }
+        let _ = compare("x", any, &deep);
+        let _ = compare("x", any, &json!([1, "a", null]));
+    }
+
+    #[test]
+    fn every_paginated_operation_asks_for_its_first_page_at_the_largest_size() {
+        for op in OperationSpec::all() {
+            let Some(pagination) = op.pagination else {
+                continue;
+            };
+            let params = first_request(op).expect("a first page").expect("params");
+            let start = params[pagination.position().name].as_i64().expect("start");
+            assert!(start == 0 || start == 1, "{}: {params}", op.operation_id);
+            assert_eq!(
+                params[pagination.page_size.name],
+                json!(pagination.page_size.bounds.max)
+            );
+        }
+    }
+
+    #[test]
+    fn required_fields_come_from_example_default_enum_or_minimum() {
+        let spec = json!({"components": {"schemas": {
+            "Code": {"type": "string", "example": "sh001"},
+            "Params": {"type": "object", "required": ["a", "b", "c", "d", "e", "f"],
+                "properties": {
+                    "a": {"$ref": "#/components/schemas/Code"},
+                    "b": {"type": "integer", "default": 7},
+                    "c": {"type": "string", "enum": ["x", "y"]},
+                    "d": {"type": "integer", "format": "int32", "minimum": 3},
+                    "e": {"type": "object", "required": ["g"],
+                          "properties": {"g": {"type": "boolean", "example": false}}},
+                    "f": {"type": "string", "example": "given", "minLength": 1},
+                    "optional": {"type": "string"}}},
+            "Needy": {"type": "object", "required": ["name"],
+                      "properties": {"name": {"type": "string"}}}
+        }}});
+        let params = json!({"$ref": "#/components/schemas/Params"});
+        assert_eq!(
+            invent(&spec, &params, "paramContent", 0),
+            Ok(json!({"a": "sh001", "b": 7, "c": "x", "d": 3, "e": {"g": false}, "f": "given"}))
+        );
+        let needy = json!({"$ref": "#/components/schemas/Needy"});
+        assert_eq!(
+            invent(&spec, &needy, "paramContent", 0),
+            Err("paramContent.name".to_string())
+        );
+    }
+}
