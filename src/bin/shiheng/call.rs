@@ -69,7 +69,7 @@ pub async fn run(
     output: Option<PathBuf>,
     signals: &mut Signals,
 ) -> Result<(), Failure> {
-    let sink = Sink::open(output.as_deref())?;
+    let sink = Sink::open(output.as_deref(), signals).await?;
     let reply = tokio::select! {
         biased;
         signal = signals.wait() => {

@@ -454,8 +454,9 @@ fn output_arg() -> Arg {
         .value_name("PATH")
         .value_parser(value_parser!(PathBuf))
         .help(
-            "Write to this file instead of stdout: written beside it as PATH.partial and \
-             renamed over PATH only on success",
+            "Write to this file instead of stdout: written beside it as PATH.partial (the \
+             file's mode kept; 0600 for a new file) and renamed over PATH only on success; a \
+             read-only file is refused; a device or FIFO is written straight",
         )
         .help_heading(OUTPUT)
 }

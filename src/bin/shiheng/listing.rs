@@ -79,7 +79,7 @@ pub async fn run(
     args: ListArgs,
     signals: &mut Signals,
 ) -> Result<(), Failure> {
-    let sink = Sink::open(args.output.as_deref())?;
+    let sink = Sink::open(args.output.as_deref(), signals).await?;
     let writer = ItemWriter::new(
         args.format,
         op.typed.item_fields(),

@@ -202,19 +202,17 @@ fn import(args: &ImportArgs) -> Result<(), String> {
 }
 
 /// Writes through a temporary file in the same directory, so a failure
-/// never leaves half a spec.
+/// never leaves half a spec; the file keeps its mode (and owner, where the
+/// process may), a read-only one is refused, a new one gets
+/// [`crate::files::NEW_SOURCE_MODE`].
 fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.import-tmp"));
-    std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            format!("cannot write {}: {e}", path.display())
-        })
+    crate::files::replace(
+        path,
+        text.as_bytes(),
+        ".import-tmp",
+        crate::files::NEW_SOURCE_MODE,
+    )
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]
