@@ -446,3 +446,141 @@ fn spec_import_write_keeps_the_specs_mode_and_refuses_a_read_only_spec() {
     assert_eq!(std::fs::read_to_string(&read_only).expect("spec"), original);
     assert_eq!(mode(&read_only), 0o444);
 }
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn the_sandbox_refuses_counts_and_settings_it_cannot_serve_with_exit_2() {
+    for args in [
+        &["--items", "employees=1000000000000"][..],
+        &["--items", "employees=18446744073709551615"],
+        &["--items", "employees=99999999999999999999999999"],
+        &["--app-id="],
+        &["--api-version="],
+    ] {
+        let started = Instant::now();
+        let output = run(bare()
+            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .args(args));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{args:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains("more than the sandbox generates") || err.contains("must not be empty"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn sandbox_data_names_the_files_it_would_skip() {
+    type Make = fn(&Path);
+    let cases: [(&str, Make); 3] = [
+        ("listWecomEmployees.JSON", |p| {
+            std::fs::write(p, "[]").expect("write")
+        }),
+        ("listWecomEmployees.json", |p| {
+            std::fs::create_dir(p).expect("mkdir")
+        }),
+        ("listWecomCustomers.json", |p| mkfifo(p)),
+    ];
+    for (name, make) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        make(&dir.path().join(name));
+        let output = run(bare()
+            .args(["sandbox", "--listen", "127.0.0.1:0", "--data"])
+            .arg(dir.path()));
+        assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn sign_reads_param_content_from_a_file_and_keeps_every_digit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let params = dir.path().join("params.json");
+    // sign-vectors.json case 9, its paramContentText.
+    std::fs::write(
+        &params,
+        r#"{"neg":-123456789012345678901234567890,"big":18446744073709551616}"#,
+    )
+    .expect("write");
+    let sign = |param: String| {
+        run(bare()
+            .args([
+                "sign",
+                "--app-id",
+                "demo-app",
+                "--timestamp",
+                "1700000000000",
+            ])
+            .args(["--param-content", &param])
+            .env("SHIHENG_APP_SECRET", "demo-secret"))
+    };
+    let output = sign(format!("@{}", params.display()));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("sign: 1c6b0faacab3af166b89ea4776a9d754"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            r#""paramContent":{"big":18446744073709551616,"neg":-123456789012345678901234567890}"#
+        ),
+        "{out}"
+    );
+    // Case 10: -0 is signed and sent as 0.
+    let output = sign(r#"{"pageSize":1,"offset":-0}"#.into());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("sign: 3da7c0200d932cde56995ad5a01098b3"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""paramContent":{"offset":0,"pageSize":1}"#),
+        "{out}"
+    );
+    // A file that cannot be read is named.
+    let output = sign("@/nonexistent/params.json".into());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("/nonexistent/params.json"));
+}
+
+#[test]
+fn timeout_bounds_each_request_to_a_server_that_never_answers() {
+    // Accepts connections and reads, never answers (at most 8 connections).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(8).flatten() {
+            held.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let started = Instant::now();
+    let output =
+        run(client_cmd(&url).args(["employees", "--format", "jsonl", "--timeout", "300ms"]));
+    let elapsed = started.elapsed();
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).to_lowercase().contains("timed out")
+            || stderr(&output).to_lowercase().contains("timeout"),
+        "{}",
+        stderr(&output)
+    );
+    // 4 attempts of 300 ms and the backoff (at most 2.8 s), not 4 × 30 s.
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+    let output = run(client_cmd(&url).args(["employees", "--timeout", "0s"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}

@@ -56,6 +56,7 @@ const LISTING_OPTIONS: &[&str] = &[
     "concurrency",
     "max-pages",
     "deadline",
+    "timeout",
     "format",
     "output",
     "columns",
@@ -127,6 +128,8 @@ pub struct Connection {
     pub api_version: String,
     /// `--app-secret-file`.
     pub app_secret_file: Option<PathBuf>,
+    /// `--timeout`: each HTTP request's.
+    pub timeout: Option<Duration>,
 }
 
 /// A listing's options.
@@ -475,6 +478,18 @@ fn connection_args(with_url: bool) -> Vec<Arg> {
                 .help("The platform's base URL")
                 .help_heading(CONNECTION),
         );
+        args.push(
+            Arg::new("timeout")
+                .long("timeout")
+                .value_name("DURATION")
+                .help(
+                    "Each HTTP request's timeout, from sending to the answer's last byte \
+                     (e.g. 5s, 500ms; default 30s); a request that times out is retried as \
+                     the retry policy says",
+                )
+                .value_parser(parse_duration)
+                .help_heading(CONNECTION),
+        );
     }
     args.extend([
         Arg::new("app_id")
@@ -514,8 +529,11 @@ fn sign_command() -> Command {
         .arg(
             Arg::new("param_content")
                 .long("param-content")
-                .value_name("JSON")
-                .help("The envelope's paramContent, as JSON; without it, an envelope with none"),
+                .value_name("JSON|@FILE")
+                .help(
+                    "The envelope's paramContent, as JSON or @file.json (signed from its text: \
+                     integers keep every digit); without it, an envelope with none",
+                ),
         )
         .arg(
             Arg::new("timestamp")
@@ -676,11 +694,17 @@ fn parse_item_count(text: &str) -> Result<(&'static str, usize), String> {
         .find(|op| op.operation_id == name || command_name(op) == name)
         .filter(|op| op.pagination.is_some())
         .ok_or_else(|| format!("{name:?} is not a paginated operation of the spec"))?;
+    let max = shiheng::sandbox::MAX_ITEM_COUNT;
     let count = count
         .trim()
-        .parse::<usize>()
+        .parse::<u128>()
         .map_err(|_| format!("{count:?} is not a number of items"))?;
-    Ok((op.operation_id, count))
+    match usize::try_from(count) {
+        Ok(count) if count <= max => Ok((op.operation_id, count)),
+        _ => Err(format!(
+            "{count} items is more than the sandbox generates ({max} at most, about 760 MB)"
+        )),
+    }
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -811,6 +835,11 @@ fn connection(sub: &ArgMatches) -> Connection {
         app_id: text("app_id"),
         api_version: text("api_version").unwrap_or_else(|| config::DEFAULT_API_VERSION.into()),
         app_secret_file: sub.get_one::<PathBuf>("app_secret_file").cloned(),
+        timeout: sub
+            .try_get_one::<Duration>("timeout")
+            .ok()
+            .flatten()
+            .copied(),
     }
 }
 

@@ -156,8 +156,11 @@ impl Connection {
             Failure::Usage("no base URL: pass --base-url or set SHIHENG_BASE_URL".into())
         })?;
         let credentials = self.credentials()?;
-        let config = shiheng::Config::new(base_url, credentials.app_id, credentials.secret)
+        let mut config = shiheng::Config::new(base_url, credentials.app_id, credentials.secret)
             .with_api_version(credentials.api_version);
+        if let Some(timeout) = self.timeout {
+            config = config.with_timeout(timeout);
+        }
         shiheng::Client::new(config).map_err(|e| Failure::Usage(error_line(&e)))
     }
 }
