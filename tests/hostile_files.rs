@@ -584,3 +584,109 @@ fn timeout_bounds_each_request_to_a_server_that_never_answers() {
     let output = run(client_cmd(&url).args(["employees", "--timeout", "0s"]));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
+
+#[test]
+fn spec_import_refuses_paths_the_spec_cannot_hold() {
+    let page = repo("tests/fixtures/pages/wecom-tag-list.page.txt");
+    for (path, why) in [
+        ("/../../etc/list", "`..` segment"),
+        ("/wecom/tag/list?x=1", "query"),
+        ("//list", "empty segment"),
+        ("/#x/list", "fragment"),
+        ("/{id}/list", "template"),
+        ("/wecom/tag/", "empty segment"),
+        ("/a b/list", "character ' '"),
+    ] {
+        let output = run(bare()
+            .args(["spec", "import"])
+            .arg(&page)
+            .args(["--path", path, "--operation-id", "listWecomTags", "--spec"])
+            .arg(repo("spec/shiheng-open.yaml")));
+        assert_eq!(output.status.code(), Some(2), "{path}: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(err.contains(why), "{path}: {err}");
+        assert!(stdout(&output).is_empty(), "{path}: nothing printed");
+    }
+}
+
+#[test]
+fn spec_import_replace_keeps_what_the_page_does_not_replace() {
+    let original = std::fs::read_to_string(repo("spec/shiheng-open.yaml")).expect("the spec");
+    let before: serde_json::Value = serde_yaml_ng::from_str(&original).expect("YAML");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, &original).expect("write");
+    let output = run(bare()
+        .args(["spec", "import"])
+        .arg(repo("tests/fixtures/pages/wecom-employee-page.source.txt"))
+        .args([
+            "--path",
+            "/wecom/employee/page",
+            "--operation-id",
+            "listWecomEmployees",
+            "--write",
+            "--replace",
+            "--spec",
+        ])
+        .arg(&spec)
+        .arg("--sample-dir")
+        .arg(dir.path().join("samples")));
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    let after: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&spec).expect("spec")).expect("YAML");
+    let (old, new) = (
+        &before["paths"]["/wecom/employee/page"]["post"],
+        &after["paths"]["/wecom/employee/page"]["post"],
+    );
+    assert_eq!(
+        new["x-cli-command"], old["x-cli-command"],
+        "the CLI command kept"
+    );
+    assert_eq!(new["x-cli-command"], "employees");
+    assert_eq!(new["responses"]["503"], old["responses"]["503"], "503 kept");
+    let examples = |op: &serde_json::Value| {
+        op["requestBody"]["content"]["application/json"]["examples"].clone()
+    };
+    assert!(examples(old).is_object());
+    assert_eq!(examples(new), examples(old), "the request examples kept");
+    assert_eq!(
+        new["responses"]["200"]["content"]["application/json"]["examples"],
+        old["responses"]["200"]["content"]["application/json"]["examples"],
+        "the answer examples kept"
+    );
+    assert!(err.contains("kept from the operation replaced"), "{err}");
+    assert!(err.contains("post.x-cli-command"), "{err}");
+    assert!(err.contains("post.responses.503"), "{err}");
+}
+
+#[test]
+fn verbose_is_offered_only_where_something_logs() {
+    let help = |args: &[&str]| {
+        let output = run(bare().args(args).arg("--help"));
+        assert!(output.status.success(), "{args:?}");
+        stdout(&output)
+    };
+    let import = help(&["spec", "import"]);
+    assert!(
+        !import.contains("--verbose"),
+        "spec import runs no client: {import}"
+    );
+    let sign = help(&["sign"]);
+    assert!(!sign.contains("--verbose"), "sign runs no client: {sign}");
+    let sandbox = help(&["sandbox"]);
+    assert!(sandbox.contains("Log the sandbox's activity"), "{sandbox}");
+    assert!(!sandbox.contains("client's activity"), "{sandbox}");
+    for client in [&["employees"][..], &["check"], &["demo"]] {
+        let text = help(client);
+        assert!(
+            text.contains("Log the client's activity"),
+            "{client:?}: {text}"
+        );
+    }
+    // Before the command, as before.
+    let output = run(bare()
+        .args(["-v", "sign", "--app-id", "a"])
+        .env("SHIHENG_APP_SECRET", "s"));
+    assert!(output.status.success(), "{}", stderr(&output));
+}

@@ -253,17 +253,11 @@ pub fn command() -> Command {
         .after_help(EXIT_CODES)
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .arg(
-            Arg::new("verbose")
-                .short('v')
-                .long("verbose")
-                .action(ArgAction::Count)
-                .global(true)
-                .help(
-                    "Log the client's activity on stderr (-v debug, -vv trace, -vvv everything); \
-                     RUST_LOG overrides",
-                ),
-        );
+        .arg(verbose_arg(
+            "Log on stderr what the command does (-v debug, -vv trace, -vvv everything); \
+             RUST_LOG overrides. Also after the commands that log: those that call the \
+             platform, demo and sandbox",
+        ));
     for op in OperationSpec::all() {
         cmd = cmd.subcommand(operation_command(op));
     }
@@ -464,6 +458,30 @@ fn output_arg() -> Arg {
         .help_heading(OUTPUT)
 }
 
+/// `-v`, `-vv`, `-vvv`: offered by the commands that have something to log
+/// (not `sign` or `spec import`, which run no client and no server).
+fn verbose_arg(help: &'static str) -> Arg {
+    Arg::new("verbose")
+        .short('v')
+        .long("verbose")
+        .action(ArgAction::Count)
+        .help(help)
+}
+
+const CLIENT_VERBOSE: &str = "Log the client's activity on stderr (-v debug, -vv trace, -vvv \
+                              everything); RUST_LOG overrides";
+
+/// How many `-v` the command line holds, before and after the subcommand.
+pub fn verbosity(matches: &ArgMatches) -> u8 {
+    let count = |m: &ArgMatches| m.try_get_one::<u8>("verbose").ok().flatten().copied();
+    let root = count(matches).unwrap_or(0);
+    let sub = matches
+        .subcommand()
+        .and_then(|(_, sub)| count(sub))
+        .unwrap_or(0);
+    root.saturating_add(sub)
+}
+
 /// The options that say how to reach the platform; `with_url` false for
 /// `sign`, which sends nothing.
 fn connection_args(with_url: bool) -> Vec<Arg> {
@@ -490,6 +508,7 @@ fn connection_args(with_url: bool) -> Vec<Arg> {
                 .value_parser(parse_duration)
                 .help_heading(CONNECTION),
         );
+        args.push(verbose_arg(CLIENT_VERBOSE));
     }
     args.extend([
         Arg::new("app_id")
@@ -547,6 +566,10 @@ fn sign_command() -> Command {
 fn sandbox_command() -> Command {
     Command::new("sandbox")
         .about("Serve every operation of the spec locally until Ctrl-C or SIGTERM")
+        .arg(verbose_arg(
+            "Log the sandbox's activity on stderr (-v: refused requests, closed \
+             connections; -vv trace, -vvv everything); RUST_LOG overrides",
+        ))
         .arg(
             Arg::new("listen")
                 .long("listen")
@@ -661,6 +684,7 @@ fn demo_command() -> Command {
             "List every paginated operation of an embedded sandbox through the real signed \
              client, with a summary of each",
         )
+        .arg(verbose_arg(CLIENT_VERBOSE))
         .arg(latency_arg(
             "Delay the sandbox adds to every answer, in milliseconds",
         ))

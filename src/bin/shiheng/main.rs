@@ -207,7 +207,7 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let matches = cli::command().get_matches();
-    logging::init(matches.get_count("verbose"));
+    logging::init(cli::verbosity(&matches));
     let outcome = cli::parse(&matches).and_then(|invocation| {
         // Client commands decode and write every item in sequence: one
         // thread does it with less overhead. The sandbox (and the demo,
