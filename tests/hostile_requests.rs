@@ -133,7 +133,7 @@ async fn a_body_that_is_not_application_json_is_refused() {
         None,
     ] {
         let answer = post_text(&sandbox, content_type, body.clone()).await;
-        assert_eq!(answer.status, 415, "{content_type:?}: {}", answer.body);
+        assert_eq!(answer.status, 400, "{content_type:?}: {}", answer.body);
         assert_eq!(answer.body["code"], json!("40004"));
         let msg = answer.body["msg"].as_str().unwrap_or_default();
         assert!(msg.contains("application/json"), "{msg}");

@@ -118,12 +118,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             ),
             None => "Content-Type is missing: the request body must be application/json".into(),
         };
-        return error(
-            &shared,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            INVALID_PARAMETER,
-            &msg,
-        );
+        // 400 with 40004, the spec's documented refusal of a bad request
+        // (a 415 would be an answer the contract does not list).
+        return bad_request(&shared, &msg);
     }
     let too_large = request
         .headers()
