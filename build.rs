@@ -106,7 +106,7 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote! { crate::middleware::Middleware })
+        .with_inner_type(quote! { crate::transport::Transport })
         .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("PartialEq");
     for (schema, rust_type) in model.replacements.iter().chain(&plain) {
@@ -116,6 +116,21 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
         without_panics(|| progenitor::Generator::new(&settings).generate_tokens(&openapi))?
             .map_err(|e| spec::Problem::new("", format!("the generator rejected it: {e}")))?;
     let codegen = lower_level(codegen, "codegen.rs")?;
+    // The generated client's one hook: every request it sends goes through
+    // the transport (signing, retries, limits, tracing, interceptors).
+    let codegen = quote! {
+        #codegen
+
+        impl ClientHooks<crate::transport::Transport> for Client {
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                self.inner().execute(self.client(), request, info.operation_id).await
+            }
+        }
+    };
 
     let digest = sha256_hex(loaded.text.as_bytes());
     let meta = quote! {
@@ -131,16 +146,16 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     write(&out.join("model.rs"), &format(model.tokens, "model.rs")?)?;
     write(
         &out.join("operations.rs"),
-        &format(quote! { #meta #table }, "operations.rs")?,
+        &format(
+            {
+                let table = &table.table;
+                quote! { #meta #table }
+            },
+            "operations.rs",
+        )?,
     )?;
+    write(&out.join("calls.rs"), &format(table.calls, "calls.rs")?)?;
     write(&out.join("spec.json"), &spec_json)?;
-    // For `shiheng --version` (clap needs a literal: `concat!` of `env!`s).
-    let one_line: String = spec_version
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    println!("cargo:rustc-env=SHIHENG_SPEC_VERSION={one_line}");
-    println!("cargo:rustc-env=SHIHENG_SPEC_SHA256={digest}");
     Ok(())
 }
 

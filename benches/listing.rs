@@ -4,8 +4,8 @@
 //! a timed test:
 //!
 //! ```sh
-//! cargo bench --features sandbox --bench listing            # everything
-//! cargo bench --features sandbox --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
+//! cargo bench --bench listing            # everything
+//! cargo bench --bench listing -- overhead # one part: overhead, listing, scale, cpu, sandbox
 //! ```
 //!
 //! The sandbox runs in a child process (this same binary, `--sandbox-child`)
@@ -18,8 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config, RetryPolicy};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const APP_ID: &str = "bench-app";
 const SECRET: &str = "bench-secret";
@@ -224,8 +224,10 @@ fn cpu() {
     });
     println!("| sign (canonical JSON + MD5) | {ns:.0} |");
 
-    let middleware =
-        shiheng::middleware::Middleware::new(&Config::new("http://127.0.0.1:1", APP_ID, SECRET));
+    let middleware = shiheng::transport::Transport::new(
+        &Config::new("http://127.0.0.1:1", APP_ID, SECRET),
+        |_| None,
+    );
     let body = br#"{"paramContent":{"pageNum":7,"pageSize":50}}"#;
     let ns = time_per_op(200_000, || {
         std::hint::black_box(
@@ -439,8 +441,10 @@ fn page_body(n: usize) -> Vec<u8> {
 
 /// A signed request body for page `page`, built once.
 fn signed_body(page: u32) -> Vec<u8> {
-    let middleware =
-        shiheng::middleware::Middleware::new(&Config::new("http://127.0.0.1:1", APP_ID, SECRET));
+    let middleware = shiheng::transport::Transport::new(
+        &Config::new("http://127.0.0.1:1", APP_ID, SECRET),
+        |_| None,
+    );
     let unsigned = serde_json::json!({"paramContent": {"pageNum": page, "pageSize": 50}});
     middleware
         .sign_body(unsigned.to_string().as_bytes())

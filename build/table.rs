@@ -271,8 +271,18 @@ impl Types<'_> {
     }
 }
 
-pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
+/// The generated table (`operations.rs`: data and the typed bindings) and
+/// the calls on `Client` with the run-time registry (`calls.rs`, which sit
+/// above the paginators).
+pub struct Generated {
+    pub table: TokenStream,
+    pub calls: TokenStream,
+}
+
+pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
     let mut consts = Vec::new();
+    let mut calls = Vec::new();
+    let mut dynamic = Vec::new();
     let mut names = Vec::new();
     for (path, _, op, at) in spec::operations(doc) {
         let id = spec::str_at(op, "operationId").unwrap_or_default();
@@ -287,6 +297,7 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
         let marker = format_ident!("{}", spec::type_name(id));
         let method_ident = format_ident!("{}", method);
         let progenitor_method = id.to_snake_case();
+        let progenitor_ident = format_ident!("{}", progenitor_method);
         let summary = spec::str_at(op, "summary").unwrap_or(id).trim().to_string();
         let description = spec::str_at(op, "description")
             .unwrap_or("")
@@ -301,6 +312,7 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
             .and_then(spec::json_schema)
             .unwrap_or(&Value::Null);
         let request_schema = spec::ref_name(body).unwrap_or("").to_string();
+        let request_body_type = types.of(&request_schema, &at)?;
         let request = spec::resolve(doc, body);
         let params_ref = request.pointer("/properties/paramContent");
         let params_schema = params_ref.and_then(spec::ref_name);
@@ -374,9 +386,9 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
             }
         };
         let binding = if paged.is_some() {
-            quote! { &crate::operation::PaginatedBinding::<#marker>::new() }
+            quote! { crate::dynamic::DynOperation::paginated::<crate::operations::#marker>() }
         } else {
-            quote! { &crate::operation::Binding::<#marker>::new() }
+            quote! { crate::dynamic::DynOperation::plain::<crate::operations::#marker>() }
         };
         let const_doc = format!("The table entry of `{id}` (POST {path}): {summary}");
         let marker_doc = format!(
@@ -385,15 +397,15 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
         );
         let (request_type, how) = match paged.as_ref().map(|d| &d.style) {
             Some(Style::PageNumber { .. }) => (
-                quote! { crate::paginate::PageNumberRequest<#marker> },
+                quote! { crate::paginate::PageNumberRequest<crate::operations::#marker> },
                 "page-number pagination: `.send()` fetches one page, `.stream()` every item, `.pages()` every page",
             ),
             Some(Style::Cursor { .. }) => (
-                quote! { crate::paginate::CursorRequest<#marker> },
+                quote! { crate::paginate::CursorRequest<crate::operations::#marker> },
                 "cursor pagination: `.send()` fetches one page, `.stream()` every item, `.pages()` every page",
             ),
             None => (
-                quote! { crate::call::CallRequest<#marker> },
+                quote! { crate::call::CallRequest<crate::operations::#marker> },
                 "one call: set `.params(…)` when it takes parameters, then `.send()`",
             ),
         };
@@ -428,7 +440,18 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
                 response_schema: #response_schema,
                 result_schema: #result_schema,
                 pagination: #pagination_tokens,
-                typed: #binding,
+                send: {
+                    fn send(
+                        client: &crate::generated::Client,
+                        envelope: ::serde_json::Value,
+                    ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
+                        ::std::boxed::Box::pin(crate::operation::sending::<#request_body_type, _, _>(
+                            envelope,
+                            move |body| client.#progenitor_ident().body(body).send(),
+                        ))
+                    }
+                    send
+                },
             };
 
             #[doc = #marker_doc]
@@ -442,7 +465,8 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
             }
 
             #paginated_impl
-
+        });
+        calls.push(quote! {
             impl crate::Client {
                 #[doc = #method_doc]
                 pub fn #method_ident(&self) -> #request_type {
@@ -450,13 +474,23 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<TokenStream> {
                 }
             }
         });
+        dynamic.push(binding);
         names.push(const_name);
     }
-    Ok(quote! {
-        #(#consts)*
+    Ok(Generated {
+        table: quote! {
+            #(#consts)*
 
-        /// Every operation of the spec, in its order.
-        pub static OPERATIONS: &[&crate::operation::OperationSpec] = &[#(&#names),*];
+            /// Every operation of the spec, in its order.
+            pub static OPERATIONS: &[&crate::operation::OperationSpec] = &[#(&#names),*];
+        },
+        calls: quote! {
+            #(#calls)*
+
+            /// Every operation of the spec, in its order, for callers that
+            /// choose one at run time.
+            pub static DYNAMIC: &[crate::dynamic::DynOperation] = &[#(#dynamic),*];
+        },
     })
 }
 

@@ -7,8 +7,9 @@
 //!   component);
 //! - components that only name a plain string or integer become that Rust
 //!   type, not a newtype;
-//! - answers that are not JSON (a gateway's HTML page) are left out: the
-//!   generated methods report them as unexpected responses anyway.
+//! - every operation answers one `default` response of raw bytes: the
+//!   generated methods hand back the answer unread, whatever its status,
+//!   and the crate's one classifier (`crate::call`) reads it once.
 //!
 //! Returns the replacements to hand to the generator besides the model's.
 
@@ -19,7 +20,7 @@ use serde_json::Value;
 use crate::spec::{self, Problem, Result};
 
 pub fn apply(doc: &mut Value, response_side: &BTreeSet<String>) -> Result<Vec<(String, String)>> {
-    drop_non_json_answers(doc);
+    raw_answers(doc);
     let schemas = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -64,24 +65,13 @@ pub fn apply(doc: &mut Value, response_side: &BTreeSet<String>) -> Result<Vec<(S
     Ok(replacements)
 }
 
-fn drop_non_json_answers(doc: &mut Value) {
-    let is_json = |response: &Value| {
-        response
-            .get("content")
-            .and_then(Value::as_object)
-            .is_none_or(|content| content.contains_key("application/json"))
-    };
-    let non_json_refs: BTreeSet<String> = doc
-        .pointer("/components/responses")
-        .and_then(Value::as_object)
-        .map(|responses| {
-            responses
-                .iter()
-                .filter(|(_, response)| !is_json(response))
-                .map(|(name, _)| format!("#/components/responses/{name}"))
-                .collect()
-        })
-        .unwrap_or_default();
+fn raw_answers(doc: &mut Value) {
+    let raw = serde_json::json!({
+        "default": {
+            "description": "The answer, unread: the crate's classifier reads it.",
+            "content": { "application/octet-stream": {} }
+        }
+    });
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -90,16 +80,10 @@ fn drop_non_json_answers(doc: &mut Value) {
             continue;
         };
         for (method, op) in item.iter_mut() {
-            if !spec::METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
-                responses.retain(|_, response| {
-                    match response.get("$ref").and_then(Value::as_str) {
-                        Some(target) => !non_json_refs.contains(target),
-                        None => is_json(response),
-                    }
-                });
+            if spec::METHODS.contains(&method.as_str())
+                && let Some(op) = op.as_object_mut()
+            {
+                op.insert("responses".into(), raw.clone());
             }
         }
     }

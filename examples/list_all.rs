@@ -4,12 +4,12 @@
 //! SHIHENG_APP_ID and SHIHENG_APP_SECRET set it lists the platform they name.
 //!
 //! ```sh
-//! cargo run --example list_all --features sandbox
+//! cargo run --example list_all
 //! ```
 
 use futures::TryStreamExt;
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

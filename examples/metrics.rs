@@ -2,7 +2,7 @@
 //! latency, against an embedded sandbox:
 //!
 //! ```sh
-//! cargo run --example metrics --features sandbox
+//! cargo run --example metrics
 //! ```
 //!
 //! In a service, the interceptor would feed your metrics library instead of
@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use shiheng::intercept::{Attempt, Interceptor, Outcome};
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Client, Config};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 /// Latencies by operation, and a correlation header on every request.
 #[derive(Debug, Default)]

@@ -9,8 +9,8 @@
 //! error handling with every request failing.
 //!
 //! ```sh
-//! cargo test --features sandbox --example service_test   # the tests below
-//! cargo run --features sandbox --example service_test    # the report on the fixture files
+//! cargo test --example service_test   # the tests below
+//! cargo run --example service_test    # the report on the fixture files
 //! ```
 
 use futures::TryStreamExt;
@@ -49,7 +49,7 @@ pub async fn contact_report(client: &Client) -> Result<ContactReport, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    use shiheng::sandbox::{Sandbox, SandboxConfig};
+    use shiheng_sandbox::{Sandbox, SandboxConfig};
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sandbox-data");
     let sandbox = Sandbox::start(SandboxConfig::default().with_data_dir(data)?).await?;
     let client = Client::new(shiheng::Config::new(
@@ -65,8 +65,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use shiheng::sandbox::{FaultKinds, Sandbox, SandboxConfig};
     use shiheng::{Client, Config, ErrorKind, RetryPolicy};
+    use shiheng_sandbox::{FaultKinds, Sandbox, SandboxConfig};
 
     use super::*;
 

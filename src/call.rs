@@ -1,82 +1,154 @@
-//! One call of any operation, generically: build the request envelope, send
-//! it through the generated client's hooks (signing, retries, rate limit,
-//! size limit, tracing), and decode the answer envelope in one pass. Owns the
-//! mapping of an answer to a [`Reply`] or an [`Error`]: an envelope whose
-//! `code` is not "0" is [`Error::Api`] whatever the HTTP status, `code` "0"
-//! without a `result` is [`Error::Decode`], anything else that is not an
-//! envelope is [`Error::Http`] or [`Error::Decode`] with the status.
+//! One call of any operation, through its generated method, and the one
+//! classifier that turns an answer into a typed result or an [`Error`]:
+//! an envelope whose `code` is not "0" is [`Error::Api`] whatever the HTTP
+//! status, `code` "0" without a `result` is [`Error::Decode`], anything
+//! else that is not an envelope is [`Error::Http`] (non-2xx) or
+//! [`Error::Decode`], each with the status. Typed calls, listing pages,
+//! [`Client::call_raw`] and the drift checker all end in `classify`.
 //!
 //! [`CallRequest`] is the typed call of an operation without pagination;
-//! the paginators (`crate::paginate`) use `exchange` and `decode` with
-//! their own page seed.
+//! the paginators (`crate::paginate`) use `exchange` and `classify`
+//! with their own page seed. [`CallOptions`] are every builder's per-call
+//! settings.
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use futures::StreamExt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::Value;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::client::Client;
-use crate::error::{self, Error, Reply, snippet};
-use crate::operation::{Operation, OperationSpec};
+use crate::error::{self, EnvelopeHead, Error, Reply, snippet};
+use crate::operation::{Operation, OperationSpec, Sent};
 use crate::record::{FieldSeed, Observed, observe};
+use crate::retry::RetryPolicy;
+pub use crate::transport::CallOptions;
+use crate::transport::{self, CallContext, Refusal};
 
-/// What came back: the HTTP status, `Retry-After` and the whole body.
+/// What came back: the HTTP status, the headers and the whole body.
+#[derive(Debug, Clone)]
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    pub(crate) retry_after: Option<u64>,
+    pub(crate) headers: reqwest::header::HeaderMap,
     pub(crate) body: Bytes,
 }
 
-/// Sends one signed request envelope for `op` with `param_content`.
+/// Sends `op` with `param_content` through its generated method and reads
+/// the whole answer; the body is not interpreted here.
 pub(crate) async fn exchange(
     client: &Client,
     op: &'static OperationSpec,
-    param_content: Option<&Value>,
+    param_content: Option<Value>,
+    options: Option<Arc<CallOptions>>,
 ) -> Result<Answer, Error> {
-    let operation = op.operation_id;
-    let mut envelope = serde_json::Map::new();
+    let mut envelope = Map::new();
     if let Some(params) = param_content {
-        envelope.insert("paramContent".into(), params.clone());
+        envelope.insert("paramContent".into(), params);
     }
-    let body = Value::Object(envelope).to_string();
-    let raw = client.generated();
-    let info = OperationInfo {
-        operation_id: op.method,
+    let context = CallContext {
+        operation: op.operation_id,
+        idempotent: op.idempotent,
+        options,
     };
-    let mut request = raw
-        .client()
-        .post(format!("{}{}", raw.baseurl(), op.path))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::ACCEPT, "application/json")
-        .body(body)
-        .build()
-        .map_err(|e| error::transport(operation, e))?;
-    if let Err(e) = raw.pre::<()>(&mut request, &info).await {
-        return Err(error::from_progenitor(operation, e).await);
+    let sent = (op.send)(client.generated(), Value::Object(envelope));
+    answer_of(op.operation_id, transport::within(context, sent).await).await
+}
+
+/// What a generated method returned, read whole.
+async fn answer_of(operation: &'static str, sent: Sent) -> Result<Answer, Error> {
+    match sent {
+        Ok(value) | Err(progenitor_client::Error::ErrorResponse(value)) => {
+            let status = value.status().as_u16();
+            let headers = value.headers().clone();
+            let body = read_body(operation, value.into_inner_stream()).await?;
+            Ok(Answer {
+                status,
+                headers,
+                body,
+            })
+        }
+        Err(error) => Err(from_generated(operation, error)),
     }
-    let response = raw
-        .exec(request, &info)
-        .await
-        .map_err(|e| error::transport(operation, e))?;
-    if let Some(hook) = crate::middleware::hook_error(&response, operation) {
-        return Err(Error::from(progenitor_client::Error::<()>::Custom(
-            hook.to_message(),
-        )));
+}
+
+/// The whole body of an answer the transport already holds in memory
+/// (one chunk: no copy), or the refusal it carries.
+async fn read_body<S>(operation: &'static str, mut stream: S) -> Result<Bytes, Error>
+where
+    S: futures::Stream<Item = reqwest::Result<Bytes>> + Unpin,
+{
+    let mut body: Option<Bytes> = None;
+    let mut joined = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| transport_error(operation, e))?;
+        match body.take() {
+            None if joined.is_empty() => body = Some(chunk),
+            Some(first) => {
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&chunk);
+            }
+            None => joined.extend_from_slice(&chunk),
+        }
     }
-    let status = response.status().as_u16();
-    let retry_after = crate::middleware::retry_after_seconds(&response);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| error::transport(operation, e))?;
-    Ok(Answer {
-        status,
-        retry_after,
-        body,
-    })
+    Ok(body.unwrap_or_else(|| Bytes::from(joined)))
+}
+
+/// A transport failure, or the refusal the transport put in the body.
+fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
+    match Refusal::in_chain(&e) {
+        Some(refusal) => refusal.into_error(operation),
+        None => error::transport(operation, e),
+    }
+}
+
+/// What a generated method returned instead of an answer.
+fn from_generated(
+    operation: &'static str,
+    error: progenitor_client::Error<progenitor_client::ByteStream>,
+) -> Error {
+    use progenitor_client::Error as G;
+    match error {
+        G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
+            transport_error(operation, e)
+        }
+        G::ErrorResponse(value) => Error::Http {
+            operation,
+            status: value.status().as_u16(),
+            snippet: "(body not read)".into(),
+            retry_after: None,
+        },
+        G::UnexpectedResponse(response) => Error::Http {
+            operation,
+            status: response.status().as_u16(),
+            snippet: "(body not read)".into(),
+            retry_after: None,
+        },
+        G::InvalidResponsePayload(body, e) => Error::Decode {
+            operation,
+            status: None,
+            what: e.to_string(),
+            snippet: snippet(&body),
+            trace_id: None,
+        },
+        G::InvalidRequest(message) | G::Custom(message) => {
+            Error::invalid_argument(operation, message)
+        }
+    }
+}
+
+/// A generated method's error (`client.generated().….send()`) as this
+/// crate's [`Error`], so `?` works; a refusal of the transport keeps its
+/// kind. Its answers are unread byte streams: [`Client`]'s own methods
+/// classify them.
+impl From<progenitor_client::Error<progenitor_client::ByteStream>> for Error {
+    fn from(error: progenitor_client::Error<progenitor_client::ByteStream>) -> Self {
+        from_generated("(generated call)", error)
+    }
 }
 
 /// The parts of an answer envelope, with `result` decoded by a seed.
@@ -221,10 +293,12 @@ impl<'de, T: serde::Deserialize<'de>> DeserializeSeed<'de> for Typed<T> {
     }
 }
 
-/// Decodes `answer` with `seed` for its `result`, collecting the decoding
-/// rule's notes, and settles it into a [`Reply`] or an [`Error`].
-pub(crate) fn decode<'a, S>(
-    op: &'static OperationSpec,
+/// The one classifier: `answer` as its `result` decoded by `seed` (with
+/// the decoding rule's notes) or an [`Error`], by the rules in this
+/// module's header. `schema` is the envelope's, for the notes.
+pub(crate) fn classify<'a, S>(
+    operation: &'static str,
+    schema: &'static str,
     answer: &'a Answer,
     seed: S,
 ) -> (Result<Reply<S::Value>, Error>, Vec<Observed>)
@@ -232,7 +306,7 @@ where
     S: DeserializeSeed<'a>,
 {
     let envelope = EnvelopeSeed {
-        schema: op.response_schema,
+        schema,
         result: seed,
     };
     let (parsed, observed) = observe(|| {
@@ -241,27 +315,50 @@ where
             .deserialize(&mut de)
             .and_then(|value| de.end().map(|()| value))
     });
-    (settle(op.operation_id, answer, parsed), observed)
+    (settle(operation, answer, parsed), observed)
 }
 
-/// An answer as a [`Reply`] or an [`Error`], by the rules in this module's header.
-pub(crate) fn settle<T>(
+fn settle<T>(
     operation: &'static str,
     answer: &Answer,
     parsed: Result<Envelope<T>, serde_json::Error>,
 ) -> Result<Reply<T>, Error> {
     let status = answer.status;
     let success = (200..300).contains(&status);
+    let http = || Error::Http {
+        operation,
+        status,
+        snippet: snippet(&answer.body),
+        retry_after: crate::retry::retry_after(
+            &answer.headers,
+            crate::sign::Clock::now_millis(&crate::sign::SystemClock),
+        ),
+    };
+    let decode = |what: String, trace_id| Error::Decode {
+        operation,
+        status: Some(status),
+        what,
+        snippet: snippet(&answer.body),
+        trace_id,
+    };
     let envelope = match parsed {
         Ok(envelope) => envelope,
+        // Not the envelope the spec says: a business error if its head
+        // says so, else by the status.
         Err(decode_error) => {
-            return Err(error::undecodable(
-                operation,
-                status,
-                answer.retry_after,
-                &answer.body,
-                &decode_error,
-            ));
+            let head = EnvelopeHead::read(&answer.body);
+            let trace_id = head.as_ref().and_then(EnvelopeHead::trace_id);
+            return Err(match head.as_ref().and_then(EnvelopeHead::code) {
+                Some(code) if code != error::SUCCESS_CODE => Error::Api {
+                    operation,
+                    code,
+                    msg: head.as_ref().and_then(EnvelopeHead::msg),
+                    trace_id,
+                    status: Some(status),
+                },
+                _ if success => decode(decode_error.to_string(), trace_id),
+                _ => http(),
+            });
         }
     };
     match envelope.code.as_deref() {
@@ -275,22 +372,12 @@ pub(crate) fn settle<T>(
                 status: Some(status),
             });
         }
-        _ if !success => {
-            return Err(Error::Http {
-                operation,
-                status,
-                snippet: snippet(&answer.body),
-                retry_after: answer.retry_after,
-            });
-        }
+        _ if !success => return Err(http()),
         None => {
-            return Err(Error::Decode {
-                operation,
-                status: Some(status),
-                what: "the envelope has no `code`".into(),
-                snippet: snippet(&answer.body),
-                trace_id: envelope.trace_id,
-            });
+            return Err(decode(
+                "the envelope has no `code`".into(),
+                envelope.trace_id,
+            ));
         }
         Some(_) => {}
     }
@@ -299,15 +386,13 @@ pub(crate) fn settle<T>(
             payload,
             trace_id: envelope.trace_id,
             status,
+            headers: answer.headers.clone(),
         }),
-        None => Err(Error::Decode {
-            operation,
-            status: Some(status),
-            what: "code \"0\" without a `result`: the answer says it succeeded but carries nothing"
+        None => Err(decode(
+            "code \"0\" without a `result`: the answer says it succeeded but carries nothing"
                 .into(),
-            snippet: snippet(&answer.body),
-            trace_id: envelope.trace_id,
-        }),
+            envelope.trace_id,
+        )),
     }
 }
 
@@ -315,10 +400,16 @@ pub(crate) fn settle<T>(
 pub(crate) async fn call_typed<Op: Operation>(
     client: &Client,
     param_content: Option<Value>,
+    options: Option<Arc<CallOptions>>,
 ) -> Result<Reply<Op::Result>, Error> {
     let op = Op::SPEC;
-    let answer = exchange(client, op, param_content.as_ref()).await?;
-    let (reply, observed) = decode(op, &answer, Typed::<Op::Result>::new());
+    let answer = exchange(client, op, param_content, options).await?;
+    let (reply, observed) = classify(
+        op.operation_id,
+        op.response_schema,
+        &answer,
+        Typed::<Op::Result>::new(),
+    );
     client.note_drift(op.operation_id, &observed);
     reply
 }
@@ -328,7 +419,7 @@ pub(crate) async fn call_json<Op: Operation>(
     client: &Client,
     param_content: Option<Value>,
 ) -> Result<Reply<Value>, Error> {
-    let reply = call_typed::<Op>(client, param_content).await?;
+    let reply = call_typed::<Op>(client, param_content, None).await?;
     let payload = serde_json::to_value(&reply.payload).map_err(|e| {
         Error::invalid_argument(
             Op::SPEC.operation_id,
@@ -339,8 +430,210 @@ pub(crate) async fn call_json<Op: Operation>(
         payload,
         trace_id: reply.trace_id,
         status: reply.status,
+        headers: reply.headers,
     })
 }
+
+impl Client {
+    /// The typed `result` of what a generated method of `Op` returned
+    /// (`client.generated().list_wecom_employees()….send().await`),
+    /// classified as every call of the client is: the way back to typed
+    /// results and [`Error`]s after using a generated builder directly.
+    pub async fn classify<Op: Operation>(&self, sent: Sent) -> Result<Reply<Op::Result>, Error> {
+        let op = Op::SPEC;
+        let answer = answer_of(op.operation_id, sent).await?;
+        let (reply, observed) = classify(
+            op.operation_id,
+            op.response_schema,
+            &answer,
+            Typed::<Op::Result>::new(),
+        );
+        self.note_drift(op.operation_id, &observed);
+        reply
+    }
+
+    /// Sends one signed request envelope to `path` (e.g. `/wecom/employee/page`)
+    /// with `param_content` (none when `None`) and returns the answer as JSON,
+    /// undecoded: unknown fields and unexpected types are kept, as the platform
+    /// sent them. The way to call an endpoint the spec does not have yet: it is
+    /// the one request not built by a generated method, and goes through the
+    /// same transport (signing, rate limit, size limit, redirects as
+    /// configured, tracing; retries as the operation named `operation` in the
+    /// spec allows, or as for a call that may not be repeated) and the same
+    /// classifier. Errors name `operation`. An envelope whose `code` is not
+    /// "0" is [`Error::Api`]; a non-JSON answer is [`Error::Http`] (non-2xx) or
+    /// [`Error::Decode`].
+    pub async fn call_raw(
+        &self,
+        operation: &'static str,
+        path: &str,
+        param_content: Option<&Value>,
+    ) -> Result<RawReply, Error> {
+        let mut envelope = Map::new();
+        if let Some(params) = param_content {
+            envelope.insert("paramContent".into(), params.clone());
+        }
+        use progenitor_client::ClientInfo;
+        let raw = self.generated();
+        let request = raw
+            .client()
+            .post(format!("{}{path}", self.base_url()))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(Value::Object(envelope).to_string())
+            .build()
+            .map_err(|e| error::transport(operation, e))?;
+        let spec = OperationSpec::by_id(operation);
+        let context = CallContext {
+            operation,
+            idempotent: spec.is_some_and(|op| op.idempotent),
+            options: None,
+        };
+        let sent = raw.inner().execute(raw.client(), request, operation);
+        let response = transport::within(context, sent)
+            .await
+            .map_err(|e| transport_error(operation, e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = read_body(operation, response.bytes_stream().boxed()).await?;
+        let answer = Answer {
+            status,
+            headers,
+            body,
+        };
+        whole(operation, spec.map_or("", |op| op.response_schema), &answer)
+    }
+}
+
+/// Calls `op` once through its generated method and returns the whole
+/// answer as JSON (for the drift checker, which must see every field).
+pub(crate) async fn call_whole(
+    client: &Client,
+    op: &'static OperationSpec,
+    param_content: Option<Value>,
+) -> Result<RawReply, Error> {
+    let answer = exchange(client, op, param_content, None).await?;
+    whole(op.operation_id, op.response_schema, &answer)
+}
+
+/// A classified answer's whole body as JSON: a business error, an HTTP
+/// error or a transport failure is an error; an answer that is JSON but
+/// not the envelope the spec says is returned as it came (what the spec
+/// does not say is for the caller, the drift checker, to report).
+fn whole(
+    operation: &'static str,
+    schema: &'static str,
+    answer: &Answer,
+) -> Result<RawReply, Error> {
+    match classify(
+        operation,
+        schema,
+        answer,
+        Typed::<Option<Box<RawValue>>>::new(),
+    )
+    .0
+    {
+        Ok(_) | Err(Error::Decode { .. }) => {}
+        Err(error) => return Err(error),
+    }
+    let body = serde_json::from_slice(&answer.body).map_err(|e| Error::Decode {
+        operation,
+        status: Some(answer.status),
+        what: e.to_string(),
+        snippet: snippet(&answer.body),
+        trace_id: None,
+    })?;
+    Ok(RawReply {
+        status: answer.status,
+        body,
+    })
+}
+
+/// An answer of [`Client::call_raw`]: the HTTP status and the body as JSON.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RawReply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, as the platform sent it.
+    pub body: Value,
+}
+
+/// The per-call settings of a request builder, with a header that did not
+/// parse kept to be reported when the call is sent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PerCall {
+    options: CallOptions,
+    invalid: Option<String>,
+}
+
+impl PerCall {
+    pub(crate) fn timeout(&mut self, timeout: Duration) {
+        self.options.timeout = Some(timeout);
+    }
+
+    pub(crate) fn header(&mut self, name: &str, value: &str) {
+        match (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            reqwest::header::HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                self.options.headers.insert(name, value);
+            }
+            _ => self.invalid = Some(format!("header {name:?} is not a valid HTTP header")),
+        }
+    }
+
+    pub(crate) fn retry_policy(&mut self, policy: RetryPolicy) {
+        self.options.retry = Some(policy);
+    }
+
+    /// The options to send with, or the reason they cannot be.
+    pub(crate) fn resolve(
+        &self,
+        operation: &'static str,
+    ) -> Result<Option<Arc<CallOptions>>, Error> {
+        if let Some(invalid) = &self.invalid {
+            return Err(Error::invalid_argument(operation, invalid.clone()));
+        }
+        if let Some(policy) = &self.options.retry {
+            policy
+                .validate()
+                .map_err(|e| Error::invalid_argument(operation, format!("retry policy: {e}")))?;
+        }
+        if self.options.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid_argument(operation, "a timeout of zero"));
+        }
+        Ok((!self.options.is_empty()).then(|| Arc::new(self.options.clone())))
+    }
+}
+
+/// The per-call methods every request builder has.
+macro_rules! per_call_methods {
+    () => {
+        /// The timeout of each attempt of this call alone (the client's
+        /// otherwise).
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.per_call.timeout(timeout);
+            self
+        }
+
+        /// Adds a header to every attempt of this call alone (retries
+        /// included). A name or value that is not valid HTTP makes the call
+        /// fail with [`Error::InvalidArgument`](crate::Error::InvalidArgument)
+        /// before anything is sent.
+        pub fn header(mut self, name: &str, value: &str) -> Self {
+            self.per_call.header(name, value);
+            self
+        }
+
+        /// The retry policy of this call alone (the client's otherwise).
+        pub fn retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
+            self.per_call.retry_policy(policy);
+            self
+        }
+    };
+}
+pub(crate) use per_call_methods;
 
 /// A call of an operation without pagination: set its `paramContent` with
 /// [`params`](Self::params) (typed) or [`param_content`](Self::param_content)
@@ -349,6 +642,7 @@ pub(crate) async fn call_json<Op: Operation>(
 pub struct CallRequest<Op> {
     client: Client,
     param_content: Result<Option<Value>, String>,
+    per_call: PerCall,
     _op: PhantomData<fn() -> Op>,
 }
 
@@ -358,6 +652,7 @@ impl<Op: Operation> CallRequest<Op> {
         Self {
             client,
             param_content: Ok(None),
+            per_call: PerCall::default(),
             _op: PhantomData,
         }
     }
@@ -370,54 +665,43 @@ impl<Op: Operation> CallRequest<Op> {
         self
     }
 
-    /// The call's `paramContent` as JSON (the platform checks it).
+    /// The call's `paramContent` as JSON (read as the spec's parameters type).
     pub fn param_content(mut self, params: Value) -> Self {
         self.param_content = Ok(Some(params));
         self
     }
+
+    per_call_methods!();
 
     /// Sends the call and returns the envelope's `result`.
     pub async fn send(self) -> Result<Op::Result, Error> {
         self.send_with_reply().await.map(|reply| reply.payload)
     }
 
-    /// Like [`send`](Self::send), with the answer's `traceId` and status.
+    /// Like [`send`](Self::send), with the answer's `traceId`, status and
+    /// headers.
     pub async fn send_with_reply(self) -> Result<Reply<Op::Result>, Error> {
+        let operation = Op::SPEC.operation_id;
         let params = self
             .param_content
-            .map_err(|e| Error::invalid_argument(Op::SPEC.operation_id, e))?;
+            .map_err(|e| Error::invalid_argument(operation, e))?;
+        let options = self.per_call.resolve(operation)?;
         if params.is_none() && Op::SPEC.params_required {
             return Err(Error::invalid_argument(
-                Op::SPEC.operation_id,
+                operation,
                 "this operation requires paramContent",
             ));
         }
-        let span = tracing::debug_span!(
-            "shiheng.call",
-            operation = Op::SPEC.operation_id,
-            trace_id = tracing::field::Empty,
-        );
+        let span =
+            tracing::debug_span!("shiheng.call", operation, trace_id = tracing::field::Empty,);
         tracing::Instrument::instrument(
             async move {
-                let reply = call_typed::<Op>(&self.client, params).await;
+                let reply = call_typed::<Op>(&self.client, params, options).await;
                 error::record_outcome(&reply);
                 reply
             },
             span,
         )
         .await
-    }
-}
-
-/// Why `body`, a 2xx answer of `Op`, would not decode into its typed result.
-pub(crate) fn check_answer<Op: Operation>(status: u16, body: &Bytes) -> Option<Error> {
-    let answer = Answer {
-        status,
-        retry_after: None,
-        body: body.clone(),
-    };
-    match decode(Op::SPEC, &answer, Typed::<Op::Result>::new()).0 {
-        Err(e @ Error::Decode { .. }) => Some(e),
-        _ => None,
     }
 }

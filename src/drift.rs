@@ -1,7 +1,7 @@
 //! Drift detection: owns the comparison of live answers with the spec this
 //! client was generated from. [`compare`] walks any JSON value against one of
 //! the spec's schemas (no HTTP); [`check`] calls every operation of the
-//! operation table once through [`Client::call_raw`] and compares each answer
+//! operation table once through its generated method and compares each answer
 //! with its 200 schema, operation by operation, going on when one fails.
 //!
 //! What counts as drift: a field the schema does not declare, a value outside
@@ -186,7 +186,7 @@ pub async fn check(client: &Client) -> Result<DriftReport, Error> {
     for op in OperationSpec::all() {
         let outcome = match first_request(op) {
             Err(reason) => CheckOutcome::Skipped { reason },
-            Ok(param_content) => match call(client, op, param_content.as_ref()).await {
+            Ok(param_content) => match crate::call::call_whole(client, op, param_content).await {
                 Ok(reply) => {
                     report.drifts.extend(compare_in(
                         spec,
@@ -222,20 +222,6 @@ pub async fn check(client: &Client) -> Result<DriftReport, Error> {
         return Err(error);
     }
     Ok(report)
-}
-
-async fn call(
-    client: &Client,
-    op: &'static OperationSpec,
-    param_content: Option<&Value>,
-) -> Result<crate::RawReply, Error> {
-    let reply = client
-        .call_raw(op.operation_id, op.path, param_content)
-        .await?;
-    match crate::error::business_error_in(op.operation_id, &reply.body, reply.status) {
-        Some(error) => Err(error),
-        None => Ok(reply),
-    }
 }
 
 /// The `paramContent` [`check`] sends to `op`, or why it cannot:

@@ -1,19 +1,33 @@
-//! The crate's one error type, and the mapping from what the generated client
-//! returns (progenitor's error, or an envelope whose `code` is not "0") to it.
-//! Every variant's Display is one line naming the operation, what failed and,
-//! where the platform gave them, its `code`, `msg` and `traceId`.
+//! The crate's one error type, as values. Every variant's Display is one
+//! line naming the operation, what failed and, where the platform gave
+//! them, its `code`, `msg` and `traceId`. Which answer becomes which error
+//! is decided in one place, `crate::call`'s classifier.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Deserialize;
 
+/// Where a page sits in its listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagePosition {
+    /// The page number that was requested.
+    Number(i64),
+    /// The cursor that was requested.
+    Cursor(i64),
+}
+
+impl fmt::Display for PagePosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PagePosition::Number(n) => write!(f, "page {n}"),
+            PagePosition::Cursor(c) => write!(f, "cursor {c}"),
+        }
+    }
+}
+
 /// Longest piece of a response body quoted in an error.
 const SNIPPET_CHARS: usize = 200;
-
-/// Prefix of the hooks' message for an error they found in an answer to a
-/// generated call (see `middleware`): the error as JSON follows, so that
-/// `From<progenitor_client::Error<_>>` can rebuild it.
-pub(crate) const HOOK_ERROR_MARKER: &str = "shiheng hook error: ";
 
 /// What went wrong, as a value: for matching, metrics and retry decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,35 +77,6 @@ pub enum RedirectRefusal {
     BadLocation,
     /// The request's body is not in memory, so it cannot be sent again.
     Unrepeatable,
-}
-
-impl RedirectRefusal {
-    const ALL: [RedirectRefusal; 7] = [
-        RedirectRefusal::Disabled,
-        RedirectRefusal::CrossOrigin,
-        RedirectRefusal::MethodChange,
-        RedirectRefusal::Loop,
-        RedirectRefusal::TooMany,
-        RedirectRefusal::BadLocation,
-        RedirectRefusal::Unrepeatable,
-    ];
-
-    /// A one-word name, for the hooks' marker.
-    pub(crate) fn token(self) -> &'static str {
-        match self {
-            RedirectRefusal::Disabled => "disabled",
-            RedirectRefusal::CrossOrigin => "cross-origin",
-            RedirectRefusal::MethodChange => "method-change",
-            RedirectRefusal::Loop => "loop",
-            RedirectRefusal::TooMany => "too-many",
-            RedirectRefusal::BadLocation => "bad-location",
-            RedirectRefusal::Unrepeatable => "unrepeatable",
-        }
-    }
-
-    fn from_token(token: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.token() == token)
-    }
 }
 
 impl fmt::Display for RedirectRefusal {
@@ -156,8 +141,8 @@ pub enum Error {
         status: u16,
         /// The start of the body, on one line.
         snippet: String,
-        /// `Retry-After` in seconds, when the server sent one.
-        retry_after: Option<u64>,
+        /// The wait the server's `Retry-After` asked for (either form), when it sent one.
+        retry_after: Option<Duration>,
     },
     /// The request could not be sent, or its answer not received.
     #[error("{operation}: {what}: {detail}", what = transport_what(*kind), detail = chain(source))]
@@ -240,7 +225,7 @@ pub enum Error {
         /// The spec's operationId.
         operation: &'static str,
         /// The page it was in.
-        position: crate::paginate::PagePosition,
+        position: PagePosition,
         /// Its index in the page.
         index: usize,
         /// The page's `traceId`.
@@ -264,7 +249,7 @@ pub enum Error {
         /// Why it was not followed.
         reason: RedirectRefusal,
     },
-    /// The signing middleware could not sign the request.
+    /// The transport could not sign the request.
     #[error("{operation}: could not sign the request: {message}")]
     Signing {
         /// The spec's operationId.
@@ -297,7 +282,9 @@ impl Error {
     }
 
     /// Whether trying the same call again later may succeed: transport
-    /// failures and timeouts, a deadline that ran out, and the HTTP statuses
+    /// failures and timeouts (not a TLS certificate the client refused, nor
+    /// an answer the HTTP layer could not parse: the client never retries
+    /// those either), a deadline that ran out, and the HTTP statuses
     /// of an overloaded or restarting server (408, 425, 429, 500, 502, 503,
     /// 504). Business errors, redirects, undecodable answers, bad arguments
     /// and settings fail the same way every time. The client already retried
@@ -305,7 +292,8 @@ impl Error {
     /// this is for a caller deciding whether to try again later.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::Deadline { .. } => true,
+            Error::Transport { source, .. } => is_transient(source),
+            Error::Deadline { .. } => true,
             Error::Http { status, .. } => matches!(status, 408 | 425 | 429 | 500 | 502 | 503 | 504),
             _ => false,
         }
@@ -371,6 +359,8 @@ pub struct Reply<T> {
     pub trace_id: Option<String>,
     /// The HTTP status.
     pub status: u16,
+    /// The answer's HTTP headers.
+    pub headers: http::HeaderMap,
 }
 
 /// The code of a successful envelope.
@@ -409,349 +399,79 @@ impl<T> TraceOf for Reply<T> {
     }
 }
 
-impl<T> TraceOf for crate::paginate::Page<T> {
-    fn trace_of(&self) -> Option<&str> {
-        self.trace_id.as_deref()
-    }
-}
-
-/// The head of any envelope, read leniently to classify answers that are
-/// not what the spec says.
+/// The head of any envelope, read leniently: for answers that are not what
+/// the spec says, and for the transport's retryable business codes.
 #[derive(Deserialize)]
-struct EnvelopeHead {
+pub(crate) struct EnvelopeHead {
     code: Option<serde_json::Value>,
     msg: Option<serde_json::Value>,
     #[serde(rename = "traceId")]
     trace_id: Option<serde_json::Value>,
 }
 
-fn read_head(body: &[u8]) -> Option<EnvelopeHead> {
-    // Only an object is an envelope (serde would also read a struct from an array).
-    let start = body.iter().find(|b| !b.is_ascii_whitespace())?;
-    (*start == b'{')
-        .then(|| serde_json::from_slice::<EnvelopeHead>(body).ok())
-        .flatten()
+impl EnvelopeHead {
+    /// The head of `body`, when it is a JSON object.
+    pub(crate) fn read(body: &[u8]) -> Option<Self> {
+        // Only an object is an envelope (serde would also read a struct from an array).
+        let start = body.iter().find(|b| !b.is_ascii_whitespace())?;
+        (*start == b'{')
+            .then(|| serde_json::from_slice::<Self>(body).ok())
+            .flatten()
+    }
+
+    /// The `code`, as text whatever its JSON type.
+    pub(crate) fn code(&self) -> Option<String> {
+        text(self.code.as_ref())
+    }
+
+    /// The `msg`, as text.
+    pub(crate) fn msg(&self) -> Option<String> {
+        text(self.msg.as_ref())
+    }
+
+    /// The `traceId`, as text.
+    pub(crate) fn trace_id(&self) -> Option<String> {
+        text(self.trace_id.as_ref())
+    }
 }
 
-fn text(value: Option<serde_json::Value>) -> Option<String> {
+fn text(value: Option<&serde_json::Value>) -> Option<String> {
     match value? {
         serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
 }
 
-/// The platform's business error in `body`, when it is an envelope whose
-/// `code` is present and not "0".
-pub(crate) fn business_error(operation: &'static str, body: &[u8], status: u16) -> Option<Error> {
-    business_error_of(operation, read_head(body)?, status)
-}
-
-/// Like [`business_error`], for a body already parsed.
-pub(crate) fn business_error_in(
-    operation: &'static str,
-    body: &serde_json::Value,
-    status: u16,
-) -> Option<Error> {
-    if !body.is_object() {
-        return None;
-    }
-    business_error_of(operation, EnvelopeHead::deserialize(body).ok()?, status)
-}
-
-fn business_error_of(operation: &'static str, head: EnvelopeHead, status: u16) -> Option<Error> {
-    let code = text(head.code)?;
-    (code != SUCCESS_CODE).then(|| Error::Api {
-        operation,
-        code,
-        msg: text(head.msg),
-        trace_id: text(head.trace_id),
-        status: Some(status),
-    })
-}
-
-/// An answer that did not decode: the platform's business error if it is
-/// one, else a non-2xx status as [`Error::Http`], else [`Error::Decode`].
-pub(crate) fn undecodable(
-    operation: &'static str,
-    status: u16,
-    retry_after: Option<u64>,
-    body: &[u8],
-    decode_error: &serde_json::Error,
-) -> Error {
-    let head = read_head(body);
-    if let Some(head) = head {
-        let trace_id = text(head.trace_id.clone());
-        if let Some(error) = business_error_of(operation, head, status) {
-            return error;
+/// Whether a transport failure may pass on its own: not a TLS certificate
+/// the client refused (an unknown issuer, a wrong name, an expired
+/// certificate), which reqwest reports as a connect error, nor an answer
+/// the HTTP layer could not parse (a head too large, a bad Content-Length),
+/// which the same server sends again. The transport retries by this rule
+/// and [`Error::is_retryable`] answers by it.
+pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return !matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
         }
-        if (200..300).contains(&status) {
-            return Error::Decode {
-                operation,
-                status: Some(status),
-                what: decode_error.to_string(),
-                snippet: snippet(body),
-                trace_id,
-            };
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_parse)
+        {
+            return false;
         }
-    }
-    if (200..300).contains(&status) {
-        return Error::Decode {
-            operation,
-            status: Some(status),
-            what: decode_error.to_string(),
-            snippet: snippet(body),
-            trace_id: None,
+        // An io::Error's `source` skips the error it wraps: descend into it.
+        source = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
         };
     }
-    Error::Http {
-        operation,
-        status,
-        snippet: snippet(body),
-        retry_after,
-    }
-}
-
-/// An error the hooks found, as it travels through progenitor's
-/// `Error::Custom` to [`From`] (see [`HOOK_ERROR_MARKER`]).
-#[derive(serde::Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum HookError {
-    Api {
-        operation: String,
-        code: String,
-        msg: Option<String>,
-        trace_id: Option<String>,
-        status: u16,
-    },
-    TooLarge {
-        operation: String,
-        limit: usize,
-    },
-    Redirect {
-        operation: String,
-        status: u16,
-        reason: String,
-        location: String,
-    },
-    Decode {
-        operation: String,
-        status: u16,
-        what: String,
-        snippet: String,
-        trace_id: Option<String>,
-    },
-}
-
-impl HookError {
-    /// The marker of an error the hooks found (the kinds it can carry).
-    pub(crate) fn of(error: &Error) -> Option<HookError> {
-        Some(match error {
-            Error::Api {
-                operation,
-                code,
-                msg,
-                trace_id,
-                status,
-            } => HookError::Api {
-                operation: operation.to_string(),
-                code: code.clone(),
-                msg: msg.clone(),
-                trace_id: trace_id.clone(),
-                status: status.unwrap_or(0),
-            },
-            Error::Decode {
-                operation,
-                status,
-                what,
-                snippet,
-                trace_id,
-            } => HookError::Decode {
-                operation: operation.to_string(),
-                status: status.unwrap_or(0),
-                what: what.clone(),
-                snippet: snippet.clone(),
-                trace_id: trace_id.clone(),
-            },
-            _ => return None,
-        })
-    }
-
-    /// The message progenitor carries.
-    pub(crate) fn to_message(&self) -> String {
-        format!(
-            "{HOOK_ERROR_MARKER}{}",
-            serde_json::to_string(self).unwrap_or_default()
-        )
-    }
-
-    fn into_error(self) -> Error {
-        match self {
-            HookError::Api {
-                operation,
-                code,
-                msg,
-                trace_id,
-                status,
-            } => Error::Api {
-                operation: static_operation(&operation),
-                code,
-                msg,
-                trace_id,
-                status: Some(status),
-            },
-            HookError::TooLarge { operation, limit } => Error::ResponseTooLarge {
-                operation: static_operation(&operation),
-                limit,
-            },
-            HookError::Redirect {
-                operation,
-                status,
-                reason,
-                location,
-            } => Error::Redirect {
-                operation: static_operation(&operation),
-                status,
-                location,
-                reason: RedirectRefusal::from_token(&reason).unwrap_or(RedirectRefusal::Disabled),
-            },
-            HookError::Decode {
-                operation,
-                status,
-                what,
-                snippet,
-                trace_id,
-            } => Error::Decode {
-                operation: static_operation(&operation),
-                status: Some(status),
-                what,
-                snippet,
-                trace_id,
-            },
-        }
-    }
-}
-
-/// The operationId of the table entry named `name` (operationId or method).
-fn static_operation(name: &str) -> &'static str {
-    crate::operation::OperationSpec::by_id(name)
-        .or_else(|| crate::operation::OperationSpec::by_method(name))
-        .map_or(GENERATED_CALL, |op| op.operation_id)
-}
-
-/// The operation of a URL, by the path it ends with.
-fn operation_of_url(url: Option<&reqwest::Url>) -> &'static str {
-    url.and_then(|url| {
-        crate::operation::OperationSpec::all()
-            .iter()
-            .find(|op| url.path().ends_with(op.path))
-    })
-    .map_or(GENERATED_CALL, |op| op.operation_id)
-}
-
-/// How errors of a generated call whose operation cannot be told are named.
-const GENERATED_CALL: &str = "(generated call)";
-
-/// Every error of a generated method (`client.generated().…send()`)
-/// converts into this crate's [`Error`], so `?` works in a function that
-/// returns `Result<_, shiheng::Error>`. An envelope whose `code` is not "0"
-/// arrives here as [`Error::Api`] with its code, msg, traceId and HTTP
-/// status, whatever the status was.
-impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
-    fn from(error: progenitor_client::Error<E>) -> Self {
-        from_progenitor_sync(None, error)
-    }
-}
-
-/// Converts what progenitor's hooks or methods returned, naming `operation`.
-pub(crate) async fn from_progenitor<E: serde::Serialize>(
-    operation: &'static str,
-    error: progenitor_client::Error<E>,
-) -> Error {
-    from_progenitor_sync(Some(operation), error)
-}
-
-fn from_progenitor_sync<E: serde::Serialize>(
-    operation: Option<&'static str>,
-    error: progenitor_client::Error<E>,
-) -> Error {
-    use progenitor_client::Error as G;
-    match error {
-        G::Custom(message) => match message.strip_prefix(HOOK_ERROR_MARKER) {
-            Some(json) => match serde_json::from_str::<HookError>(json) {
-                Ok(hook) => hook.into_error(),
-                Err(_) => Error::Signing {
-                    operation: operation.unwrap_or(GENERATED_CALL),
-                    message,
-                },
-            },
-            None => Error::Signing {
-                operation: operation.unwrap_or(GENERATED_CALL),
-                message,
-            },
-        },
-        G::InvalidRequest(message) => {
-            Error::invalid_argument(operation.unwrap_or(GENERATED_CALL), message)
-        }
-        G::CommunicationError(source) | G::InvalidUpgrade(source) => {
-            let operation = operation.unwrap_or_else(|| operation_of_url(source.url()));
-            transport(operation, source)
-        }
-        G::ResponseBodyError(source) => {
-            let operation = operation.unwrap_or_else(|| operation_of_url(source.url()));
-            Error::Transport {
-                operation,
-                kind: if source.is_timeout() {
-                    TransportKind::Timeout
-                } else {
-                    TransportKind::Body
-                },
-                source,
-            }
-        }
-        G::ErrorResponse(value) => {
-            let operation = operation.unwrap_or(GENERATED_CALL);
-            let status = value.status().as_u16();
-            let body = serde_json::to_value(value.into_inner()).unwrap_or_default();
-            business_error_in(operation, &body, status).unwrap_or_else(|| Error::Http {
-                operation,
-                status,
-                snippet: snippet(body.to_string().as_bytes()),
-                retry_after: None,
-            })
-        }
-        G::InvalidResponsePayload(body, decode_error) => {
-            let operation = operation.unwrap_or(GENERATED_CALL);
-            business_error(operation, &body, 200).unwrap_or_else(|| Error::Decode {
-                operation,
-                status: None,
-                what: decode_error.to_string(),
-                snippet: snippet(&body),
-                trace_id: read_head(&body).and_then(|h| text(h.trace_id)),
-            })
-        }
-        G::UnexpectedResponse(response) => {
-            let operation = operation.unwrap_or_else(|| operation_of_url(Some(response.url())));
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            // The hooks keep every body in memory (see `middleware`).
-            let body = response
-                .extensions()
-                .get::<crate::middleware::BufferedBody>()
-                .map(|b| b.0.clone())
-                .unwrap_or_default();
-            business_error(operation, &body, status).unwrap_or_else(|| Error::Http {
-                operation,
-                status,
-                snippet: snippet(&body),
-                retry_after,
-            })
-        }
-    }
+    true
 }
 
 pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
@@ -841,30 +561,6 @@ mod tests {
         assert!(s.ends_with('…'));
         assert_eq!(snippet(b""), "(empty)");
         assert_eq!(snippet(&[0xff, 0xfe, b'a']), "\u{fffd}\u{fffd}a");
-    }
-
-    #[test]
-    fn a_redirect_survives_the_hooks_marker_and_reads_as_one_line() {
-        for reason in RedirectRefusal::ALL {
-            let marker = HookError::Redirect {
-                operation: "listWecomEmployees".into(),
-                status: 307,
-                reason: reason.token().into(),
-                location: "http://other.example/a b".into(),
-            }
-            .to_message();
-            let e = Error::from(progenitor_client::Error::<()>::Custom(marker));
-            assert_eq!((e.kind(), e.status()), (ErrorKind::Redirect, Some(307)));
-            let text = e.to_string();
-            assert!(
-                text.starts_with(
-                    "listWecomEmployees: HTTP 307 redirect to http://other.example/a b not followed: "
-                ),
-                "{text}"
-            );
-            assert!(text.ends_with(&reason.to_string()));
-            assert!(!text.contains('\n'));
-        }
     }
 
     #[test]

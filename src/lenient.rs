@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize, Serializer};
 /// An employee's status (员工状态). Undocumented values (the published sample
 /// sends 6) decode as [`EmployeeStatus::Undocumented`] and keep their number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EmployeeStatus {
     /// 0: unknown (未知).
     Unknown,

@@ -856,6 +856,76 @@ macro_rules! field_value_via_serde {
 
 pub(crate) use field_value_via_serde;
 
+/// A coercion the decoding rule made during a listing: where, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct Drifted {
+    /// The spec's operationId.
+    pub operation: &'static str,
+    /// The schema and field (`Employee`, `gender`).
+    pub schema: &'static str,
+    /// The field's wire name.
+    pub field: &'static str,
+    /// What was coerced.
+    pub kind: Coercion,
+}
+
+impl fmt::Display for Drifted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}.{}: {}",
+            self.operation, self.schema, self.field, self.kind
+        )
+    }
+}
+
+/// A record whose type is chosen at run time (the CLI lists whichever
+/// operation the command line names).
+pub trait DynRecord: fmt::Debug + Send + Sync {
+    /// The spec's schema name.
+    fn schema(&self) -> &'static str;
+    /// The declared fields, in the spec's order.
+    fn fields(&self) -> &'static [Field];
+    /// A declared field's value.
+    fn get(&self, name: &str) -> Option<Cell<'_>>;
+    /// Fields the spec does not declare.
+    fn extra(&self) -> &Map<String, Value>;
+    /// Writes the record as JSON: declared fields in order, then `extra`.
+    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()>;
+    /// Appends the record as JSON to `out`, as [`write_json`](Self::write_json)
+    /// does, but through a concrete buffer: serde writes JSON in many small
+    /// pieces, and a virtual call per piece was most of the cost of writing
+    /// an item (for writers of many items, such as the CLI).
+    fn append_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        self.write_json(out)
+    }
+}
+
+impl<T: Record> DynRecord for T {
+    fn schema(&self) -> &'static str {
+        T::SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        T::FIELDS
+    }
+    fn get(&self, name: &str) -> Option<Cell<'_>> {
+        Record::get(self, name)
+    }
+    fn extra(&self) -> &Map<String, Value> {
+        Record::extra(self)
+    }
+    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+    fn append_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+/// An item of a listing chosen at run time.
+pub type DynItem = Box<dyn DynRecord>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1064,8 +1134,8 @@ mod tests {
         let p: Person = serde_json::from_value(value).unwrap();
         assert_eq!(p.id, Some(5));
         assert_eq!(p.extra["extra1"], serde_json::json!([1]));
-        assert_eq!(p.get("id"), Some(Cell::Integer(5)));
-        assert_eq!(p.get("nope"), None);
+        assert_eq!(Record::get(&p, "id"), Some(Cell::Integer(5)));
+        assert_eq!(Record::get(&p, "nope"), None);
         assert_eq!(
             <Person as Record>::FIELDS[2].known,
             ["\"0\"", "\"1\"", "\"2\""]

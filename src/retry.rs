@@ -1,7 +1,7 @@
 //! Retry and rate-limit policy as values: what is retried, how often, how
 //! long to wait (backoff, the server's `Retry-After` in both of its forms,
 //! and the caps on both), which settings make sense, and the client-wide
-//! request rate. The middleware applies them to every request; this module
+//! request rate. The transport applies them to every request; this module
 //! only decides.
 
 use std::time::Duration;
@@ -285,6 +285,14 @@ pub(crate) fn validate_rate_limit(requests_per_second: f64) -> Result<(), String
         "rate limit of {requests_per_second} requests per second: it must be a number from \
          1/3600 (one an hour) to {MAX_RATE_LIMIT}; for no limit, do not set one"
     ))
+}
+
+/// The wait an answer's `Retry-After` header asks for, in either form (see
+/// [`retry_after_wait`]): the one place it is read, for the transport's
+/// waits and for [`crate::Error::Http`].
+pub(crate) fn retry_after(headers: &http::HeaderMap, now_millis: i64) -> Option<Duration> {
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    retry_after_wait(value, now_millis)
 }
 
 /// The wait a `Retry-After` value asks for (RFC 9110 §10.2.3): either

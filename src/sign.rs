@@ -1,6 +1,6 @@
 //! Request signing: owns the canonical JSON form, the string to sign and the
 //! default MD5 rule, as pure functions of (envelope parameters, secret). The
-//! client's middleware, the sandbox's verifier and `shiheng sign` all call
+//! client's transport, the sandbox's verifier and `shiheng sign` all call
 //! this module, so they cannot disagree.
 
 use std::fmt;
@@ -220,9 +220,8 @@ fn write_canonical_raw(
     Ok(())
 }
 
-/// An object's entries in the order of the text, repeats kept (the
-/// sandbox finds repeated envelope keys with it).
-pub(crate) struct RawObject<'a>(pub(crate) Vec<(String, &'a RawValue)>);
+/// An object's entries in the order of the text, repeats kept.
+struct RawObject<'a>(Vec<(String, &'a RawValue)>);
 
 impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -1,9 +1,24 @@
-//! The spec at run time: the document `build.rs` embedded as JSON, parsed
-//! once, and the small walking helpers the drift checker and the sandbox
-//! share (following `$ref`s, naming JSON types, reading a schema's
-//! nullability and bounds). Facts about operations come from the operation
-//! table ([`crate::operation::OperationSpec`]); this module answers questions
-//! about schemas.
+//! The spec at run time: the document `build.rs` embedded as JSON
+//! ([`SPEC_JSON`], parsed once by [`document`]), and the small walking
+//! helpers the drift checker, the sandbox (`shiheng-sandbox`) and the CLI
+//! share: following `$ref`s ([`resolve`], [`component`], [`property`]),
+//! reading `required`, `anyOf`/`oneOf` and `allOf`, naming JSON types in
+//! the spec's words ([`json_type`], [`type_matches`]) and reading an integer
+//! schema's bounds ([`integer_bounds`]). Facts about operations come from
+//! the operation table ([`crate::operation::OperationSpec`]); this module
+//! answers questions about schemas.
+//!
+//! The helpers read OpenAPI 3.0 JSON as `serde_json::Value`s and never
+//! panic: a schema without the keyword asked about answers `None`, an empty
+//! iterator or the widest bounds.
+//!
+//! ```
+//! let spec = shiheng::spec::document()?;
+//! let employee = shiheng::spec::component(spec, "Employee").expect("the spec has Employee");
+//! let status = shiheng::spec::property(spec, employee, "status").expect("Employee.status");
+//! assert_eq!(status["type"], "integer");
+//! # Ok::<(), shiheng::Error>(())
+//! ```
 
 use std::sync::OnceLock;
 
@@ -16,14 +31,16 @@ use crate::Error;
 pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/spec.json"));
 
 /// Where component schemas live; the only `$ref`s the spec uses.
-pub(crate) const REF_PREFIX: &str = "#/components/schemas/";
+pub const REF_PREFIX: &str = "#/components/schemas/";
 /// Deepest nesting of `$ref`s and values walked; deeper is reported or cut,
 /// never followed (a recursive schema or a hostile answer cannot exhaust
 /// the stack).
-pub(crate) const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 64;
 
-/// The parsed spec, shared by every caller for the life of the process.
-pub(crate) fn document() -> Result<&'static Value, Error> {
+/// The parsed spec, shared by every caller for the life of the process;
+/// an `Err` (of kind [`Config`](crate::ErrorKind::Config)) only if the
+/// embedded text were not JSON, which the build rules out.
+pub fn document() -> Result<&'static Value, Error> {
     static DOCUMENT: OnceLock<Result<Value, String>> = OnceLock::new();
     DOCUMENT
         .get_or_init(|| serde_json::from_str(SPEC_JSON).map_err(|e| e.to_string()))
@@ -32,13 +49,13 @@ pub(crate) fn document() -> Result<&'static Value, Error> {
 }
 
 /// The component schema `name`.
-pub(crate) fn component<'a>(spec: &'a Value, name: &str) -> Option<&'a Value> {
+pub fn component<'a>(spec: &'a Value, name: &str) -> Option<&'a Value> {
     spec.get("components")?.get("schemas")?.get(name)
 }
 
 /// `schema` with its `$ref`s followed to the schema they name; `None` when
 /// a `$ref` is dangling or the chain is longer than [`MAX_DEPTH`].
-pub(crate) fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> Option<&'a Value> {
+pub fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> Option<&'a Value> {
     let mut schema = schema;
     for _ in 0..MAX_DEPTH {
         match schema.get("$ref").and_then(Value::as_str) {
@@ -50,12 +67,12 @@ pub(crate) fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> Option<&'a Valu
 }
 
 /// The schema of the property `name` of an object schema, resolved.
-pub(crate) fn property<'a>(spec: &'a Value, schema: &'a Value, name: &str) -> Option<&'a Value> {
+pub fn property<'a>(spec: &'a Value, schema: &'a Value, name: &str) -> Option<&'a Value> {
     resolve(spec, schema.get("properties")?.get(name)?)
 }
 
 /// The names an object schema lists as `required`.
-pub(crate) fn required(schema: &Value) -> impl Iterator<Item = &str> {
+pub fn required(schema: &Value) -> impl Iterator<Item = &str> {
     schema
         .get("required")
         .and_then(Value::as_array)
@@ -65,7 +82,7 @@ pub(crate) fn required(schema: &Value) -> impl Iterator<Item = &str> {
 }
 
 /// The branches of an `anyOf` or `oneOf`.
-pub(crate) fn branches(schema: &Value) -> Option<&Vec<Value>> {
+pub fn branches(schema: &Value) -> Option<&Vec<Value>> {
     schema
         .get("anyOf")
         .or_else(|| schema.get("oneOf"))
@@ -74,7 +91,7 @@ pub(crate) fn branches(schema: &Value) -> Option<&Vec<Value>> {
 
 /// The branches of an `allOf` as one object schema: properties and
 /// required lists joined, the first type and other keywords kept.
-pub(crate) fn merge_all_of(spec: &Value, all: &[Value]) -> Value {
+pub fn merge_all_of(spec: &Value, all: &[Value]) -> Value {
     let mut merged = Map::new();
     let mut properties = Map::new();
     let mut required = Vec::new();
@@ -110,7 +127,7 @@ pub(crate) fn merge_all_of(spec: &Value, all: &[Value]) -> Value {
 }
 
 /// The JSON type of a value, in the spec's words.
-pub(crate) fn json_type(value: &Value) -> &'static str {
+pub fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -123,7 +140,7 @@ pub(crate) fn json_type(value: &Value) -> &'static str {
 }
 
 /// Whether `value` is of the spec's type `ty` (an unknown type matches).
-pub(crate) fn type_matches(ty: &str, value: &Value) -> bool {
+pub fn type_matches(ty: &str, value: &Value) -> bool {
     match ty {
         "integer" => matches!(value, Value::Number(n) if n.is_i64() || n.is_u64()),
         "number" => value.is_number(),
@@ -137,7 +154,7 @@ pub(crate) fn type_matches(ty: &str, value: &Value) -> bool {
 
 /// The inclusive bounds of an integer schema: its `minimum`/`maximum`
 /// (exclusive ones narrowed by one), within its `format` (int32, int64).
-pub(crate) fn integer_bounds(schema: &Value) -> (i64, i64) {
+pub fn integer_bounds(schema: &Value) -> (i64, i64) {
     let (mut min, mut max) = match schema.get("format").and_then(Value::as_str) {
         Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
         _ => (i64::MIN, i64::MAX),

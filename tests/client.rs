@@ -103,15 +103,18 @@ async fn generated_methods_are_signed_too() {
 
     // The caller leaves appId, sign, version and timestamp unset, and sends
     // no paramContent at all (optional on this endpoint).
-    let reply = c
+    let sent = c
         .generated()
         .list_wecom_group_chats()
         .body(shiheng::types::ListWecomGroupChatsRequest::builder())
         .send()
+        .await;
+    let reply = c
+        .classify::<shiheng::operations::ListWecomGroupChats>(sent)
         .await
         .unwrap();
-    assert_eq!(reply.status(), 200);
-    assert_eq!(reply.code.as_deref(), Some("0"));
+    assert_eq!(reply.status, 200);
+    assert!(reply.payload.result.is_some());
     mock.assert_async().await;
     let sent = seen.lock().unwrap()[0].clone();
     assert!(sent.get("paramContent").is_none(), "{sent}");
@@ -466,13 +469,17 @@ async fn a_generated_call_with_a_wrong_secret_is_an_api_error() {
     let params = shiheng::types::EmployeePageParams::builder()
         .page_num(std::num::NonZeroU32::new(1).unwrap())
         .page_size(std::num::NonZeroU32::new(10).unwrap());
-    let result = client(&server.base_url())
+    let c = client(&server.base_url());
+    let sent = c
         .generated()
         .list_wecom_employees()
         .body(shiheng::types::ListWecomEmployeesRequest::builder().param_content(params))
         .send()
         .await;
-    let error = Error::from(result.expect_err("code 40001 must not be Ok"));
+    let error = c
+        .classify::<shiheng::operations::ListWecomEmployees>(sent)
+        .await
+        .expect_err("code 40001 must not be Ok");
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.code(), Some("40001"));
     assert_eq!(error.trace_id(), Some("t-wrong-secret"));
@@ -489,16 +496,18 @@ async fn first_employee_id(client: &shiheng::Client) -> Result<Option<i64>, Erro
     let params = shiheng::types::EmployeePageParams::builder()
         .page_num(std::num::NonZeroU32::new(1).unwrap())
         .page_size(std::num::NonZeroU32::new(10).unwrap());
-    let reply = client
+    let sent = client
         .generated()
         .list_wecom_employees()
         .body(shiheng::types::ListWecomEmployeesRequest::builder().param_content(params))
         .send()
-        .await?;
-    Ok(reply
-        .into_inner()
+        .await;
+    let page = client
+        .classify::<shiheng::operations::ListWecomEmployees>(sent)
+        .await?
+        .payload;
+    Ok(page
         .result
-        .and_then(|page| page.result)
         .and_then(|employees| employees.first().and_then(|e| e.id)))
 }
 

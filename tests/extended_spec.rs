@@ -2,14 +2,14 @@
 //! compiled only when build.rs merged
 //! tests/fixtures/spec-overlay-new-endpoint.yaml into the spec
 //! (`SHIHENG_SPEC_OVERLAY=tests/fixtures/spec-overlay-new-endpoint.yaml
-//! cargo test --features sandbox --test extended_spec`, as .ci/codegen-check
+//! cargo test -p shiheng --test extended_spec`, as .ci/codegen-check
 //! does). The new endpoints' calls, the new Employee field, the sandbox's
 //! answers to both new endpoints and `check`'s verdict on them come with no
 //! hand-written Rust. The CLI's side of the same proof (`shiheng
 //! list-wecom-tags --all --format jsonl` against `shiheng sandbox` printing
 //! every generated tag once, `shiheng get-corp-info` printing its result,
-//! `shiheng check` exiting 0) is tests/extended_spec_cli.rs, run beside
-//! this file by .ci/codegen-check with the `cli` feature.
+//! `shiheng check` exiting 0) is crates/shiheng-cli/tests/extended_spec_cli.rs,
+//! run after this file by .ci/codegen-check.
 #![cfg(shiheng_spec_overlay)]
 
 mod common;
@@ -92,15 +92,14 @@ fn a_new_field_appears_on_the_generated_type() {
 
 /// The new endpoints served by the sandbox, listed and called through the
 /// typed client, and checked by `shiheng::drift::check`.
-#[cfg(feature = "sandbox")]
 mod sandbox {
     use std::collections::HashSet;
 
     use futures::TryStreamExt;
     use serde_json::{Value, json};
     use shiheng::drift::{CheckOutcome, DriftKind};
-    use shiheng::sandbox::{Sandbox, SandboxConfig};
     use shiheng::{Client, Config};
+    use shiheng_sandbox::{Sandbox, SandboxConfig};
 
     const ABOVE_2_POW_53: i64 = 9_007_199_254_740_993;
 
@@ -115,7 +114,7 @@ mod sandbox {
     async fn the_new_cursor_endpoint_lists_every_generated_tag_exactly_once() {
         let (sandbox, client) = started(SandboxConfig::default()).await;
         let expected = sandbox.item_count("listWecomTags").expect("a listing");
-        assert_eq!(expected, shiheng::sandbox::DEFAULT_ITEM_COUNT);
+        assert_eq!(expected, shiheng_sandbox::DEFAULT_ITEM_COUNT);
         let tags: Vec<shiheng::types::Tag> = client
             .list_wecom_tags()
             .page_size(7)
@@ -183,10 +182,23 @@ mod sandbox {
     #[tokio::test]
     async fn the_new_endpoints_requests_are_checked_against_their_schemas() {
         let (sandbox, client) = started(SandboxConfig::default()).await;
-        let refused = client
+        // The typed call reads its parameters as the spec's type first: a
+        // missing required field is refused before anything is sent.
+        let local = client
             .get_corp_info()
             .param_content(json!({"withStats": true}))
             .send()
+            .await
+            .expect_err("corpId is required");
+        assert_eq!(local.kind(), shiheng::ErrorKind::InvalidArgument, "{local}");
+        assert!(local.to_string().contains("corpId"), "{local}");
+        // The sandbox checks what reaches it all the same.
+        let refused = client
+            .call_raw(
+                "getCorpInfo",
+                "/corp/info",
+                Some(&json!({"withStats": true})),
+            )
             .await
             .expect_err("corpId is required");
         assert_eq!(refused.code(), Some("40004"), "{refused}");
@@ -194,10 +206,16 @@ mod sandbox {
             refused.to_string().contains("paramContent.corpId"),
             "{refused}"
         );
-        let refused = client
+        let local = client
             .get_corp_info()
             .param_content(json!({"corpId": ""}))
             .send()
+            .await
+            .expect_err("corpId has a minLength");
+        assert_eq!(local.kind(), shiheng::ErrorKind::InvalidArgument, "{local}");
+        assert!(local.to_string().contains("paramContent.corpId"), "{local}");
+        let refused = client
+            .call_raw("getCorpInfo", "/corp/info", Some(&json!({"corpId": ""})))
             .await
             .expect_err("corpId has a minLength");
         assert!(

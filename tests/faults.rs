@@ -5,14 +5,12 @@
 //! after the configured attempts, in bounded time, and never report success.
 //! Each test prints what it injected and what it counted (`--nocapture`).
 
-#![cfg(feature = "sandbox")]
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use shiheng::sandbox::{FaultCounts, FaultKind, FaultKinds, Sandbox, SandboxConfig};
 use shiheng::{Client, Config, ErrorKind, RetryPolicy};
+use shiheng_sandbox::{FaultCounts, FaultKind, FaultKinds, Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const EMPLOYEES: usize = 10_000;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use httpmock::prelude::*;
 use shiheng::intercept::{Attempt, Interceptor, Outcome};
-use shiheng::sandbox::{FaultKinds, Sandbox, SandboxConfig};
 use shiheng::{Config, RetryPolicy};
+use shiheng_sandbox::{FaultKinds, Sandbox, SandboxConfig};
 
 #[derive(Debug, Default)]
 struct Recorder {

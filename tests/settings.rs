@@ -5,7 +5,6 @@
 //! nonsense with a `Config` error naming the setting; whatever it accepts
 //! then makes a real request to a sandbox on 127.0.0.1 (and a listing with
 //! the generated options) without panicking. Property-based, fixed seed.
-#![cfg(feature = "sandbox")]
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,8 +13,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed, TestRunner};
-use shiheng::sandbox::{Sandbox, SandboxConfig};
 use shiheng::{Config, ErrorKind, RetryPolicy};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
 
 const CASES: u32 = 80;
 /// The longest one case may run: a valid but slow setting (one request an

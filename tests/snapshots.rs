@@ -23,6 +23,10 @@ const GENERATED: &[(&str, &str)] = &[
         "operations.rs",
         include_str!(concat!(env!("OUT_DIR"), "/operations.rs")),
     ),
+    (
+        "calls.rs",
+        include_str!(concat!(env!("OUT_DIR"), "/calls.rs")),
+    ),
 ];
 
 #[test]

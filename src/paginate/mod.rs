@@ -20,6 +20,7 @@ use std::fmt;
 use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -29,11 +30,13 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::call::{self, OptionSeed};
+use crate::call::{self, CallOptions, OptionSeed, PerCall};
 use crate::client::Client;
-use crate::error::{self, Error, Reply};
+pub use crate::error::PagePosition;
+use crate::error::{self, Error, Reply, TraceOf};
 use crate::operation::{Operation, OperationSpec, Paginated, Pagination, PaginationStyle};
-use crate::record::{Cell, Coercion, Field, FieldSeed, Observed, Record, observe};
+pub use crate::record::Drifted;
+use crate::record::{DynItem, FieldSeed, Observed, Record, observe};
 
 mod partition;
 
@@ -69,6 +72,8 @@ pub struct ListingOptions {
     pub deadline: Option<Duration>,
     /// The most items one page may hold (default 10,000).
     pub max_items_per_page: usize,
+    /// Every request's per-call settings.
+    pub call: Option<Arc<CallOptions>>,
 }
 
 impl Default for ListingOptions {
@@ -80,6 +85,7 @@ impl Default for ListingOptions {
             max_pages: DEFAULT_MAX_PAGES,
             deadline: None,
             max_items_per_page: DEFAULT_MAX_ITEMS_PER_PAGE,
+            call: None,
         }
     }
 }
@@ -171,24 +177,6 @@ impl ListingOptions {
             ));
         }
         Ok((start, size))
-    }
-}
-
-/// Where a page sits in its listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PagePosition {
-    /// The page number that was requested.
-    Number(i64),
-    /// The cursor that was requested.
-    Cursor(i64),
-}
-
-impl fmt::Display for PagePosition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PagePosition::Number(n) => write!(f, "page {n}"),
-            PagePosition::Cursor(c) => write!(f, "cursor {c}"),
-        }
     }
 }
 
@@ -297,15 +285,19 @@ macro_rules! listing_options {
             &self.options
         }
 
+        crate::call::per_call_methods!();
+
         /// Fetches the one page, returning the envelope's `result`.
         pub async fn send(self) -> Result<Op::Result, Error> {
             self.send_with_reply().await.map(|reply| reply.payload)
         }
 
-        /// Like [`send`](Self::send), with the answer's `traceId` and status.
+        /// Like [`send`](Self::send), with the answer's `traceId`, status and
+        /// headers. A [`deadline`](Self::deadline) bounds it too.
         pub async fn send_with_reply(self) -> Result<Reply<Op::Result>, Error> {
             let (op, pagination) = spec_of::<Op>();
             let (start, size) = self.options.resolve(op, pagination)?;
+            let options = self.per_call.resolve(op.operation_id)?;
             let params = params_json(pagination, start, size);
             let span = tracing::debug_span!(
                 "shiheng.call",
@@ -315,22 +307,35 @@ macro_rules! listing_options {
                 trace_id = tracing::field::Empty,
             );
             let client = self.client;
-            tracing::Instrument::instrument(
+            let call = tracing::Instrument::instrument(
                 async move {
-                    let reply = call::call_typed::<Op>(&client, Some(params)).await;
+                    let reply = call::call_typed::<Op>(&client, Some(params), options).await;
                     error::record_outcome(&reply);
                     reply
                 },
                 span,
-            )
-            .await
+            );
+            let once = stream::once(call).boxed();
+            let mut bounded = with_deadline(once, op.operation_id, self.options.deadline);
+            bounded.next().await.unwrap_or_else(|| {
+                Err(Error::invalid_argument(
+                    op.operation_id,
+                    "the call ended without an answer",
+                ))
+            })
         }
 
         /// Every page from the start to the end, in order; yields an error
         /// and ends at the first failure (an undecodable item is not a
         /// failure: it is in the page's `undecodable`).
-        pub fn pages(self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
-            listing::<Op>(self.client, self.options)
+        pub fn pages(mut self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
+            match self.per_call.resolve(Op::SPEC.operation_id) {
+                Ok(call) => {
+                    self.options.call = call;
+                    listing::<Op>(self.client, self.options)
+                }
+                Err(e) => stream::once(async move { Err(e) }).boxed(),
+            }
         }
 
         /// Every item of the listing, in order, each id once; an item that
@@ -350,6 +355,7 @@ macro_rules! listing_options {
 pub struct PageNumberRequest<Op> {
     client: Client,
     options: ListingOptions,
+    per_call: PerCall,
     _op: PhantomData<fn() -> Op>,
 }
 
@@ -359,6 +365,7 @@ impl<Op: Paginated> PageNumberRequest<Op> {
         Self {
             client,
             options: ListingOptions::default(),
+            per_call: PerCall::default(),
             _op: PhantomData,
         }
     }
@@ -385,6 +392,7 @@ impl<Op: Paginated> PageNumberRequest<Op> {
 pub struct CursorRequest<Op> {
     client: Client,
     options: ListingOptions,
+    per_call: PerCall,
     _op: PhantomData<fn() -> Op>,
 }
 
@@ -395,6 +403,7 @@ impl<Op: Paginated> CursorRequest<Op> {
         Self {
             client,
             options: ListingOptions::default().concurrency(1),
+            per_call: PerCall::default(),
             _op: PhantomData,
         }
     }
@@ -450,6 +459,7 @@ pub(crate) fn listing<Op: Paginated>(
         client,
         page_size,
         max_items: options.max_items_per_page,
+        call: options.call.clone(),
         _op: PhantomData,
     };
     let pages = match pagination.style {
@@ -512,6 +522,7 @@ struct Fetcher<Op> {
     client: Client,
     page_size: u32,
     max_items: usize,
+    call: Option<Arc<CallOptions>>,
     _op: PhantomData<fn() -> Op>,
 }
 
@@ -521,6 +532,7 @@ impl<Op> Clone for Fetcher<Op> {
             client: self.client.clone(),
             page_size: self.page_size,
             max_items: self.max_items,
+            call: self.call.clone(),
             _op: PhantomData,
         }
     }
@@ -528,17 +540,21 @@ impl<Op> Clone for Fetcher<Op> {
 
 impl<Op: Paginated> Fetcher<Op> {
     fn fetch(&self, position: i64) -> BoxFuture<'static, Result<Page<Op::Item>, Error>> {
-        let (client, page_size, max_items) = (self.client.clone(), self.page_size, self.max_items);
-        Box::pin(fetch_page::<Op>(client, position, page_size, max_items))
+        Box::pin(fetch_page::<Op>(self.clone(), position))
     }
 }
 
 async fn fetch_page<Op: Paginated>(
-    client: Client,
+    fetcher: Fetcher<Op>,
     position: i64,
-    page_size: u32,
-    max_items: usize,
 ) -> Result<Page<Op::Item>, Error> {
+    let Fetcher {
+        client,
+        page_size,
+        max_items,
+        call: options,
+        ..
+    } = fetcher;
     let (op, pagination) = spec_of::<Op>();
     let span = tracing::debug_span!(
         "shiheng.call",
@@ -549,7 +565,7 @@ async fn fetch_page<Op: Paginated>(
     );
     let work = async {
         let params = params_json(pagination, position, page_size);
-        let answer = call::exchange(&client, op, Some(&params)).await?;
+        let answer = call::exchange(&client, op, Some(params), options).await?;
         let position = match pagination.style {
             PaginationStyle::PageNumber { .. } => PagePosition::Number(position),
             PaginationStyle::Cursor { .. } => PagePosition::Cursor(position),
@@ -559,7 +575,8 @@ async fn fetch_page<Op: Paginated>(
             schema: op.result_schema,
             max_items,
         };
-        let (reply, mut observed) = call::decode(op, &answer, seed);
+        let (reply, mut observed) =
+            call::classify(op.operation_id, op.response_schema, &answer, seed);
         let reply = reply.map_err(|e| over_limit(e, op.operation_id, position, max_items))?;
         let raw = reply.payload;
         let Some(raw_items) = raw.items else {
@@ -1037,27 +1054,9 @@ fn with_deadline<T: Send + 'static>(
     .boxed()
 }
 
-/// A coercion the decoding rule made during a listing: where, and how.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub struct Drifted {
-    /// The spec's operationId.
-    pub operation: &'static str,
-    /// The schema and field (`Employee`, `gender`).
-    pub schema: &'static str,
-    /// The field's wire name.
-    pub field: &'static str,
-    /// What was coerced.
-    pub kind: Coercion,
-}
-
-impl fmt::Display for Drifted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {}.{}: {}",
-            self.operation, self.schema, self.field, self.kind
-        )
+impl<T> TraceOf for Page<T> {
+    fn trace_of(&self) -> Option<&str> {
+        self.trace_id.as_deref()
     }
 }
 
@@ -1380,52 +1379,6 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
-/// A record whose type is chosen at run time (the CLI lists whichever
-/// operation the command line names).
-pub trait DynRecord: fmt::Debug + Send + Sync {
-    /// The spec's schema name.
-    fn schema(&self) -> &'static str;
-    /// The declared fields, in the spec's order.
-    fn fields(&self) -> &'static [Field];
-    /// A declared field's value.
-    fn get(&self, name: &str) -> Option<Cell<'_>>;
-    /// Fields the spec does not declare.
-    fn extra(&self) -> &Map<String, Value>;
-    /// Writes the record as JSON: declared fields in order, then `extra`.
-    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()>;
-    /// Appends the record as JSON to `out`, as [`write_json`](Self::write_json)
-    /// does, but through a concrete buffer: serde writes JSON in many small
-    /// pieces, and a virtual call per piece was most of the cost of writing
-    /// an item (for writers of many items, such as the CLI).
-    fn append_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        self.write_json(out)
-    }
-}
-
-impl<T: Record> DynRecord for T {
-    fn schema(&self) -> &'static str {
-        T::SCHEMA
-    }
-    fn fields(&self) -> &'static [Field] {
-        T::FIELDS
-    }
-    fn get(&self, name: &str) -> Option<Cell<'_>> {
-        Record::get(self, name)
-    }
-    fn extra(&self) -> &Map<String, Value> {
-        Record::extra(self)
-    }
-    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
-    }
-    fn append_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
-    }
-}
-
-/// An item of a listing chosen at run time.
-pub type DynItem = Box<dyn DynRecord>;
-
 fn boxed<T: Record>(item: T) -> DynItem {
     Box::new(item)
 }
@@ -1451,7 +1404,14 @@ pub(crate) fn dyn_page<Op: Paginated>(
     Box::pin(async move {
         let (op, pagination) = spec_of::<Op>();
         let (start, size) = options.resolve(op, pagination)?;
-        let page = fetch_page::<Op>(client, start, size, options.max_items_per_page).await?;
+        let fetcher = Fetcher::<Op> {
+            client,
+            page_size: size,
+            max_items: options.max_items_per_page,
+            call: options.call.clone(),
+            _op: PhantomData,
+        };
+        let page = fetch_page::<Op>(fetcher, start).await?;
         Ok(page.map(boxed::<Op::Item>))
     })
 }

@@ -778,7 +778,7 @@ Version: 1.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::middleware::Middleware,
+    pub(crate) inner: crate::transport::Transport,
 }
 impl Client {
     /// Create a new client.
@@ -788,7 +788,7 @@ impl Client {
     /// as well as port and a path stem if applicable.
     ///Hidden: build a `shiheng::Client` from a `shiheng::Config` and call `generated()` on it.
     #[doc(hidden)]
-    pub fn new(baseurl: &str, inner: crate::middleware::Middleware) -> Self {
+    pub fn new(baseurl: &str, inner: crate::transport::Transport) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -809,7 +809,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::middleware::Middleware,
+        inner: crate::transport::Transport,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -818,7 +818,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::middleware::Middleware> for Client {
+impl ClientInfo<crate::transport::Transport> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -828,7 +828,7 @@ impl ClientInfo<crate::middleware::Middleware> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::middleware::Middleware {
+    fn inner(&self) -> &crate::transport::Transport {
         &self.inner
     }
 }
@@ -836,7 +836,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::middleware::Middleware>,
+        Client: ClientHooks<crate::transport::Transport>,
     {}
 };
 impl Client {
@@ -938,12 +938,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/wecom/employee/page`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::generated::model::ListWecomEmployeesResponse>,
-            Error<crate::generated::model::ErrorEnvelope>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -964,10 +959,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -979,15 +970,8 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             }
         }
     }
@@ -1034,12 +1018,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/wecom/customer/list`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::generated::model::ListWecomCustomersResponse>,
-            Error<crate::generated::model::ErrorEnvelope>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -1060,10 +1039,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -1075,15 +1050,8 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             }
         }
     }
@@ -1130,12 +1098,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/wecom/group-chat/list`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::generated::model::ListWecomGroupChatsResponse>,
-            Error<crate::generated::model::ErrorEnvelope>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -1156,10 +1119,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -1171,15 +1130,8 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             }
         }
     }
@@ -1188,4 +1140,13 @@ pub mod builder {
 #[doc(hidden)]
 pub mod prelude {
     pub use self::super::Client;
+}
+impl ClientHooks<crate::transport::Transport> for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.inner().execute(self.client(), request, info.operation_id).await
+    }
 }

@@ -39,7 +39,21 @@ pub const LIST_WECOM_EMPLOYEES: crate::operation::OperationSpec = crate::operati
         item_id: "id",
         item_schema: "Employee",
     }),
-    typed: &crate::operation::PaginatedBinding::<ListWecomEmployees>::new(),
+    send: {
+        fn send(
+            client: &crate::generated::Client,
+            envelope: ::serde_json::Value,
+        ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
+            ::std::boxed::Box::pin(
+                crate::operation::sending::<
+                    crate::generated::types::ListWecomEmployeesRequest,
+                    _,
+                    _,
+                >(envelope, move |body| client.list_wecom_employees().body(body).send()),
+            )
+        }
+        send
+    },
 };
 ///`listWecomEmployees` (POST /wecom/employee/page), as a type: binds the table entry [`LIST_WECOM_EMPLOYEES`] to its typed result, parameters and items. Call it with [`Client::list_wecom_employees`](crate::Client::list_wecom_employees).
 #[derive(Debug, Clone, Copy)]
@@ -51,18 +65,6 @@ impl crate::operation::Operation for ListWecomEmployees {
 }
 impl crate::operation::Paginated for ListWecomEmployees {
     type Item = crate::generated::model::Employee;
-}
-impl crate::Client {
-    /**List WeCom employees, one page at a time (企微员工分页查询).
-
-Page-number pagination over the corp's WeCom employees.
-
-`listWecomEmployees` (POST /wecom/employee/page), with page-number pagination: `.send()` fetches one page, `.stream()` every item, `.pages()` every page.*/
-    pub fn list_wecom_employees(
-        &self,
-    ) -> crate::paginate::PageNumberRequest<ListWecomEmployees> {
-        <crate::paginate::PageNumberRequest<ListWecomEmployees>>::new(self.clone())
-    }
 }
 ///The table entry of `listWecomCustomers` (POST /wecom/customer/list): List WeCom customers by cursor (企微客户列表)
 pub const LIST_WECOM_CUSTOMERS: crate::operation::OperationSpec = crate::operation::OperationSpec {
@@ -100,7 +102,21 @@ pub const LIST_WECOM_CUSTOMERS: crate::operation::OperationSpec = crate::operati
         item_id: "id",
         item_schema: "Customer",
     }),
-    typed: &crate::operation::PaginatedBinding::<ListWecomCustomers>::new(),
+    send: {
+        fn send(
+            client: &crate::generated::Client,
+            envelope: ::serde_json::Value,
+        ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
+            ::std::boxed::Box::pin(
+                crate::operation::sending::<
+                    crate::generated::types::ListWecomCustomersRequest,
+                    _,
+                    _,
+                >(envelope, move |body| client.list_wecom_customers().body(body).send()),
+            )
+        }
+        send
+    },
 };
 ///`listWecomCustomers` (POST /wecom/customer/list), as a type: binds the table entry [`LIST_WECOM_CUSTOMERS`] to its typed result, parameters and items. Call it with [`Client::list_wecom_customers`](crate::Client::list_wecom_customers).
 #[derive(Debug, Clone, Copy)]
@@ -112,18 +128,6 @@ impl crate::operation::Operation for ListWecomCustomers {
 }
 impl crate::operation::Paginated for ListWecomCustomers {
     type Item = crate::generated::model::Customer;
-}
-impl crate::Client {
-    /**List WeCom customers by cursor (企微客户列表).
-
-Cursor pagination over the corp's WeCom customers (external contacts).
-
-`listWecomCustomers` (POST /wecom/customer/list), with cursor pagination: `.send()` fetches one page, `.stream()` every item, `.pages()` every page.*/
-    pub fn list_wecom_customers(
-        &self,
-    ) -> crate::paginate::CursorRequest<ListWecomCustomers> {
-        <crate::paginate::CursorRequest<ListWecomCustomers>>::new(self.clone())
-    }
 }
 ///The table entry of `listWecomGroupChats` (POST /wecom/group-chat/list): List WeCom customer group chats by cursor (企微客户群列表)
 pub const LIST_WECOM_GROUP_CHATS: crate::operation::OperationSpec = crate::operation::OperationSpec {
@@ -161,7 +165,24 @@ pub const LIST_WECOM_GROUP_CHATS: crate::operation::OperationSpec = crate::opera
         item_id: "id",
         item_schema: "GroupChat",
     }),
-    typed: &crate::operation::PaginatedBinding::<ListWecomGroupChats>::new(),
+    send: {
+        fn send(
+            client: &crate::generated::Client,
+            envelope: ::serde_json::Value,
+        ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
+            ::std::boxed::Box::pin(
+                crate::operation::sending::<
+                    crate::generated::types::ListWecomGroupChatsRequest,
+                    _,
+                    _,
+                >(
+                    envelope,
+                    move |body| client.list_wecom_group_chats().body(body).send(),
+                ),
+            )
+        }
+        send
+    },
 };
 ///`listWecomGroupChats` (POST /wecom/group-chat/list), as a type: binds the table entry [`LIST_WECOM_GROUP_CHATS`] to its typed result, parameters and items. Call it with [`Client::list_wecom_group_chats`](crate::Client::list_wecom_group_chats).
 #[derive(Debug, Clone, Copy)]
@@ -173,18 +194,6 @@ impl crate::operation::Operation for ListWecomGroupChats {
 }
 impl crate::operation::Paginated for ListWecomGroupChats {
     type Item = crate::generated::model::GroupChat;
-}
-impl crate::Client {
-    /**List WeCom customer group chats by cursor (企微客户群列表).
-
-Cursor pagination over the corp's WeCom customer group chats.
-
-`listWecomGroupChats` (POST /wecom/group-chat/list), with cursor pagination: `.send()` fetches one page, `.stream()` every item, `.pages()` every page.*/
-    pub fn list_wecom_group_chats(
-        &self,
-    ) -> crate::paginate::CursorRequest<ListWecomGroupChats> {
-        <crate::paginate::CursorRequest<ListWecomGroupChats>>::new(self.clone())
-    }
 }
 /// Every operation of the spec, in its order.
 pub static OPERATIONS: &[&crate::operation::OperationSpec] = &[

@@ -1,0 +1,395 @@
+//! The built-in commands: `check`, `sign`, `sandbox` and `demo`. Each reads
+//! the operation table rather than naming an endpoint.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::time::Instant;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use shiheng::operation::OperationSpec;
+use shiheng::paginate::ListingOptions;
+use shiheng::record::DynRecord;
+use shiheng::record::{Cell, Field};
+use shiheng::sign::{Clock, Md5Signer, SystemClock};
+use shiheng::{Client, Config, ErrorKind};
+use shiheng_sandbox::{Sandbox, SandboxConfig};
+
+use crate::cli::{DemoArgs, SandboxArgs, SignArgs, command_name};
+use crate::listing::{Tally, drift_lines, elapsed, summary_line};
+use crate::progress::Progress;
+use crate::signals::Signals;
+use crate::{Credentials, Failure, text};
+
+/// 2^53: the largest integer a JSON parser that reads numbers as doubles
+/// (JavaScript's) keeps exact.
+const TWO_POW_53: i64 = 9_007_199_254_740_992;
+
+/// What `check` did with one operation. The library's report is moving to
+/// per-operation outcomes (checked, skipped, failed); [`outcomes`] adapts
+/// whichever report it returns to this, so the printing does not change.
+enum Outcome {
+    Checked,
+    Skipped(String),
+    Failed(String),
+}
+
+/// Each operation the report names, with its outcome.
+fn outcomes(report: &shiheng::drift::DriftReport) -> Vec<(String, String, Outcome)> {
+    use shiheng::drift::CheckOutcome;
+    report
+        .operations
+        .iter()
+        .map(|o| {
+            let outcome = match &o.outcome {
+                CheckOutcome::Skipped { reason } => Outcome::Skipped(reason.clone()),
+                CheckOutcome::Failed { error } => Outcome::Failed(crate::error_line(error)),
+                _ => Outcome::Checked,
+            };
+            (o.operation.clone(), o.path.clone(), outcome)
+        })
+        .collect()
+}
+
+/// `shiheng check`: one line per difference between the live answers and
+/// the spec, one per operation that was skipped or failed, then a summary
+/// naming the operations checked and the spec's version and hash. Exit 1 on
+/// drift or when an operation could not be checked.
+pub async fn check(client: &Client) -> Result<(), Failure> {
+    let report = shiheng::drift::check(client).await?;
+    let mut out = io::stdout().lock();
+    let outcomes = outcomes(&report);
+    let mut checked = Vec::new();
+    let mut failed = 0u64;
+    for (operation, path, outcome) in &outcomes {
+        let what = match outcome {
+            Outcome::Checked => {
+                checked.push(operation.as_str());
+                continue;
+            }
+            Outcome::Skipped(reason) => format!("skipped: {reason}"),
+            Outcome::Failed(error) => {
+                failed += 1;
+                format!("not checked: {error}")
+            }
+        };
+        writeln!(
+            out,
+            "{}",
+            text::line(&format!("{operation} (POST {path}): {what}"))
+        )?;
+    }
+    for drift in &report.drifts {
+        writeln!(out, "{}", text::line(&drift.to_string()))?;
+    }
+    let against = format!(
+        "spec {} (sha256 {})",
+        report.spec_version,
+        &report.spec_sha256[..report.spec_sha256.len().min(12)]
+    );
+    let operations = format!(
+        "{} ({})",
+        text::count(checked.len() as u64, "operation", "operations"),
+        checked.join(", ")
+    );
+    if report.has_drift() {
+        writeln!(
+            out,
+            "drift: {} from {against} in {operations}: edit spec/ and regenerate",
+            text::count(report.drifts.len() as u64, "difference", "differences"),
+        )?;
+        out.flush()?;
+        return Err(Failure::Drift("drift".into()));
+    }
+    if failed > 0 {
+        writeln!(
+            out,
+            "incomplete: {} could not be checked; no drift in {operations}",
+            text::count(failed, "operation", "operations")
+        )?;
+        out.flush()?;
+        return Err(Failure::Drift("incomplete".into()));
+    }
+    writeln!(out, "no drift: {operations} answer as {against} says")?;
+    Ok(())
+}
+
+/// `shiheng sign`: what an integrator compares with their own code when the
+/// platform answers "invalid sign".
+/// `--param-content` as JSON or `@file.json` is read as text and signed
+/// from that text ([`Md5Signer::sign_json_text`]), and the envelope printed
+/// holds it in canonical form: a number is never rewritten
+/// (`18446744073709551616` stays, `-0` is `0` as the rule says).
+pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
+    let text = match args.param_content.as_deref() {
+        Some(given) => Some(match given.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                Failure::Usage(format!("cannot read --param-content file {path}: {e}"))
+            })?,
+            None => given.to_string(),
+        }),
+        None => None,
+    };
+    let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_millis());
+    let signature = Md5Signer::new()
+        .sign_json_text(
+            &credentials.app_id,
+            timestamp,
+            &credentials.api_version,
+            text.as_deref(),
+            &credentials.secret,
+        )
+        .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?;
+    let canonical = text
+        .as_deref()
+        .map(shiheng::sign::canonical_json_text)
+        .transpose()
+        .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?;
+    let mut envelope = json!({
+        "appId": credentials.app_id,
+        "sign": signature.sign,
+        "version": credentials.api_version,
+        "timestamp": timestamp,
+    })
+    .to_string();
+    if let Some(canonical) = canonical {
+        // Spliced in as text: a Value would turn a 20-digit integer into a double.
+        envelope.pop();
+        envelope.push_str(",\"paramContent\":");
+        envelope.push_str(&canonical);
+        envelope.push('}');
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "string to sign: {}****", signature.string_to_sign)?;
+    writeln!(
+        out,
+        "                (**** is the app secret, appended with no separator)"
+    )?;
+    writeln!(out, "sign: {}", signature.sign)?;
+    writeln!(out, "envelope: {envelope}")?;
+    Ok(())
+}
+
+/// `shiheng sandbox`: serves until SIGINT or SIGTERM, then prints what it served.
+pub async fn sandbox(args: &SandboxArgs, signals: &mut Signals) -> Result<(), Failure> {
+    // Every request would fail with these: refused before listening.
+    for (flag, value) in [
+        ("--app-id (SHIHENG_SANDBOX_APP_ID)", &args.app_id),
+        (
+            "--api-version (SHIHENG_SANDBOX_API_VERSION)",
+            &args.api_version,
+        ),
+    ] {
+        if value.trim().is_empty() {
+            return Err(Failure::Usage(format!("{flag} must not be empty")));
+        }
+    }
+    let mut config = SandboxConfig::default()
+        .with_credentials(&args.app_id, &args.app_secret)
+        .with_api_version(&args.api_version)
+        .with_seed(args.seed)
+        .with_latency(args.latency)
+        .with_faults(args.fail_rate, args.faults)
+        .with_slow_fault_delay(args.slow_fault)
+        .with_drift(args.drift);
+    for (operation_id, count) in &args.item_counts {
+        config = config.with_item_count(*operation_id, *count);
+    }
+    if let Some(dir) = &args.data {
+        config = config
+            .with_data_dir(dir)
+            .map_err(|e| Failure::Usage(format!("--data: {e}")))?;
+    }
+    let sandbox = Sandbox::bind(config, args.listen).await.map_err(|e| {
+        // Bad data or an unknown operation, not a port problem.
+        if e.kind() == io::ErrorKind::InvalidInput {
+            Failure::Usage(e.to_string())
+        } else {
+            Failure::Usage(format!("cannot listen on {}: {e}", args.listen))
+        }
+    })?;
+    let url = sandbox.url();
+    let served: Vec<&str> = OperationSpec::all()
+        .iter()
+        .map(|op| command_name(op))
+        .collect();
+    // Every value here is the sandbox's own (its flags or SHIHENG_SANDBOX_*
+    // variables), so the lines can be pasted as they are. Printing the
+    // sandbox's secret is the point; the tool never prints a secret it signs with.
+    let banner = format!(
+        "shiheng sandbox listening on {url}\n  export SHIHENG_BASE_URL={url}\n  export SHIHENG_APP_ID={}\n  export SHIHENG_APP_SECRET={}\nserving: {}\nPress Ctrl-C to stop.\n",
+        args.app_id,
+        args.app_secret,
+        served.join(", ")
+    );
+    // A closed stdout (a supervisor that read the URL and went away) must
+    // not stop the server: the banner is best effort.
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    drop(out);
+    let signal = signals.wait().await;
+    let (served, faults) = (sandbox.requests(), sandbox.faults_injected());
+    sandbox.shutdown().await;
+    eprintln!("sandbox stopped by {signal} after {served} requests; injected {faults}");
+    Ok(())
+}
+
+/// `shiheng demo`: every paginated operation of an embedded sandbox, listed
+/// through the real signed client over HTTP, with a summary of each.
+pub async fn demo(args: &DemoArgs, signals: &mut Signals) -> Result<(), Failure> {
+    let config = SandboxConfig::default().with_latency(args.latency);
+    let (app_id, secret) = (config.app_id.clone(), config.app_secret.clone());
+    let sandbox = Sandbox::start(config)
+        .await
+        .map_err(|e| Failure::Usage(format!("cannot start the embedded sandbox: {e}")))?;
+    println!(
+        "shiheng demo: embedded sandbox at {} (appId {app_id}); listing every paginated operation through the signed client",
+        sandbox.url()
+    );
+    let outcome = match Client::new(Config::new(sandbox.url(), app_id, secret)) {
+        Ok(client) => demo_listings(&sandbox, &client, args, signals).await,
+        Err(e) => Err(e.into()),
+    };
+    sandbox.shutdown().await;
+    outcome
+}
+
+async fn demo_listings(
+    sandbox: &Sandbox,
+    client: &Client,
+    args: &DemoArgs,
+    signals: &mut Signals,
+) -> Result<(), Failure> {
+    for op in OperationSpec::all() {
+        let Some(pagination) = &op.pagination else {
+            continue;
+        };
+        let concurrency = match crate::cli::concurrency_of(pagination.style) {
+            Some(_) => args.concurrency,
+            None => 1,
+        };
+        let options = ListingOptions::new().concurrency(concurrency);
+        let Some(mut items) = shiheng::dynamic::of(op).list(client, options) else {
+            continue;
+        };
+        let (requests_before, started) = (sandbox.requests(), Instant::now());
+        let mut tally =
+            Distribution::new(shiheng::dynamic::of(op).item_fields(), pagination.item_id);
+        let progress = Progress::new();
+        loop {
+            let next = tokio::select! {
+                biased;
+                signal = signals.wait() => {
+                    progress.clear();
+                    eprintln!("shiheng: interrupted by {signal}");
+                    return Err(Failure::Interrupted);
+                }
+                next = items.next() => next,
+            };
+            match next {
+                None => break,
+                Some(Ok(item)) => tally.add(&*item),
+                Some(Err(e)) if e.kind() == ErrorKind::UndecodableItem => {
+                    progress.warn(&crate::error_line(&e));
+                }
+                Some(Err(e)) => {
+                    progress.clear();
+                    return Err(e.into());
+                }
+            }
+            progress.item(items.summary_ref());
+        }
+        progress.clear();
+        let items_listed = items.summary_ref().items;
+        let summary = Tally::from(items.summary_ref());
+        let reported = summary
+            .reported_total()
+            .map(|t| format!("; the platform reports {t} items"))
+            .unwrap_or_default();
+        println!(
+            "{} ({}): {}",
+            command_name(op),
+            op.operation_id,
+            summary_line(items_listed, &summary, true)
+        );
+        println!(
+            "  requests: {} served by the sandbox in {}{reported}",
+            sandbox.requests() - requests_before,
+            elapsed(started.elapsed())
+        );
+        tally.print();
+        for line in drift_lines(&summary) {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// The values of an operation's fields that have documented values, and
+/// its largest id.
+struct Distribution {
+    fields: Vec<(&'static Field, BTreeMap<String, u64>)>,
+    id_field: &'static str,
+    largest_id: Option<i64>,
+}
+
+impl Distribution {
+    fn new(fields: &'static [Field], id_field: &'static str) -> Self {
+        Self {
+            fields: fields
+                .iter()
+                .filter(|f| !f.known.is_empty())
+                .map(|f| (f, BTreeMap::new()))
+                .collect(),
+            id_field,
+            largest_id: None,
+        }
+    }
+
+    fn add(&mut self, item: &dyn DynRecord) {
+        for (field, counts) in &mut self.fields {
+            // The known values are JSON text (`6`, `"1"`): so is the key.
+            let key = match item.get(field.name) {
+                None => "null".to_string(),
+                Some(Cell::Text(text)) => Value::from(text.as_ref()).to_string(),
+                Some(cell) => cell.to_string(),
+            };
+            *counts.entry(key).or_default() += 1;
+        }
+        let id = item.get(self.id_field).and_then(|c| c.as_i64());
+        self.largest_id = self.largest_id.max(id);
+    }
+
+    fn print(&self) {
+        for (field, counts) in &self.fields {
+            // Documented values first, in the spec's order; then the others.
+            let mut shown: Vec<String> = field
+                .known
+                .iter()
+                .filter_map(|k| counts.get(*k).map(|n| format!("{k} ×{n}")))
+                .collect();
+            // Absent or null is no value, not an undocumented one.
+            shown.extend(
+                counts
+                    .iter()
+                    .filter(|(k, _)| k.as_str() == "null")
+                    .map(|(_, n)| format!("null ×{n}")),
+            );
+            shown.extend(
+                counts
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "null" && !field.known.contains(&k.as_str()))
+                    .map(|(k, n)| format!("{} ×{n} (not in the spec)", text::inert(k, 40))),
+            );
+            println!("  {}: {}", field.name, shown.join(", "));
+        }
+        if let Some(id) = self.largest_id {
+            let note = if id > TWO_POW_53 {
+                "above 2^53 = 9007199254740992: kept exact"
+            } else {
+                "within 2^53"
+            };
+            println!("  largest {}: {id} ({note})", self.id_field);
+        }
+    }
+}

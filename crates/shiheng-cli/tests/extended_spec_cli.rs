@@ -1,0 +1,186 @@
+//! The CLI half of "a new endpoint in the spec works everywhere with no
+//! Rust": compiled only when the SDK's build.rs merged
+//! tests/fixtures/spec-overlay-new-endpoint.yaml into the spec (this
+//! package's build.rs sees the same `SHIHENG_SPEC_OVERLAY`:
+//! `SHIHENG_SPEC_OVERLAY=$PWD/tests/fixtures/spec-overlay-new-endpoint.yaml
+//! cargo test -p shiheng-cli --test extended_spec_cli`). Against
+//! `shiheng sandbox` (a child process), every operation the overlay added
+//! is a command: a paginated one lists every generated item exactly once
+//! (the same items the library lists), one without pagination prints its
+//! result. The operations are found in the table, not named here.
+#![cfg(shiheng_spec_overlay)]
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use serde_json::Value;
+use shiheng::operation::OperationSpec;
+use shiheng::paginate::ListingOptions;
+use shiheng::record::DynRecord;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
+/// The operations of the spec without the overlay.
+const BASE_OPERATIONS: &[&str] = &[
+    "listWecomEmployees",
+    "listWecomCustomers",
+    "listWecomGroupChats",
+];
+
+/// Kills the sandbox when the test ends, whatever happens.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `shiheng sandbox` on a free port; returns it and its URL.
+fn sandbox() -> (Running, String) {
+    let mut child = Running(
+        Command::new(BIN)
+            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .env_remove("SHIHENG_SANDBOX_APP_ID")
+            .env_remove("SHIHENG_SANDBOX_APP_SECRET")
+            .env_remove("SHIHENG_SANDBOX_API_VERSION")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the sandbox"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next().and_then(Result::ok).unwrap_or_default());
+        for _ in lines {}
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the sandbox prints its URL");
+    let url = first.rsplit(' ').next().unwrap_or_default().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    (child, url)
+}
+
+fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("SHIHENG_BASE_URL", url)
+        .env("SHIHENG_APP_ID", "demo-app")
+        .env("SHIHENG_APP_SECRET", "demo-secret")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A `paramContent` for `schema` from the spec alone: each required field's
+/// `example`.
+fn example_params(schema: &str) -> Value {
+    let spec: Value = serde_json::from_str(shiheng::drift::SPEC_JSON).expect("the spec");
+    let schema = &spec["components"]["schemas"][schema];
+    let mut params = serde_json::Map::new();
+    for name in schema["required"].as_array().into_iter().flatten() {
+        let name = name.as_str().expect("a field name");
+        let example = &schema["properties"][name]["example"];
+        assert!(!example.is_null(), "the spec gives {name} an example");
+        params.insert(name.to_string(), example.clone());
+    }
+    Value::Object(params)
+}
+
+#[test]
+fn every_new_operation_is_a_command_that_works_against_the_sandbox() {
+    let added: Vec<&'static OperationSpec> = OperationSpec::all()
+        .iter()
+        .copied()
+        .filter(|op| !BASE_OPERATIONS.contains(&op.operation_id))
+        .collect();
+    assert!(
+        added.iter().any(|op| op.pagination.is_some()),
+        "the overlay adds a paginated operation"
+    );
+    assert!(
+        added.iter().any(|op| op.pagination.is_none()),
+        "the overlay adds an operation without pagination"
+    );
+    let (_sandbox, url) = sandbox();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = shiheng::Client::new(shiheng::Config::new(
+        url.as_str(),
+        "demo-app",
+        "demo-secret",
+    ))
+    .expect("client");
+
+    let (code, help, _) = cli(&url, &["--help"]);
+    assert_eq!(code, 0);
+    for op in &added {
+        assert!(
+            help.lines()
+                .any(|l| l.contains(op.cli_command) && l.contains(op.summary)),
+            "{} in --help:\n{help}",
+            op.cli_command
+        );
+        match &op.pagination {
+            Some(pagination) => {
+                let (code, stdout, stderr) =
+                    cli(&url, &[op.cli_command, "--all", "--format", "jsonl"]);
+                assert_eq!(code, 0, "{}: {stderr}", op.cli_command);
+                let ids: Vec<i64> = stdout
+                    .lines()
+                    .map(|line| {
+                        let item: Value = serde_json::from_str(line).expect("jsonl");
+                        item[pagination.item_id].as_i64().expect("an id")
+                    })
+                    .collect();
+                let unique: HashSet<i64> = ids.iter().copied().collect();
+                assert_eq!(unique.len(), ids.len(), "each item once");
+                // The same items the library lists from the same sandbox.
+                let listed: Vec<i64> = runtime.block_on(async {
+                    let items = shiheng::dynamic::of(op)
+                        .list(&client, ListingOptions::new())
+                        .expect("a listing");
+                    let items: Vec<_> = items.try_collect().await.expect("every item");
+                    items
+                        .iter()
+                        .filter_map(|item: &Box<dyn DynRecord>| {
+                            item.get(pagination.item_id).and_then(|c| c.as_i64())
+                        })
+                        .collect()
+                });
+                assert!(!listed.is_empty(), "{} generated items", op.cli_command);
+                assert_eq!(ids, listed, "{}", op.cli_command);
+            }
+            None => {
+                let params = op.params_schema.map(example_params);
+                let text = params.as_ref().map(Value::to_string);
+                let mut args = vec![op.cli_command];
+                if let Some(text) = &text {
+                    args.extend(["--param-content", text.as_str()]);
+                }
+                let (code, stdout, stderr) = cli(&url, &args);
+                assert_eq!(code, 0, "{}: {stderr}", op.cli_command);
+                let printed: Value = serde_json::from_str(&stdout).expect("the result as JSON");
+                let called = runtime
+                    .block_on(shiheng::dynamic::of(op).call(&client, params))
+                    .expect("the library's call");
+                assert_eq!(printed, called.payload, "{}", op.cli_command);
+                assert!(stderr.contains("done (traceId"), "{stderr}");
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Operations chosen at run time (the CLI, the drift checker): one
+//! [`DynOperation`] per table entry, plain data (the entry and the typed
+//! calls behind it as function pointers), with results as JSON and items
+//! as [`DynItem`]s. `build.rs` lists one per operation in [`all`]; the
+//! calls behind them are `Client`'s own.
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::call::{self, RawReply};
+use crate::client::Client;
+use crate::error::{Error, Reply};
+use crate::operation::{Operation, OperationSpec, Paginated};
+use crate::paginate::{Items, ListingOptions, Page};
+use crate::record::{DynItem, Field, Record};
+
+type Call<T> = fn(&Client, Option<Value>) -> BoxFuture<'static, Result<T, Error>>;
+type OnePage = BoxFuture<'static, Result<Page<DynItem>, Error>>;
+
+/// An operation chosen at run time: its table entry and its typed calls.
+#[derive(Clone, Copy)]
+pub struct DynOperation {
+    spec: &'static OperationSpec,
+    call: Call<Reply<Value>>,
+    call_whole: Call<RawReply>,
+    listing: Option<Listing>,
+}
+
+/// What a paginated operation adds.
+#[derive(Clone, Copy)]
+struct Listing {
+    list: fn(&Client, ListingOptions) -> Items<DynItem>,
+    page: fn(&Client, ListingOptions) -> OnePage,
+    item_fields: &'static [Field],
+}
+
+impl DynOperation {
+    /// The entry of an operation without pagination.
+    pub const fn plain<Op: Operation>() -> Self {
+        Self {
+            spec: Op::SPEC,
+            call: call_json::<Op>,
+            call_whole: call_whole::<Op>,
+            listing: None,
+        }
+    }
+
+    /// The entry of a paginated operation.
+    pub const fn paginated<Op: Paginated>() -> Self {
+        Self {
+            listing: Some(Listing {
+                list: crate::paginate::dyn_listing::<Op>,
+                page: crate::paginate::dyn_page::<Op>,
+                item_fields: <Op::Item as Record>::FIELDS,
+            }),
+            ..Self::plain::<Op>()
+        }
+    }
+
+    /// The table entry.
+    pub fn spec(&self) -> &'static OperationSpec {
+        self.spec
+    }
+
+    /// Calls the operation once with `param_content` (read as the spec's
+    /// parameters type; what does not fit is an [`Error::InvalidArgument`])
+    /// and returns the decoded `result` as JSON.
+    pub fn call(
+        &self,
+        client: &Client,
+        param_content: Option<Value>,
+    ) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
+        (self.call)(client, param_content)
+    }
+
+    /// Calls the operation once and returns the whole answer as JSON, as
+    /// the platform sent it (business errors are still errors): for
+    /// comparing live answers with the spec.
+    pub fn call_whole(
+        &self,
+        client: &Client,
+        param_content: Option<Value>,
+    ) -> BoxFuture<'static, Result<RawReply, Error>> {
+        (self.call_whole)(client, param_content)
+    }
+
+    /// Every item of the listing, when the operation pages.
+    pub fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
+        Some((self.listing?.list)(client, options))
+    }
+
+    /// The one page at `options.start`, when the operation pages (the
+    /// listing's other options do not apply to one page).
+    pub fn page(&self, client: &Client, options: ListingOptions) -> Option<OnePage> {
+        Some((self.listing?.page)(client, options))
+    }
+
+    /// The item schema's declared fields, in the spec's order (empty when
+    /// the operation does not page): a listing's columns before any item
+    /// has arrived.
+    pub fn item_fields(&self) -> &'static [Field] {
+        self.listing.map_or(&[], |l| l.item_fields)
+    }
+}
+
+impl std::fmt::Debug for DynOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynOperation")
+            .field("operation", &self.spec.operation_id)
+            .field("paginated", &self.listing.is_some())
+            .finish()
+    }
+}
+
+/// Every operation of the spec, in its order.
+pub fn all() -> &'static [DynOperation] {
+    crate::bindings::DYNAMIC
+}
+
+/// The operation of `spec`'s entry (every entry of this build's table has
+/// one; an entry from elsewhere gets one whose calls fail with
+/// [`Error::InvalidArgument`]).
+pub fn of(spec: &'static OperationSpec) -> DynOperation {
+    let unbound = DynOperation {
+        spec,
+        call: |_, _| Box::pin(async { Err(unbound()) }),
+        call_whole: |_, _| Box::pin(async { Err(unbound()) }),
+        listing: None,
+    };
+    all()
+        .iter()
+        .find(|op| op.spec.operation_id == spec.operation_id)
+        .copied()
+        .unwrap_or(unbound)
+}
+
+fn unbound() -> Error {
+    Error::invalid_argument(
+        "(unknown operation)",
+        "the operation is not in this build's table",
+    )
+}
+
+fn call_json<Op: Operation>(
+    client: &Client,
+    param_content: Option<Value>,
+) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
+    let client = client.clone();
+    Box::pin(async move { call::call_json::<Op>(&client, param_content).await })
+}
+
+fn call_whole<Op: Operation>(
+    client: &Client,
+    param_content: Option<Value>,
+) -> BoxFuture<'static, Result<RawReply, Error>> {
+    let client = client.clone();
+    Box::pin(async move { call::call_whole(&client, Op::SPEC, param_content).await })
+}
