@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use md5::{Digest, Md5};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The envelope parameters that a signature covers (everything but `sign`).
 #[derive(Debug, Clone, Copy)]
@@ -71,9 +73,27 @@ impl Md5Signer {
     }
 }
 
-impl Signer for Md5Signer {
-    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature {
-        let string_to_sign = string_to_sign(input);
+impl Md5Signer {
+    /// Signs an envelope whose `paramContent` is given as the JSON text
+    /// sent (or received), canonicalised from that text by
+    /// [`canonical_json_text`]: integers keep every digit whatever their
+    /// size, which a [`Value`] cannot hold beyond 64 bits. What the sandbox
+    /// verifies and what `shiheng sign` prints. Fails when the text is not
+    /// JSON or an object in it repeats a key.
+    pub fn sign_json_text(
+        &self,
+        app_id: &str,
+        timestamp: i64,
+        version: &str,
+        param_content: Option<&str>,
+        secret: &SecretString,
+    ) -> Result<Signature, serde_json::Error> {
+        let canonical = param_content.map(canonical_json_text).transpose()?;
+        let string_to_sign = assemble(app_id, timestamp, version, canonical.as_deref());
+        Ok(self.digest(string_to_sign, secret))
+    }
+
+    fn digest(&self, string_to_sign: String, secret: &SecretString) -> Signature {
         let mut md5 = Md5::new();
         md5.update(string_to_sign.as_bytes());
         md5.update(secret.expose_secret().as_bytes());
@@ -85,26 +105,163 @@ impl Signer for Md5Signer {
     }
 }
 
+impl Signer for Md5Signer {
+    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature {
+        self.digest(string_to_sign(input), secret)
+    }
+}
+
 /// The default rule's string to sign, before the secret: parameter names in
 /// byte order (`appId` < `paramContent` < `timestamp` < `version`), each as
 /// `name=value`, joined with `&`.
 pub fn string_to_sign(input: &SignInput<'_>) -> String {
-    let mut out = String::with_capacity(96);
+    let canonical = input.param_content.map(canonical_json);
+    assemble(
+        input.app_id,
+        input.timestamp,
+        input.version,
+        canonical.as_deref(),
+    )
+}
+
+fn assemble(app_id: &str, timestamp: i64, version: &str, params: Option<&str>) -> String {
+    let mut out = String::with_capacity(96 + params.map_or(0, str::len));
     out.push_str("appId=");
-    out.push_str(input.app_id);
-    if let Some(params) = input.param_content {
+    out.push_str(app_id);
+    if let Some(params) = params {
         out.push_str("&paramContent=");
-        write_canonical(&mut out, params);
+        out.push_str(params);
     }
-    let _ = write!(out, "&timestamp={}", input.timestamp);
+    let _ = write!(out, "&timestamp={timestamp}");
     out.push_str("&version=");
-    out.push_str(input.version);
+    out.push_str(version);
     out
+}
+
+/// The canonical JSON of a JSON text (see [`canonical_json`]), numbers
+/// taken from the text itself: an integer is written as its decimal
+/// digits, exact at any size (`18446744073709551616` stays so; a
+/// [`Value`] would hold it as a double), `-0` as `0`. Fails when the text
+/// is not JSON or an object in it repeats a key (which value a repeated
+/// key means depends on the parser: no signature can cover it).
+pub fn canonical_json_text(text: &str) -> Result<String, serde_json::Error> {
+    let raw: &RawValue = serde_json::from_str(text)?;
+    let mut out = String::with_capacity(text.len());
+    write_canonical_raw(&mut out, raw, 0)?;
+    Ok(out)
+}
+
+/// Nesting deeper than this is refused (serde_json's own parser stops at 128).
+const MAX_DEPTH: usize = 128;
+
+fn write_canonical_raw(
+    out: &mut String,
+    raw: &RawValue,
+    depth: usize,
+) -> Result<(), serde_json::Error> {
+    use serde::de::Error as _;
+    if depth > MAX_DEPTH {
+        return Err(serde_json::Error::custom("nested too deeply"));
+    }
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let RawObject(mut entries) = serde_json::from_str(text)?;
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err(serde_json::Error::custom(format!(
+                    "the key {:?} is repeated",
+                    w[0].0
+                )));
+            }
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, &key);
+                out.push(':');
+                write_canonical_raw(out, value, depth + 1)?;
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text)?;
+            out.push('[');
+            for (i, item) in items.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical_raw(out, item, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Some(b'"') => write_string(out, &serde_json::from_str::<String>(text)?),
+        Some(b't' | b'f' | b'n') => out.push_str(text),
+        _ => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                // An integer: its digits as sent, at any size; -0 is 0.
+                if digits.bytes().all(|b| b == b'0') {
+                    out.push('0');
+                } else {
+                    out.push_str(text);
+                }
+            } else {
+                // Not an integer (the rule does not define these): as the
+                // Value form writes it.
+                match serde_json::from_str::<Value>(text)? {
+                    Value::Number(n) => write_number(out, &n),
+                    _ => return Err(serde_json::Error::custom("not a JSON value")),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An object's entries in the order of the text, repeats kept.
+struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Entries<'a> {
+            type Value = RawObject<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    entries.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(RawObject(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+                Err(de::Error::invalid_type(de::Unexpected::Seq, &self))
+            }
+        }
+        d.deserialize_map(Entries(std::marker::PhantomData))
+    }
+}
+
+/// A number of a [`Value`]: integers as their digits, `-0` (which
+/// serde_json holds as the double -0.0) as `0`, other doubles as serde_json
+/// writes them.
+fn write_number(out: &mut String, n: &serde_json::Number) {
+    if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) {
+        out.push('0');
+    } else {
+        let _ = write!(out, "{n}");
+    }
 }
 
 /// Canonical JSON: compact, object keys sorted by byte order at every depth,
 /// array order kept, non-ASCII written as itself, only `"`, `\` and control
-/// characters escaped.
+/// characters escaped, integers as decimal digits, `-0` as `0`. A [`Value`]
+/// holds integers beyond 64 bits as doubles: sign such a `paramContent`
+/// from its text, [`canonical_json_text`].
 pub fn canonical_json(value: &Value) -> String {
     let mut out = String::new();
     write_canonical(&mut out, value);
@@ -140,9 +297,7 @@ fn write_canonical(out: &mut String, value: &Value) {
             out.push(']');
         }
         Value::String(s) => write_string(out, s),
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Number(n) => write_number(out, n),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Null => out.push_str("null"),
     }

@@ -1,20 +1,43 @@
 //! The default signing rule against the independent vectors of
-//! tests/fixtures/sign-vectors.json: the string to sign, then the sign, then
-//! the uppercase option, then the verifier's comparison, for every case.
+//! tests/fixtures/sign-vectors.json (copied verbatim from the platform's
+//! `shared/platform/sign-vectors.json`; see tests/fixtures/README.md): the
+//! string to sign, then the sign, then the uppercase option, then the
+//! verifier's comparison, for every case; from the parsed `paramContent`
+//! and from the text sent (`paramContentText` where a case gives one:
+//! integers beyond 64 bits, `-0`), which is what the sandbox verifies.
 
 mod common;
 
 use secrecy::SecretString;
 use serde_json::Value;
-use shiheng::sign::{Md5Signer, SignInput, Signer, signs_match, string_to_sign};
+use shiheng::sign::{
+    Md5Signer, SignInput, Signer, canonical_json_text, signs_match, string_to_sign,
+};
+
+fn cases() -> Vec<Value> {
+    let vectors: Value = serde_json::from_str(&common::fixture("sign-vectors.json")).unwrap();
+    vectors["cases"].as_array().unwrap().clone()
+}
+
+/// The JSON text a case's request sends: `paramContentText`, else the
+/// parsed `paramContent` written back.
+fn text_sent(case: &Value) -> Option<String> {
+    match case.get("paramContentText") {
+        Some(text) => Some(text.as_str().unwrap().to_string()),
+        None => case.get("paramContent").map(Value::to_string),
+    }
+}
 
 #[test]
 fn every_vector_reproduces_string_to_sign_and_sign() {
-    let vectors: Value = serde_json::from_str(&common::fixture("sign-vectors.json")).unwrap();
-    let cases = vectors["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 8, "the fixture has eight cases");
-    for case in cases {
+    let cases = cases();
+    assert_eq!(cases.len(), 10, "the fixture has ten cases");
+    for case in &cases {
         let name = case["name"].as_str().unwrap();
+        if case.get("paramContentText").is_some() {
+            // A Value holds these numbers as doubles: only the text path applies.
+            continue;
+        }
         let input = SignInput {
             app_id: case["appId"].as_str().unwrap(),
             timestamp: case["timestamp"].as_i64().unwrap(),
@@ -46,6 +69,65 @@ fn every_vector_reproduces_string_to_sign_and_sign() {
             assert!(signs_match(&lower.sign, received), "{name}: verifier");
         }
     }
+}
+
+#[test]
+fn every_vector_reproduces_its_sign_from_the_text_sent() {
+    for case in &cases() {
+        let name = case["name"].as_str().unwrap();
+        let secret = SecretString::from(case["appSecret"].as_str().unwrap());
+        let text = text_sent(case);
+        for (signer, field) in [
+            (Md5Signer::new(), "sign"),
+            (Md5Signer::uppercase(), "signUppercase"),
+        ] {
+            let signature = signer
+                .sign_json_text(
+                    case["appId"].as_str().unwrap(),
+                    case["timestamp"].as_i64().unwrap(),
+                    case["version"].as_str().unwrap(),
+                    text.as_deref(),
+                    &secret,
+                )
+                .unwrap();
+            assert_eq!(
+                signature.string_to_sign,
+                case["stringToSign"].as_str().unwrap(),
+                "{name}: string to sign from the text"
+            );
+            assert_eq!(signature.sign, case[field].as_str().unwrap(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn the_canonical_form_keeps_integers_exact_and_writes_minus_zero_as_zero() {
+    assert_eq!(
+        canonical_json_text(r#"{"b":18446744073709551616,"a":-123456789012345678901234567890}"#)
+            .unwrap(),
+        r#"{"a":-123456789012345678901234567890,"b":18446744073709551616}"#
+    );
+    assert_eq!(
+        canonical_json_text(r#"{"z":-0,"y":[-0,0,-00000]}"#).ok(),
+        None,
+        "00000 is not JSON"
+    );
+    assert_eq!(
+        canonical_json_text(r#" {"z":-0, "y":[ -0, 0 ]} "#).unwrap(),
+        r#"{"y":[0,0],"z":0}"#
+    );
+    // The Value form agrees where a Value can hold the number.
+    let value: Value = serde_json::from_str(r#"{"offset":-0,"n":9007199254740993}"#).unwrap();
+    assert_eq!(
+        shiheng::sign::canonical_json(&value),
+        r#"{"n":9007199254740993,"offset":0}"#
+    );
+    // A repeated key has no canonical form.
+    let repeated = canonical_json_text(r#"{"a":1,"b":{"c":1,"c":2}}"#).unwrap_err();
+    assert!(
+        repeated.to_string().contains("\"c\" is repeated"),
+        "{repeated}"
+    );
 }
 
 #[test]

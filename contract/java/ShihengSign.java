@@ -151,6 +151,10 @@ public final class ShihengSign {
             long timestamp = c.get("timestamp").longValue();
             String version = c.get("version").textValue();
             JsonNode params = c.get("paramContent");
+            if (c.has("paramContentText")) {
+                // The exact text sent: Jackson reads integers beyond 64 bits as BigInteger, -0 as 0.
+                params = mapper.readTree(c.get("paramContentText").textValue());
+            }
             String expected = c.get("stringToSign").textValue();
             String got = stringToSign(appId, timestamp, version, params);
             if (!got.equals(expected)) {

@@ -103,6 +103,8 @@ interface Vector {
   timestamp: number | bigint;
   version: string;
   paramContent?: unknown;
+  /** The exact JSON text sent, where it matters (integers beyond 64 bits, -0). */
+  paramContentText?: string;
   stringToSign: string;
   sign: string;
   signUppercase: string;
@@ -112,11 +114,13 @@ interface Vector {
 export function checkVectors(path: string): number {
   const { cases } = parseExact(readFileSync(path, "utf8")) as { cases: Vector[] };
   for (const c of cases) {
-    const text = stringToSign(c.appId, c.timestamp, c.version, c.paramContent);
+    // Parsed exactly (bigint beyond 2^53; -0 is the number -0, written "0").
+    const params = c.paramContentText !== undefined ? parseExact(c.paramContentText) : c.paramContent;
+    const text = stringToSign(c.appId, c.timestamp, c.version, params);
     if (text !== c.stringToSign) {
       throw new Error(`${c.name}: string to sign ${text} != ${c.stringToSign}`);
     }
-    const lower = sign(c.appId, c.appSecret, c.timestamp, c.version, c.paramContent);
+    const lower = sign(c.appId, c.appSecret, c.timestamp, c.version, params);
     if (lower !== c.sign) throw new Error(`${c.name}: sign ${lower} != ${c.sign}`);
     if (lower.toUpperCase() !== c.signUppercase) {
       throw new Error(`${c.name}: uppercase sign ${lower.toUpperCase()} != ${c.signUppercase}`);

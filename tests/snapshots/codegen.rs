@@ -675,7 +675,9 @@ error usually arrives with HTTP 200: always check `code`.
      is by Unicode code point, at every depth: NOT by UTF-16 code units
      (JavaScript's default sort, Java's `String.compareTo`), which differ for
      characters beyond U+FFFF. Array order kept. Integers as decimal digits,
-     exact at any size; `true`, `false`, `null` as literals; `{}` and `[]`
+     exact at any size, taken from the JSON text sent (never through a
+     64-bit or floating-point type: `18446744073709551616` stays so); `-0`
+     is written `0`; `true`, `false`, `null` as literals; `{}` and `[]`
      for empty values. Strings in double quotes, escaping only: `"` as `\"`,
      `\` as `\\`, U+0008 U+0009 U+000A U+000C U+000D as `\b` `\t` `\n` `\f`
      `\r`, every other character below U+0020 as `\u00xx` with lowercase hex.
@@ -686,6 +688,8 @@ error usually arrives with HTTP 200: always check `code`.
      Parameters are never floating-point numbers; the rule does not define
      them. The body on the wire may order keys differently: the signature is
      over the canonical form, so the verifier canonicalizes what it receives.
+     A key repeated in the envelope or in `paramContent` has no canonical
+     form: such a request is refused with `40004`.
 3. Sort the parameter names by byte order (`appId` < `paramContent` <
    `timestamp` < `version`) and join them as `name=value` with `&`: this is
    the string to sign.
@@ -700,11 +704,13 @@ followed by `demo-secret`, and `sign` is `0f63d2848b270e4f5f0de01cc29a5ffe`.
 A server rejects a timestamp more than 300 seconds away from its clock.
 
 Test vectors: `tests/fixtures/sign-vectors.json` in the repository that
-publishes this file holds eight cases (the one above, a cursor request, no
+publishes this file holds ten cases (the one above, a cursor request, no
 paramContent, nesting and non-ASCII, control characters, keys beyond the BMP,
-characters other JSON libraries escape, 64-bit integers and literals), each
-with `paramContent` as sent, the string to sign, and the sign in lower and
-upper case. Load it in your signer's tests as is. The request examples of
+characters other JSON libraries escape, 64-bit integers and literals,
+integers beyond 64 bits, `-0`), each with `paramContent` as sent, the string
+to sign, and the sign in lower and upper case; the last two also give
+`paramContentText`, the exact JSON text sent, which a signer must
+canonicalize from (a library reading numbers as doubles loses digits). Load it in your signer's tests as is. The request examples of
 each operation below are signed the same way (timestamp 1700000000000, so a
 live server answers them `40002`).
 

@@ -2,7 +2,7 @@
 /// `info.version` of the spec this client was generated from.
 pub const SPEC_VERSION: &str = "1.0.0";
 /// SHA-256 of the spec file this client was generated from.
-pub const SPEC_SHA256: &str = "9216ac1bd524ade71c9e80b70ceb7f444bfbad9a3e782fe05627acae26dd5d26";
+pub const SPEC_SHA256: &str = "e9aec15cdd952c60826fe38747f0d7a90a5964ca5fdc4f5c144792c0e2e3cbab";
 ///The table entry of `listWecomEmployees` (POST /wecom/employee/page): List WeCom employees, one page at a time (企微员工分页查询)
 pub const LIST_WECOM_EMPLOYEES: crate::operation::OperationSpec = crate::operation::OperationSpec {
     operation_id: "listWecomEmployees",

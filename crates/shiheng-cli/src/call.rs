@@ -40,6 +40,7 @@ pub fn params(op: &OperationSpec, given: Option<&str>) -> Result<Option<Value>, 
     };
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?;
+    sendable_exactly(&text, &value).map_err(Failure::Usage)?;
     let differences = shiheng_spec::drift::compare(op.operation_id, schema, &value);
     if !differences.is_empty() {
         let listed: Vec<String> = differences
@@ -61,6 +62,22 @@ pub fn params(op: &OperationSpec, given: Option<&str>) -> Result<Option<Value>, 
     Ok(Some(value))
 }
 
+/// The client sends `paramContent` as a [`Value`], which holds an integer
+/// beyond 64 bits as a double: such a parameter (or a repeated key) is
+/// refused rather than sent and signed with other digits than given.
+fn sendable_exactly(text: &str, value: &Value) -> Result<(), String> {
+    let given = shiheng::sign::canonical_json_text(text)
+        .map_err(|e| format!("--param-content is not JSON: {e}"))?;
+    if given != shiheng::sign::canonical_json(value) {
+        return Err(
+            "--param-content holds a number the client cannot send exactly (an integer \
+             beyond 64 bits): refused rather than sent with other digits"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// Calls `op` once and writes its `result` as JSON.
 pub async fn run(
     client: &Client,
@@ -69,7 +86,7 @@ pub async fn run(
     output: Option<PathBuf>,
     signals: &mut Signals,
 ) -> Result<(), Failure> {
-    let sink = Sink::open(output.as_deref())?;
+    let sink = Sink::open(output.as_deref(), signals).await?;
     let reply = tokio::select! {
         biased;
         signal = signals.wait() => {
@@ -102,4 +119,19 @@ pub async fn run(
         reply.status
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_the_client_cannot_send_exactly_are_refused() {
+        let check = |text: &str| sendable_exactly(text, &serde_json::from_str(text).unwrap());
+        assert!(check(r#"{"a":9223372036854775807,"b":-0,"c":"x"}"#).is_ok());
+        assert!(check(r#"{"a":18446744073709551615}"#).is_ok());
+        let refused = check(r#"{"a":18446744073709551616}"#).unwrap_err();
+        assert!(refused.contains("beyond 64 bits"), "{refused}");
+        assert!(check(r#"{"a":1,"a":2}"#).unwrap_err().contains("repeated"));
+    }
 }

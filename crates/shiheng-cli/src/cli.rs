@@ -60,6 +60,7 @@ const LISTING_OPTIONS: &[&str] = &[
     "concurrency",
     "max-pages",
     "deadline",
+    "timeout",
     "format",
     "output",
     "columns",
@@ -131,6 +132,8 @@ pub struct Connection {
     pub api_version: String,
     /// `--app-secret-file`.
     pub app_secret_file: Option<PathBuf>,
+    /// `--timeout`: each HTTP request's.
+    pub timeout: Option<Duration>,
 }
 
 /// A listing's options.
@@ -254,17 +257,11 @@ pub fn command() -> Command {
         .after_help(EXIT_CODES)
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .arg(
-            Arg::new("verbose")
-                .short('v')
-                .long("verbose")
-                .action(ArgAction::Count)
-                .global(true)
-                .help(
-                    "Log the client's activity on stderr (-v debug, -vv trace, -vvv everything); \
-                     RUST_LOG overrides",
-                ),
-        );
+        .arg(verbose_arg(
+            "Log on stderr what the command does (-v debug, -vv trace, -vvv everything); \
+             RUST_LOG overrides. Also after the commands that log: those that call the \
+             platform, demo and sandbox",
+        ));
     for op in OperationSpec::all() {
         cmd = cmd.subcommand(operation_command(op));
     }
@@ -464,10 +461,35 @@ fn output_arg() -> Arg {
         .value_name("PATH")
         .value_parser(value_parser!(PathBuf))
         .help(
-            "Write to this file instead of stdout: written beside it as PATH.partial and \
-             renamed over PATH only on success",
+            "Write to this file instead of stdout: written beside it as PATH.partial (the \
+             file's mode kept; 0600 for a new file) and renamed over PATH only on success; a \
+             read-only file is refused; a device or FIFO is written straight",
         )
         .help_heading(OUTPUT)
+}
+
+/// `-v`, `-vv`, `-vvv`: offered by the commands that have something to log
+/// (not `sign` or `spec import`, which run no client and no server).
+fn verbose_arg(help: &'static str) -> Arg {
+    Arg::new("verbose")
+        .short('v')
+        .long("verbose")
+        .action(ArgAction::Count)
+        .help(help)
+}
+
+const CLIENT_VERBOSE: &str = "Log the client's activity on stderr (-v debug, -vv trace, -vvv \
+                              everything); RUST_LOG overrides";
+
+/// How many `-v` the command line holds, before and after the subcommand.
+pub fn verbosity(matches: &ArgMatches) -> u8 {
+    let count = |m: &ArgMatches| m.try_get_one::<u8>("verbose").ok().flatten().copied();
+    let root = count(matches).unwrap_or(0);
+    let sub = matches
+        .subcommand()
+        .and_then(|(_, sub)| count(sub))
+        .unwrap_or(0);
+    root.saturating_add(sub)
 }
 
 /// The options that say how to reach the platform; `with_url` false for
@@ -484,6 +506,19 @@ fn connection_args(with_url: bool) -> Vec<Arg> {
                 .help("The platform's base URL")
                 .help_heading(CONNECTION),
         );
+        args.push(
+            Arg::new("timeout")
+                .long("timeout")
+                .value_name("DURATION")
+                .help(
+                    "Each HTTP request's timeout, from sending to the answer's last byte \
+                     (e.g. 5s, 500ms; default 30s); a request that times out is retried as \
+                     the retry policy says",
+                )
+                .value_parser(parse_duration)
+                .help_heading(CONNECTION),
+        );
+        args.push(verbose_arg(CLIENT_VERBOSE));
     }
     args.extend([
         Arg::new("app_id")
@@ -523,8 +558,11 @@ fn sign_command() -> Command {
         .arg(
             Arg::new("param_content")
                 .long("param-content")
-                .value_name("JSON")
-                .help("The envelope's paramContent, as JSON; without it, an envelope with none"),
+                .value_name("JSON|@FILE")
+                .help(
+                    "The envelope's paramContent, as JSON or @file.json (signed from its text: \
+                     integers keep every digit); without it, an envelope with none",
+                ),
         )
         .arg(
             Arg::new("timestamp")
@@ -538,6 +576,10 @@ fn sign_command() -> Command {
 fn sandbox_command() -> Command {
     Command::new("sandbox")
         .about("Serve every operation of the spec locally until Ctrl-C or SIGTERM")
+        .arg(verbose_arg(
+            "Log the sandbox's activity on stderr (-v: refused requests, closed \
+             connections; -vv trace, -vvv everything); RUST_LOG overrides",
+        ))
         .arg(
             Arg::new("listen")
                 .long("listen")
@@ -652,6 +694,7 @@ fn demo_command() -> Command {
             "List every paginated operation of an embedded sandbox through the real signed \
              client, with a summary of each",
         )
+        .arg(verbose_arg(CLIENT_VERBOSE))
         .arg(latency_arg(
             "Delay the sandbox adds to every answer, in milliseconds",
         ))
@@ -685,11 +728,17 @@ fn parse_item_count(text: &str) -> Result<(&'static str, usize), String> {
         .find(|op| op.operation_id == name || command_name(op) == name)
         .filter(|op| op.pagination.is_some())
         .ok_or_else(|| format!("{name:?} is not a paginated operation of the spec"))?;
+    let max = shiheng_sandbox::MAX_ITEM_COUNT;
     let count = count
         .trim()
-        .parse::<usize>()
+        .parse::<u128>()
         .map_err(|_| format!("{count:?} is not a number of items"))?;
-    Ok((op.operation_id, count))
+    match usize::try_from(count) {
+        Ok(count) if count <= max => Ok((op.operation_id, count)),
+        _ => Err(format!(
+            "{count} items is more than the sandbox generates ({max} at most, about 760 MB)"
+        )),
+    }
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -820,6 +869,11 @@ fn connection(sub: &ArgMatches) -> Connection {
         app_id: text("app_id"),
         api_version: text("api_version").unwrap_or_else(|| config::DEFAULT_API_VERSION.into()),
         app_secret_file: sub.get_one::<PathBuf>("app_secret_file").cloned(),
+        timeout: sub
+            .try_get_one::<Duration>("timeout")
+            .ok()
+            .flatten()
+            .copied(),
     }
 }
 

@@ -11,7 +11,7 @@ use shiheng::operation::OperationSpec;
 use shiheng::paginate::ListingOptions;
 use shiheng::record::DynRecord;
 use shiheng::record::{Cell, Field};
-use shiheng::sign::{Clock, Md5Signer, SignInput, Signer, SystemClock};
+use shiheng::sign::{Clock, Md5Signer, SystemClock};
 use shiheng::{Client, Config, ErrorKind};
 use shiheng_sandbox::{Sandbox, SandboxConfig};
 
@@ -116,32 +116,48 @@ pub async fn check(client: &Client) -> Result<(), Failure> {
 
 /// `shiheng sign`: what an integrator compares with their own code when the
 /// platform answers "invalid sign".
+/// `--param-content` as JSON or `@file.json` is read as text and signed
+/// from that text ([`Md5Signer::sign_json_text`]), and the envelope printed
+/// holds it in canonical form: a number is never rewritten
+/// (`18446744073709551616` stays, `-0` is `0` as the rule says).
 pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
-    let params: Option<Value> = match &args.param_content {
-        Some(text) => Some(
-            serde_json::from_str(text)
-                .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?,
-        ),
+    let text = match args.param_content.as_deref() {
+        Some(given) => Some(match given.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                Failure::Usage(format!("cannot read --param-content file {path}: {e}"))
+            })?,
+            None => given.to_string(),
+        }),
         None => None,
     };
     let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_millis());
-    let signature = Md5Signer::new().sign(
-        &SignInput {
-            app_id: &credentials.app_id,
+    let signature = Md5Signer::new()
+        .sign_json_text(
+            &credentials.app_id,
             timestamp,
-            version: &credentials.api_version,
-            param_content: params.as_ref(),
-        },
-        &credentials.secret,
-    );
+            &credentials.api_version,
+            text.as_deref(),
+            &credentials.secret,
+        )
+        .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?;
+    let canonical = text
+        .as_deref()
+        .map(shiheng::sign::canonical_json_text)
+        .transpose()
+        .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?;
     let mut envelope = json!({
         "appId": credentials.app_id,
         "sign": signature.sign,
         "version": credentials.api_version,
         "timestamp": timestamp,
-    });
-    if let Some(params) = params {
-        envelope["paramContent"] = params;
+    })
+    .to_string();
+    if let Some(canonical) = canonical {
+        // Spliced in as text: a Value would turn a 20-digit integer into a double.
+        envelope.pop();
+        envelope.push_str(",\"paramContent\":");
+        envelope.push_str(&canonical);
+        envelope.push('}');
     }
     let mut out = io::stdout().lock();
     writeln!(out, "string to sign: {}****", signature.string_to_sign)?;
@@ -156,6 +172,18 @@ pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
 
 /// `shiheng sandbox`: serves until SIGINT or SIGTERM, then prints what it served.
 pub async fn sandbox(args: &SandboxArgs, signals: &mut Signals) -> Result<(), Failure> {
+    // Every request would fail with these: refused before listening.
+    for (flag, value) in [
+        ("--app-id (SHIHENG_SANDBOX_APP_ID)", &args.app_id),
+        (
+            "--api-version (SHIHENG_SANDBOX_API_VERSION)",
+            &args.api_version,
+        ),
+    ] {
+        if value.trim().is_empty() {
+            return Err(Failure::Usage(format!("{flag} must not be empty")));
+        }
+    }
     let mut config = SandboxConfig::default()
         .with_credentials(&args.app_id, &args.app_secret)
         .with_api_version(&args.api_version)

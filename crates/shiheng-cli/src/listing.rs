@@ -80,7 +80,7 @@ pub async fn run(
     args: ListArgs,
     signals: &mut Signals,
 ) -> Result<(), Failure> {
-    let sink = Sink::open(args.output.as_deref())?;
+    let sink = Sink::open(args.output.as_deref(), signals).await?;
     let writer = ItemWriter::new(
         args.format,
         shiheng::dynamic::of(op).item_fields(),

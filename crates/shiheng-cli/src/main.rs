@@ -9,6 +9,7 @@
 mod call;
 mod cli;
 mod commands;
+mod files;
 mod listing;
 mod logging;
 mod output;
@@ -126,17 +127,17 @@ impl Connection {
             Failure::Usage("no appId: pass --app-id or set SHIHENG_APP_ID".into())
         })?;
         let secret = match &self.app_secret_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    Failure::Usage(format!(
-                        "cannot read --app-secret-file {}: {e}",
-                        path.display()
-                    ))
-                })?;
-                let text = text.strip_suffix('\n').unwrap_or(&text);
-                text.strip_suffix('\r').unwrap_or(text).to_string()
-            }
-            None => std::env::var(config::ENV_APP_SECRET).unwrap_or_default(),
+            Some(path) => files::read_secret(path).map_err(Failure::Usage)?,
+            None => match std::env::var(config::ENV_APP_SECRET) {
+                Ok(secret) => secret,
+                Err(std::env::VarError::NotPresent) => String::new(),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(Failure::Usage(format!(
+                        "{} is set but is not UTF-8 text",
+                        config::ENV_APP_SECRET
+                    )));
+                }
+            },
         };
         if secret.is_empty() {
             return Err(Failure::Usage(
@@ -155,33 +156,49 @@ impl Connection {
             Failure::Usage("no base URL: pass --base-url or set SHIHENG_BASE_URL".into())
         })?;
         let credentials = self.credentials()?;
-        let config = shiheng::Config::new(base_url, credentials.app_id, credentials.secret)
+        let mut config = shiheng::Config::new(base_url, credentials.app_id, credentials.secret)
             .with_api_version(credentials.api_version);
+        if let Some(timeout) = self.timeout {
+            config = config.with_timeout(timeout);
+        }
         shiheng::Client::new(config).map_err(|e| Failure::Usage(error_line(&e)))
     }
 }
 
 async fn run(invocation: Invocation) -> Result<(), Failure> {
-    // Installed before anything is sent, so a signal during a request
-    // reaches the command instead of killing the process.
-    let mut signals = signals::Signals::install()?;
-    match invocation {
-        Invocation::List {
-            op,
-            connection,
-            args,
-        } => listing::run(&connection.client()?, op, args, &mut signals).await,
+    // The settings, the secret (which may come from a FIFO whose writer is
+    // slow) and the parameters are read before the signal handlers are
+    // installed: until then Ctrl-C and SIGTERM end the process at once.
+    let mut client = None;
+    let mut credentials = None;
+    let mut params = None;
+    match &invocation {
+        Invocation::List { connection, .. } | Invocation::Check(connection) => {
+            client = Some(connection.client()?);
+        }
         Invocation::Call {
             op,
             connection,
             param_content,
-            output,
+            ..
         } => {
-            let params = call::params(op, param_content.as_deref())?;
-            call::run(&connection.client()?, op, params, output, &mut signals).await
+            params = call::params(op, param_content.as_deref())?;
+            client = Some(connection.client()?);
         }
-        Invocation::Check(connection) => commands::check(&connection.client()?).await,
-        Invocation::Sign(args) => commands::sign(&args.connection.credentials()?, &args),
+        Invocation::Sign(args) => credentials = Some(args.connection.credentials()?),
+        _ => {}
+    }
+    // Installed before anything is sent, so a signal during a request
+    // reaches the command instead of killing the process.
+    let mut signals = signals::Signals::install()?;
+    let client = || client.as_ref().expect("read above");
+    match invocation {
+        Invocation::List { op, args, .. } => listing::run(client(), op, args, &mut signals).await,
+        Invocation::Call { op, output, .. } => {
+            call::run(client(), op, params, output, &mut signals).await
+        }
+        Invocation::Check(_) => commands::check(client()).await,
+        Invocation::Sign(args) => commands::sign(credentials.as_ref().expect("read above"), &args),
         Invocation::Sandbox(args) => commands::sandbox(&args, &mut signals).await,
         Invocation::Demo(args) => commands::demo(&args, &mut signals).await,
         Invocation::Spec(args) => import::run(&args).map_err(Failure::Usage),
@@ -190,7 +207,7 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let matches = cli::command().get_matches();
-    logging::init(matches.get_count("verbose"));
+    logging::init(cli::verbosity(&matches));
     let outcome = cli::parse(&matches).and_then(|invocation| {
         // Client commands decode and write every item in sequence: one
         // thread does it with less overhead. The sandbox (and the demo,

@@ -1,6 +1,7 @@
-//! Where output goes and how items are written. Owns the [`Sink`] (stdout,
-//! or a file written as `<target>.partial` and renamed over the target only
-//! on success) and the [`ItemWriter`] of the four formats, which writes each
+//! Where output goes and how items are written. Owns the [`Sink`] (stdout;
+//! a regular file written as `<target>.partial` with the target's mode and
+//! renamed over the target only on success; a device or FIFO written
+//! straight) and the [`ItemWriter`] of the four formats, which writes each
 //! item from its typed record (declared fields in the spec's order, then the
 //! undeclared ones) into one buffer that goes to the sink in large writes.
 //!
@@ -12,13 +13,15 @@
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::ValueEnum;
 use shiheng::record::DynRecord;
 use shiheng::record::{Cell, Field};
 
+use crate::signals::Signals;
 use crate::table::{self, Table};
-use crate::text;
+use crate::{Failure, files, text};
 
 /// Bytes gathered before they go to the sink in one write.
 const CHUNK: usize = 64 * 1024;
@@ -47,40 +50,61 @@ impl Format {
 pub enum Sink {
     /// Standard output.
     Stdout(io::Stdout),
-    /// A file target, written as `partial` until [`Sink::commit`].
+    /// A regular file target, written as `partial` until [`Sink::commit`].
     File {
-        /// The file being written (`<target>.partial`).
+        /// The file being written (`<target>.partial`, with the target's
+        /// mode and owner, or [`files::NEW_OUTPUT_MODE`] for a new target).
         file: File,
         /// Its path.
         partial: PathBuf,
         /// Where it goes on success.
         target: PathBuf,
     },
+    /// A target that is not a regular file (a device, a FIFO, a terminal):
+    /// written straight, never replaced.
+    Straight(File),
 }
 
 impl Sink {
-    /// Standard output, or `<target>.partial` beside `target` (created now,
-    /// before anything is sent, so a bad path fails first).
-    pub fn open(target: Option<&Path>) -> io::Result<Sink> {
+    /// Standard output; `<target>.partial` beside a regular `target`
+    /// (created now, before anything is sent, so a bad path fails first; a
+    /// read-only target is refused); or a device or FIFO opened as it is.
+    /// A FIFO without a reader is waited for until a stop signal.
+    pub async fn open(target: Option<&Path>, signals: &mut Signals) -> Result<Sink, Failure> {
         let Some(target) = target else {
             return Ok(Sink::Stdout(io::stdout()));
         };
-        if target.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                format!("{} is a directory", target.display()),
-            ));
+        match files::target(target)? {
+            files::Target::Regular { path, existing } => {
+                let partial = files::beside(&path, ".partial");
+                let file =
+                    files::create_partial(&partial, existing.as_ref(), files::NEW_OUTPUT_MODE)?;
+                Ok(Sink::File {
+                    file,
+                    partial,
+                    target: path,
+                })
+            }
+            files::Target::Special(path) => loop {
+                match files::open_straight(&path) {
+                    Ok(file) => return Ok(Sink::Straight(file)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        tokio::select! {
+                            biased;
+                            signal = signals.wait() => {
+                                eprintln!(
+                                    "shiheng: interrupted by {signal} while waiting for a reader of {}; nothing was sent",
+                                    path.display()
+                                );
+                                return Err(Failure::Interrupted);
+                            }
+                            () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                        }
+                    }
+                    Err(e) => return Err(Failure::Output(e)),
+                }
+            },
         }
-        let mut partial = target.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let file = File::create(&partial)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", partial.display())))?;
-        Ok(Sink::File {
-            file,
-            partial,
-            target: target.to_path_buf(),
-        })
     }
 
     /// Whether the output is a terminal.
@@ -88,6 +112,7 @@ impl Sink {
         match self {
             Sink::Stdout(out) => out.is_terminal(),
             Sink::File { .. } => false,
+            Sink::Straight(file) => file.is_terminal(),
         }
     }
 
@@ -99,7 +124,7 @@ impl Sink {
                 out.write_all(bytes)?;
                 out.flush()
             }
-            Sink::File { file, .. } => file.write_all(bytes),
+            Sink::File { file, .. } | Sink::Straight(file) => file.write_all(bytes),
         }
     }
 
@@ -108,6 +133,7 @@ impl Sink {
     pub fn commit(self) -> io::Result<()> {
         match self {
             Sink::Stdout(out) => out.lock().flush(),
+            Sink::Straight(mut file) => file.flush(),
             Sink::File {
                 file,
                 partial,
@@ -135,6 +161,10 @@ impl Sink {
         match self {
             Sink::Stdout(out) => {
                 let _ = out.lock().flush();
+                None
+            }
+            Sink::Straight(mut file) => {
+                let _ = file.flush();
                 None
             }
             Sink::File { file, partial, .. } => {

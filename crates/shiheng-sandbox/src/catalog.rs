@@ -53,8 +53,19 @@ impl Catalog {
     /// user's data fits the spec (schemas, unique ids, cursor keys).
     pub(crate) fn check(config: &SandboxConfig) -> Result<(), DataError> {
         let spec = document()?;
-        for operation_id in config.item_counts.keys() {
+        for (operation_id, count) in &config.item_counts {
             let op = userdata::operation("item_counts", operation_id)?;
+            if *count > super::MAX_ITEM_COUNT {
+                return Err(DataError::new(
+                    "item_counts",
+                    None,
+                    None,
+                    format!(
+                        "{operation_id}: {count} items is more than the sandbox generates ({} at most)",
+                        super::MAX_ITEM_COUNT
+                    ),
+                ));
+            }
             if op.pagination.is_none() {
                 return Err(DataError::new(
                     "item_counts",

@@ -38,7 +38,7 @@ mod userdata;
 mod validate;
 
 pub use faults::{FaultCounts, FaultKind, FaultKinds};
-pub use table::DEFAULT_ITEM_COUNT;
+pub use table::{DEFAULT_ITEM_COUNT, MAX_ITEM_COUNT};
 pub use userdata::{DataError, SandboxData};
 
 use std::collections::BTreeMap;
@@ -68,6 +68,10 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time a kept-alive connection may stay open with no request in
 /// flight.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Default time a client has to send a request's body once its head has
+/// arrived; past it the request is answered 408.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default number of connections served at once.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -136,6 +140,11 @@ pub struct SandboxConfig {
     /// [`DEFAULT_HEADER_READ_TIMEOUT`]): a client sending half a request
     /// holds a connection no longer than this. Must not be zero.
     pub header_read_timeout: Duration,
+    /// How long a client has to send a request's body once its head has
+    /// arrived (default [`DEFAULT_BODY_READ_TIMEOUT`]); past it the request
+    /// is answered HTTP 408 (code 40004) and the connection's slot freed.
+    /// Must not be zero.
+    pub body_read_timeout: Duration,
     /// How long a connection may stay open with no request in flight
     /// (default [`DEFAULT_IDLE_TIMEOUT`]). Must not be zero.
     pub idle_timeout: Duration,
@@ -161,6 +170,7 @@ impl Default for SandboxConfig {
             timestamp_window: Duration::from_secs(300),
             drift: false,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
@@ -257,7 +267,14 @@ impl SandboxConfig {
         self
     }
 
-    /// Generates `count` items for the paginated operation `operation_id`.
+    /// The body-read timeout (see [`SandboxConfig::body_read_timeout`]).
+    pub fn with_body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// Generates `count` items for the paginated operation `operation_id`
+    /// (at most [`MAX_ITEM_COUNT`]: the sandbox refuses to start with more).
     pub fn with_item_count(mut self, operation_id: impl Into<String>, count: usize) -> Self {
         self.item_counts.insert(operation_id.into(), count);
         self
@@ -321,7 +338,9 @@ impl SandboxConfig {
     /// Reads the user's data from `dir`: `DIR/<operationId>.json` holds a
     /// JSON array of items for a paginated operation, `{"result": …}` for
     /// one without pagination; other files are ignored. Fails on a file
-    /// named after no operation, or that is not JSON of that shape; the
+    /// named after no operation, or that is not JSON of that shape, and on
+    /// one that looks like data but would be skipped (`X.JSON`, a
+    /// directory or a FIFO named `X.json`); the
     /// data is checked against the spec's schemas when the sandbox starts
     /// (or by [`validate`](Self::validate)), errors naming the file, the
     /// item and the field.
@@ -364,6 +383,7 @@ pub(crate) struct Shared {
     pub(crate) api_version: String,
     pub(crate) seed: u64,
     pub(crate) timestamp_window: Duration,
+    pub(crate) body_read_timeout: Duration,
     pub(crate) drift: bool,
     /// The parsed spec, for request validation.
     pub(crate) spec: &'static Value,
@@ -435,8 +455,9 @@ impl Sandbox {
     }
 
     /// Starts a sandbox on `addr`; fails as [`Sandbox::start`] does, and
-    /// with `InvalidInput` for a zero header-read timeout, idle timeout or
-    /// connection limit.
+    /// with `InvalidInput` for a zero header-read, body-read or idle
+    /// timeout or connection limit, an empty appId or API version, or an
+    /// item count over [`MAX_ITEM_COUNT`].
     pub async fn bind(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Sandbox> {
         let limits = accept::Limits {
             header_read_timeout: config.header_read_timeout,
@@ -445,6 +466,7 @@ impl Sandbox {
         };
         for (name, zero) in [
             ("header_read_timeout", limits.header_read_timeout.is_zero()),
+            ("body_read_timeout", config.body_read_timeout.is_zero()),
             ("idle_timeout", limits.idle_timeout.is_zero()),
             ("max_connections", limits.max_connections == 0),
         ] {
@@ -452,6 +474,18 @@ impl Sandbox {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     format!("sandbox: {name} must not be zero"),
+                ));
+            }
+        }
+        // Every request would fail with these: refused at start-up instead.
+        for (name, value) in [
+            ("app_id", &config.app_id),
+            ("api_version", &config.api_version),
+        ] {
+            if value.trim().is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("sandbox: {name} must not be empty"),
                 ));
             }
         }
@@ -465,6 +499,7 @@ impl Sandbox {
             api_version: config.api_version,
             seed: config.seed,
             timestamp_window: config.timestamp_window,
+            body_read_timeout: config.body_read_timeout,
             drift: config.drift,
             spec,
             catalog,

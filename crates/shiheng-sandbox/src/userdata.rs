@@ -119,9 +119,20 @@ pub(crate) fn operation(
     })
 }
 
+#[cfg(unix)]
+fn is_fifo(metadata: &std::fs::Metadata) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(&metadata.file_type())
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::Metadata) -> bool {
+    false
+}
+
 /// Every `*.json` file of `dir`, in name order, as `(operationId, data)`:
 /// an array of items for a paginated operation, `{"result": …}` for one
-/// without pagination. Other files are ignored.
+/// without pagination. Other files are ignored; a `.JSON` in another case,
+/// or a `.json` that is a directory or a FIFO, is an error naming it.
 pub(crate) fn read_dir(dir: &Path) -> Result<Vec<(String, SandboxData)>, DataError> {
     let shown = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|e| {
@@ -143,9 +154,46 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Vec<(String, SandboxData)>, DataErr
             )
         })?;
         let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) == Some("json") && path.is_file() {
-            paths.push(path);
+        let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if !extension.eq_ignore_ascii_case("json") {
+            continue;
         }
+        // A file that looks like data but would be skipped (or would block
+        // the start, a FIFO) is named, never silently replaced by generated data.
+        let origin = path.display().to_string();
+        if extension != "json" {
+            return Err(DataError::new(
+                &origin,
+                None,
+                None,
+                "is not read: data files are named <operationId>.json, in lower case",
+            ));
+        }
+        let kind = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => None,
+            Ok(m) if m.is_dir() => Some("a directory"),
+            Ok(m) if is_fifo(&m) => Some("a FIFO"),
+            Ok(_) => Some("not a regular file"),
+            Err(e) => {
+                return Err(DataError::new(
+                    &origin,
+                    None,
+                    None,
+                    format!("cannot read: {e}"),
+                ));
+            }
+        };
+        if let Some(kind) = kind {
+            return Err(DataError::new(
+                &origin,
+                None,
+                None,
+                format!("is {kind}: data files must be regular files"),
+            ));
+        }
+        paths.push(path);
     }
     paths.sort();
     let mut out = Vec::with_capacity(paths.len());

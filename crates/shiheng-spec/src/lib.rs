@@ -16,10 +16,14 @@
 //!   in the CLI and the `shiheng-spec import` binary run it;
 //!   docs/spec-import.md describes the whole. It reads the spec file and
 //!   uses nothing of the SDK.
+//! - [`files`]: replacing the user's files without destroying them (mode,
+//!   owner and read-only kept; devices and FIFOs never replaced), shared
+//!   with the CLI's `--output`.
 
 #![warn(missing_docs)]
 
 pub mod drift;
+pub mod files;
 #[cfg(feature = "import")]
 pub mod import;
 pub mod schema;

@@ -249,23 +249,74 @@ fn verify(merged: &str, spec: &Value, fragment: &Fragment) -> Result<(), String>
 }
 
 /// Components that nothing refers to (the linters reject them): left over
-/// from a replaced operation, for the report.
+/// from a replaced operation, for the report, as `schema X`, `example Y`,
+/// `response Z` (every section of `components`).
 pub fn unreferenced(before: &Value, after: &Value) -> Vec<String> {
     let unused = |doc: &Value| -> BTreeSet<String> {
         let mut refs = BTreeSet::new();
         collect_refs(doc, &mut refs);
-        doc.pointer("/components/schemas")
+        let mut out = BTreeSet::new();
+        for (section, all) in doc
+            .get("components")
             .and_then(Value::as_object)
-            .map(|all| {
-                all.keys()
-                    .filter(|n| !refs.contains(&format!("#/components/schemas/{n}")))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+        {
+            let singular = section.strip_suffix('s').unwrap_or(section);
+            // Security schemes are referred to by name, not by $ref.
+            if section == "securitySchemes" {
+                continue;
+            }
+            for name in all.as_object().into_iter().flat_map(|m| m.keys()) {
+                if !refs.contains(&format!("#/components/{section}/{name}")) {
+                    out.insert(format!("{singular} {name}"));
+                }
+            }
+        }
+        out
     };
     let was = unused(before);
     unused(after).difference(&was).cloned().collect()
+}
+
+/// With `--replace`: the new path item, with what the page does not say
+/// kept from the operation it replaces (an `x-cli-command` not given
+/// again, the examples, responses the page does not list such as 503, any
+/// other key); returns it and what was kept, as `post.x-cli-command`.
+pub fn keep_existing(existing: Option<&Value>, new: &Yaml) -> (Yaml, Vec<String>) {
+    let mut kept = Vec::new();
+    let merged = match existing {
+        Some(existing) => keep(existing, new, "", &mut kept),
+        None => new.clone(),
+    };
+    (merged, kept)
+}
+
+fn keep(existing: &Value, new: &Yaml, at: &str, kept: &mut Vec<String>) -> Yaml {
+    let (Value::Object(old), Yaml::Map(entries)) = (existing, new) else {
+        return new.clone();
+    };
+    // A reference stands alone: nothing is added beside it.
+    if entries.iter().any(|(k, _)| k == "$ref") {
+        return new.clone();
+    }
+    let mut out: Vec<(String, Yaml)> = entries
+        .iter()
+        .map(|(k, v)| {
+            let value = match old.get(k) {
+                Some(old) => keep(old, v, &format!("{at}{k}."), kept),
+                None => v.clone(),
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    for (k, v) in old {
+        if !entries.iter().any(|(key, _)| key == k) {
+            kept.push(format!("{at}{k}"));
+            out.push((k.clone(), Yaml::from_json(v)));
+        }
+    }
+    Yaml::Map(out)
 }
 
 fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
@@ -404,6 +455,71 @@ mod tests {
             "components": {"schemas": {"A": {}, "B": {}}}});
         let after: Value = serde_json::json!({"paths": {"/a": {"$ref": "#/components/schemas/C"}},
             "components": {"schemas": {"A": {}, "B": {}, "C": {}}}});
-        assert_eq!(unreferenced(&before, &after), ["A"]);
+        assert_eq!(unreferenced(&before, &after), ["schema A"]);
+        // Examples (and every other section) are listed too.
+        let before: Value = serde_json::json!({"paths": {"/a": {"examples": {"e": {"$ref": "#/components/examples/E"}}}},
+            "components": {"examples": {"E": {}}, "securitySchemes": {"k": {}}}});
+        let after: Value = serde_json::json!({"paths": {"/a": {}},
+            "components": {"examples": {"E": {}}, "securitySchemes": {"k": {}}}});
+        assert_eq!(unreferenced(&before, &after), ["example E"]);
+    }
+
+    #[test]
+    fn replace_keeps_what_the_page_does_not_say() {
+        let existing: Value = serde_json::json!({"post": {
+            "operationId": "listX", "x-cli-command": "xs", "summary": "old",
+            "requestBody": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Old"},
+                "examples": {"signed": {"$ref": "#/components/examples/X"}}}}},
+            "responses": {"200": {"description": "ok"}, "503": {"$ref": "#/components/responses/G"}}}});
+        let new = Yaml::Map(vec![(
+            "post".into(),
+            Yaml::Map(vec![
+                ("operationId".into(), Yaml::str("listX")),
+                ("summary".into(), Yaml::str("new")),
+                (
+                    "requestBody".into(),
+                    Yaml::Map(vec![(
+                        "content".into(),
+                        Yaml::Map(vec![(
+                            "application/json".into(),
+                            Yaml::Map(vec![("schema".into(), Yaml::schema_ref("New"))]),
+                        )]),
+                    )]),
+                ),
+                (
+                    "responses".into(),
+                    Yaml::Map(vec![(
+                        "200".into(),
+                        Yaml::Map(vec![("description".into(), Yaml::str("new ok"))]),
+                    )]),
+                ),
+            ]),
+        )]);
+        let (merged, kept) = keep_existing(Some(&existing), &new);
+        let merged = merged.to_json();
+        assert_eq!(merged["post"]["x-cli-command"], "xs");
+        assert_eq!(merged["post"]["summary"], "new");
+        assert_eq!(
+            merged["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/New"
+        );
+        assert_eq!(
+            merged["post"]["requestBody"]["content"]["application/json"]["examples"]["signed"]["$ref"],
+            "#/components/examples/X"
+        );
+        assert_eq!(merged["post"]["responses"]["200"]["description"], "new ok");
+        assert_eq!(
+            merged["post"]["responses"]["503"]["$ref"],
+            "#/components/responses/G"
+        );
+        assert_eq!(
+            kept,
+            [
+                "post.requestBody.content.application/json.examples",
+                "post.responses.503",
+                "post.x-cli-command"
+            ]
+        );
     }
 }

@@ -96,7 +96,18 @@ fn import(args: &ImportArgs) -> Result<(), String> {
         cli_command: args.cli_command.clone(),
         item: args.item.clone(),
     };
-    let fragment = mapping::map(&page, &spec, &options, &mut report)?;
+    let mut fragment = mapping::map(&page, &spec, &options, &mut report)?;
+    if args.write && args.replace {
+        let existing = spec.get("paths").and_then(|p| p.get(&fragment.path));
+        let (path_item, kept) = merge::keep_existing(existing, &fragment.path_item);
+        fragment.path_item = path_item;
+        if !kept.is_empty() {
+            report.changes.push(format!(
+                "kept from the operation replaced (the page does not say them): {}",
+                kept.join(", ")
+            ));
+        }
+    }
     let clashes = merge::conflicts(&spec, &fragment);
     let sample_file = fragment
         .sample
@@ -174,7 +185,7 @@ fn import(args: &ImportArgs) -> Result<(), String> {
     let merged_doc: Value = serde_yaml_ng::from_str(&merged).map_err(|e| e.to_string())?;
     for name in merge::unreferenced(&spec, &merged_doc) {
         report.warnings.push(format!(
-            "schema {name} is no longer referenced after the replace: remove it (the linters reject unused components)"
+            "{name} is no longer referenced after the replace: remove it (the linters reject unused components)"
         ));
     }
     write_atomically(&args.spec, &merged)?;
@@ -202,19 +213,17 @@ fn import(args: &ImportArgs) -> Result<(), String> {
 }
 
 /// Writes through a temporary file in the same directory, so a failure
-/// never leaves half a spec.
+/// never leaves half a spec; the file keeps its mode (and owner, where the
+/// process may), a read-only one is refused, a new one gets
+/// [`crate::files::NEW_SOURCE_MODE`].
 fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.import-tmp"));
-    std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            format!("cannot write {}: {e}", path.display())
-        })
+    crate::files::replace(
+        path,
+        text.as_bytes(),
+        ".import-tmp",
+        crate::files::NEW_SOURCE_MODE,
+    )
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

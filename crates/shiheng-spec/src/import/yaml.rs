@@ -20,6 +20,8 @@ pub enum Yaml {
     Float(f64),
     /// `true` / `false`.
     Bool(bool),
+    /// `null` (only in what an existing spec held: kept by `--replace`).
+    Null,
     /// A mapping, keys in insertion order.
     Map(Vec<(String, Yaml)>),
     /// A block sequence (`- item` lines).
@@ -42,6 +44,36 @@ impl Yaml {
         )])
     }
 
+    /// A value of the parsed spec as YAML to write back (short scalar lists
+    /// in flow style, as the spec writes them).
+    pub fn from_json(value: &Value) -> Yaml {
+        match value {
+            Value::Null => Yaml::Null,
+            Value::Bool(b) => Yaml::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Yaml::Int(i),
+                None => Yaml::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            Value::String(s) => Yaml::Str(s.clone()),
+            Value::Array(items) => {
+                let items: Vec<Yaml> = items.iter().map(Yaml::from_json).collect();
+                if items
+                    .iter()
+                    .all(|i| !matches!(i, Yaml::Map(_) | Yaml::Seq(_) | Yaml::Flow(_)))
+                {
+                    Yaml::Flow(items)
+                } else {
+                    Yaml::Seq(items)
+                }
+            }
+            Value::Object(map) => Yaml::Map(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Yaml::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
     /// The same value as JSON, to compare with the parsed spec.
     pub fn to_json(&self) -> Value {
         match self {
@@ -49,6 +81,7 @@ impl Yaml {
             Yaml::Int(n) => Value::from(*n),
             Yaml::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Yaml::Bool(b) => Value::Bool(*b),
+            Yaml::Null => Value::Null,
             Yaml::Map(entries) => Value::Object(
                 entries
                     .iter()
@@ -126,18 +159,37 @@ fn inline(value: &Yaml) -> String {
             }
         }
         Yaml::Bool(b) => b.to_string(),
+        Yaml::Null => "null".into(),
         Yaml::Flow(items) | Yaml::Seq(items) => {
-            let parts: Vec<String> = items.iter().map(inline).collect();
+            let parts: Vec<String> = items.iter().map(in_flow).collect();
             format!("[{}]", parts.join(", "))
         }
         Yaml::Map(entries) if entries.is_empty() => "{}".into(),
         Yaml::Map(entries) => {
             let parts: Vec<String> = entries
                 .iter()
-                .map(|(k, v)| format!("{}: {}", scalar_text(k), inline(v)))
+                .map(|(k, v)| format!("{}: {}", flow_scalar_text(k), in_flow(v)))
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
+    }
+}
+
+/// A value inside a flow collection (`[...]`, `{...}`).
+fn in_flow(value: &Yaml) -> String {
+    match value {
+        Yaml::Str(s) => flow_scalar_text(s),
+        other => inline(other),
+    }
+}
+
+/// A string inside a flow collection: `,` `[` `]` `{` `}` end a plain
+/// scalar there (`[b, c]` would be two items), so such a string is quoted.
+fn flow_scalar_text(text: &str) -> String {
+    if text.contains([',', '[', ']', '{', '}']) && is_plain_safe(text) {
+        format!("'{}'", text.replace('\'', "''"))
+    } else {
+        scalar_text(text)
     }
 }
 
@@ -263,6 +315,26 @@ mod tests {
             emit_map(&[("k".into(), Yaml::str(s))], 0, &mut out);
             assert_eq!(read_back(&out)["k"], Value::String(s.into()), "{out}");
         }
+    }
+
+    #[test]
+    fn strings_in_flow_lists_read_back_unchanged() {
+        let items = [
+            "b, c", "a,b", "[x]", "{y}", "x]", "p{q}", "0", "plain", "it's, ok",
+        ];
+        let mut out = String::new();
+        emit_map(
+            &[(
+                "k".into(),
+                Yaml::Flow(items.iter().map(|s| Yaml::str(*s)).collect()),
+            )],
+            0,
+            &mut out,
+        );
+        let expected: Vec<Value> = items.iter().map(|s| Value::String(s.to_string())).collect();
+        assert_eq!(read_back(&out)["k"], Value::Array(expected), "{out}");
+        assert!(out.contains("plain"), "{out}");
+        assert!(!out.contains("'plain'"), "plain words stay plain: {out}");
     }
 
     #[test]

@@ -122,6 +122,45 @@ struct Mapper<'a> {
     absent: Vec<String>,
 }
 
+/// A request path the spec can hold and the platform can serve: `/`, then
+/// segments of letters, digits, `-`, `_`, `.` and `~` (URL-unreserved
+/// characters), none empty, none `.` or `..`; no query, fragment or
+/// template (`{id}`: the importer defines no path parameters).
+fn check_path(path: &str) -> Result<(), String> {
+    let like = "must be a path like /x/y/list";
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(format!("--path `{path}` {like}"));
+    };
+    if rest.is_empty() {
+        return Err(format!("--path `{path}` {like}"));
+    }
+    for segment in rest.split('/') {
+        let why = if segment.is_empty() {
+            "has an empty segment (`//` or a trailing `/`)".to_string()
+        } else if segment == "." || segment == ".." {
+            format!("has a `{segment}` segment")
+        } else if let Some(c) = segment
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.~".contains(*c)))
+        {
+            match c {
+                '?' => "has a query (`?`)".to_string(),
+                '#' => "has a fragment (`#`)".to_string(),
+                '{' | '}' => "has a template (`{…}`), and the importer defines no path parameters"
+                    .to_string(),
+                c => format!("has the character {c:?}"),
+            }
+        } else {
+            continue;
+        };
+        return Err(format!(
+            "--path `{}` {why}: it {like} (letters, digits, - _ . ~ between slashes)",
+            path.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
 /// Maps a read page onto spec fragments, noting every decision in `report`.
 pub fn map(
     page: &Page,
@@ -130,9 +169,7 @@ pub fn map(
     report: &mut Report,
 ) -> Result<Fragment, String> {
     let path = options.path.trim();
-    if !path.starts_with('/') || path.len() < 2 || !path.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(format!("--path `{path}` must be a path like /x/y/list"));
-    }
+    check_path(path)?;
     let operation_id = options.operation_id.trim();
     if operation_id.is_empty()
         || !operation_id.starts_with(|c: char| c.is_ascii_lowercase())
