@@ -360,7 +360,7 @@ fn emit(record: &Record) -> TokenStream {
             /// Fields the platform sent that the spec does not declare, as
             /// received: a field the platform adds reaches you before the
             /// spec names it (and `shiheng check` reports it).
-            pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            pub extra: crate::record::Extra,
         }
 
         impl crate::record::Record for #name {
@@ -375,7 +375,7 @@ fn emit(record: &Record) -> TokenStream {
                     )#documenting,
                 )*
             ];
-            fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            fn extra(&self) -> &crate::record::Extra {
                 &self.extra
             }
             fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -409,7 +409,7 @@ fn emit(record: &Record) -> TokenStream {
                 #( map.serialize_entry(#wires, &self.#idents)?; )*
                 ::std::result::Result::Ok(())
             }
-            fn extra_mut(&mut self) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            fn extra_mut(&mut self) -> &mut crate::record::Extra {
                 &mut self.extra
             }
         }

@@ -76,6 +76,30 @@ async fn answer_of(operation: &'static str, sent: Sent) -> Result<Answer, Error>
     }
 }
 
+/// Why a success's body is not JSON, naming what the body is when that is
+/// the reason: compressed without being asked, or behind a byte-order mark.
+fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
+    let encoding = answer
+        .headers
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().eq_ignore_ascii_case("identity"));
+    if let Some(encoding) = encoding {
+        return format!(
+            "the body is encoded as `{}` (Content-Encoding), which the client did not ask for \
+             and does not decode",
+            snippet(encoding.as_bytes())
+        );
+    }
+    if answer.body.starts_with(&[0x1f, 0x8b]) {
+        return "the body is gzip-compressed, without a Content-Encoding header".into();
+    }
+    if answer.body.starts_with(b"\xEF\xBB\xBF") {
+        return "the body starts with a UTF-8 byte-order mark, which JSON does not allow".into();
+    }
+    error.to_string()
+}
+
 /// The whole body of an answer the transport already holds in memory
 /// (one chunk: no copy), or the refusal it carries.
 async fn read_body<S>(operation: &'static str, mut stream: S) -> Result<Bytes, Error>
@@ -346,7 +370,7 @@ fn settle<T>(
                     trace_id,
                     status: Some(status),
                 },
-                _ if success => decode(decode_error.to_string(), trace_id),
+                _ if success => decode(why_undecodable(answer, &decode_error), trace_id),
                 _ => http(),
             });
         }

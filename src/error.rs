@@ -35,7 +35,8 @@ const SNIPPET_CHARS: usize = 200;
 pub enum ErrorKind {
     /// The platform answered with a business error (`code` is not "0").
     Api,
-    /// A non-2xx HTTP answer without a platform envelope.
+    /// A non-2xx HTTP answer with no business error in it (a gateway's page,
+    /// or an envelope that says nothing failed).
     Http,
     /// The request could not be sent or its answer not received.
     Transport,
@@ -133,7 +134,9 @@ pub enum Error {
         status: Option<u16>,
     },
     /// A non-2xx answer that is not a platform envelope (a gateway's page, say).
-    #[error("{operation}: HTTP {status} without a platform envelope; body: {snippet}")]
+    #[error(
+        "{operation}: HTTP {status}, not a success, and no business error in the body: {snippet}"
+    )]
     Http {
         /// The spec's operationId.
         operation: &'static str,

@@ -185,6 +185,15 @@ impl Visitor<'_> for IntegerVisitor {
             .parse()
             .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
     }
+    /// `6.0`, `1e0` and `-0` are the integers they write, as in integer
+    /// fields (up to 2^53, where a float is still exact).
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+            Ok(v as i64)
+        } else {
+            Err(E::invalid_value(de::Unexpected::Float(v), &self))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +208,13 @@ mod tests {
         let s: EmployeeStatus = serde_json::from_str("1").unwrap();
         assert_eq!(s, EmployeeStatus::Activated);
         assert!(serde_json::from_str::<EmployeeStatus>("true").is_err());
+        for text in ["6.0", "6e0", "0.6e1"] {
+            let s: EmployeeStatus = serde_json::from_str(text).unwrap();
+            assert_eq!(s, EmployeeStatus::Undocumented(6), "{text}");
+        }
+        let s: EmployeeStatus = serde_json::from_str("-0").unwrap();
+        assert_eq!(s, EmployeeStatus::Unknown);
+        assert!(serde_json::from_str::<EmployeeStatus>("6.5").is_err());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! - a boolean field also accepts `0`/`1`/`"0"`/`"1"`/`"true"`/`"false"`;
 //! - a number field also accepts numeric text;
 //! - a value outside a field's `x-known-values`/`enum` decodes as itself;
-//! - a field the spec does not declare is kept in the record's `extra` map.
+//! - a field the spec does not declare is kept in the record's `extra` map,
+//!   as the JSON text received (numbers keep every digit).
 //!
 //! `build.rs` generates one struct per object schema of the answers, with
 //! its field table and one match arm per field; the decoder, the encoder
@@ -25,7 +26,58 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// A JSON value exactly as received: its text, numbers with every digit
+/// (`123456789012345678901234567890` stays that, `1E+2` stays `1E+2`).
+#[derive(Clone)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The value as a [`Value`] (numbers past 64 bits become floats there).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+impl fmt::Display for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(RawJson)
+    }
+}
+
+/// A record's undeclared fields, by name, as received.
+pub type Extra = std::collections::BTreeMap<String, RawJson>;
 
 /// How a field's value was read differently from what the spec declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -236,7 +288,7 @@ pub trait Record:
     /// The fields the spec declares, in its order (the order of JSON output).
     const FIELDS: &'static [Field];
     /// Fields the platform sent that the spec does not declare.
-    fn extra(&self) -> &Map<String, Value>;
+    fn extra(&self) -> &Extra;
     /// A declared field's value (`None` when absent, null or not declared).
     fn get(&self, name: &str) -> Option<Cell<'_>> {
         Self::index_of(name).and_then(|index| self.cell(index))
@@ -259,7 +311,7 @@ pub trait Record:
     fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
     /// The undeclared fields, to add to.
     #[doc(hidden)]
-    fn extra_mut(&mut self) -> &mut Map<String, Value>;
+    fn extra_mut(&mut self) -> &mut Extra;
 }
 
 /// A field's value, for output that is not JSON (csv cells, tables) and for
@@ -707,7 +759,7 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
             match key.0 {
                 Ok(index) => out.read_field(index, &mut map)?,
                 Err(name) => {
-                    let value: Value = map.next_value()?;
+                    let value: RawJson = map.next_value()?;
                     out.extra_mut().insert(name, value);
                 }
             }
@@ -849,7 +901,7 @@ pub trait DynRecord: fmt::Debug + Send + Sync {
     /// A declared field's value.
     fn get(&self, name: &str) -> Option<Cell<'_>>;
     /// Fields the spec does not declare.
-    fn extra(&self) -> &Map<String, Value>;
+    fn extra(&self) -> &Extra;
     /// Writes the record as JSON: declared fields in order, then `extra`.
     fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()>;
     /// Appends the record as JSON to `out`, as [`write_json`](Self::write_json)
@@ -871,7 +923,7 @@ impl<T: Record> DynRecord for T {
     fn get(&self, name: &str) -> Option<Cell<'_>> {
         Record::get(self, name)
     }
-    fn extra(&self) -> &Map<String, Value> {
+    fn extra(&self) -> &Extra {
         Record::extra(self)
     }
     fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()> {
@@ -899,7 +951,7 @@ mod tests {
         score: Option<f64>,
         tags: Option<Vec<String>>,
         r#type: Option<String>,
-        extra: Map<String, Value>,
+        extra: Extra,
     }
 
     impl Record for Person {
@@ -918,7 +970,7 @@ mod tests {
             Field::new("tags", "tags", <Vec<String> as FieldValue>::KIND, &[]),
             Field::new("type", "r#type", <String as FieldValue>::KIND, &[]),
         ];
-        fn extra(&self) -> &Map<String, Value> {
+        fn extra(&self) -> &Extra {
             &self.extra
         }
         fn index_of(name: &str) -> Option<usize> {
@@ -973,7 +1025,7 @@ mod tests {
             map.serialize_entry("type", &self.r#type)?;
             Ok(())
         }
-        fn extra_mut(&mut self) -> &mut Map<String, Value> {
+        fn extra_mut(&mut self) -> &mut Extra {
             &mut self.extra
         }
     }
@@ -1033,7 +1085,7 @@ mod tests {
         let p = p.unwrap();
         assert_eq!(p.gender.as_deref(), Some("7"));
         assert_eq!(p.id, None);
-        assert_eq!(p.extra["nickname"], "小王");
+        assert_eq!(p.extra["nickname"].get(), "\"小王\"");
         assert_eq!(
             noted,
             [Observed {
@@ -1092,7 +1144,7 @@ mod tests {
         let value = serde_json::json!({"id": "5", "tags": ["x"], "extra1": [1]});
         let p: Person = serde_json::from_value(value).unwrap();
         assert_eq!(p.id, Some(5));
-        assert_eq!(p.extra["extra1"], serde_json::json!([1]));
+        assert_eq!(p.extra["extra1"].to_value(), serde_json::json!([1]));
         assert_eq!(Record::get(&p, "id"), Some(Cell::Integer(5)));
         assert_eq!(Record::get(&p, "nope"), None);
         assert_eq!(

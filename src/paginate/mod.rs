@@ -617,6 +617,17 @@ async fn fetch_page<Op: Paginated>(
                 ),
             });
         };
+        for (name, count) in [("pages", raw.pages), ("total", raw.total)] {
+            if let Some(count) = count.filter(|count| *count < 0) {
+                return Err(Error::Pagination {
+                    operation: op.operation_id,
+                    message: format!(
+                        "{position}: the answer reports {name} {count}, which is not a count (traceId {})",
+                        reply.trace_id.as_deref().unwrap_or("unknown")
+                    ),
+                });
+            }
+        }
         let mut page = Page {
             position,
             items: Vec::with_capacity(raw_items.len()),

@@ -36,7 +36,7 @@ JSON: `shCreateTime`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for Customer {
     const SCHEMA: &'static str = "Customer";
@@ -108,7 +108,7 @@ impl crate::record::Record for Customer {
                 crate::record::WireForms::STRING.union(crate::record::WireForms::INTEGER),
             ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -200,9 +200,7 @@ impl crate::record::Record for Customer {
         map.serialize_entry("shCreateTime", &self.sh_create_time)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -240,7 +238,7 @@ JSON: `pageSize`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for CustomerPage {
     const SCHEMA: &'static str = "CustomerPage";
@@ -266,7 +264,7 @@ impl crate::record::Record for CustomerPage {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -322,9 +320,7 @@ impl crate::record::Record for CustomerPage {
         map.serialize_entry("result", &self.result)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -398,7 +394,7 @@ JSON: `businessEmail`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for Employee {
     const SCHEMA: &'static str = "Employee";
@@ -501,7 +497,7 @@ impl crate::record::Record for Employee {
                 crate::record::WireForms::STRING.union(crate::record::WireForms::INTEGER),
             ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -637,9 +633,7 @@ impl crate::record::Record for Employee {
         map.serialize_entry("phone", &self.phone)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -673,7 +667,7 @@ pub struct EmployeePage {
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for EmployeePage {
     const SCHEMA: &'static str = "EmployeePage";
@@ -699,7 +693,7 @@ impl crate::record::Record for EmployeePage {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -747,9 +741,7 @@ impl crate::record::Record for EmployeePage {
         map.serialize_entry("result", &self.result)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -797,7 +789,7 @@ JSON: `traceId`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for ErrorEnvelope {
     const SCHEMA: &'static str = "ErrorEnvelope";
@@ -827,7 +819,7 @@ impl crate::record::Record for ErrorEnvelope {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -885,9 +877,7 @@ impl crate::record::Record for ErrorEnvelope {
         map.serialize_entry("result", &self.result)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -953,7 +943,7 @@ JSON: `ownerName`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for GroupChat {
     const SCHEMA: &'static str = "GroupChat";
@@ -1034,7 +1024,7 @@ impl crate::record::Record for GroupChat {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -1148,9 +1138,7 @@ impl crate::record::Record for GroupChat {
         map.serialize_entry("ownerName", &self.owner_name)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -1188,7 +1176,7 @@ JSON: `pageSize`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for GroupChatPage {
     const SCHEMA: &'static str = "GroupChatPage";
@@ -1214,7 +1202,7 @@ impl crate::record::Record for GroupChatPage {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -1270,9 +1258,7 @@ impl crate::record::Record for GroupChatPage {
         map.serialize_entry("result", &self.result)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -1320,7 +1306,7 @@ JSON: `traceId`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for ListWecomCustomersResponse {
     const SCHEMA: &'static str = "ListWecomCustomersResponse";
@@ -1350,7 +1336,7 @@ impl crate::record::Record for ListWecomCustomersResponse {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -1420,9 +1406,7 @@ impl crate::record::Record for ListWecomCustomersResponse {
         map.serialize_entry("result", &self.result)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -1470,7 +1454,7 @@ JSON: `traceId`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for ListWecomEmployeesResponse {
     const SCHEMA: &'static str = "ListWecomEmployeesResponse";
@@ -1500,7 +1484,7 @@ impl crate::record::Record for ListWecomEmployeesResponse {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -1570,9 +1554,7 @@ impl crate::record::Record for ListWecomEmployeesResponse {
         map.serialize_entry("result", &self.result)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
@@ -1620,7 +1602,7 @@ JSON: `traceId`.*/
     /// Fields the platform sent that the spec does not declare, as
     /// received: a field the platform adds reaches you before the
     /// spec names it (and `shiheng check` reports it).
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: crate::record::Extra,
 }
 impl crate::record::Record for ListWecomGroupChatsResponse {
     const SCHEMA: &'static str = "ListWecomGroupChatsResponse";
@@ -1650,7 +1632,7 @@ impl crate::record::Record for ListWecomGroupChatsResponse {
             &[],
         ),
     ];
-    fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra(&self) -> &crate::record::Extra {
         &self.extra
     }
     fn index_of(name: &str) -> ::std::option::Option<usize> {
@@ -1720,9 +1702,7 @@ impl crate::record::Record for ListWecomGroupChatsResponse {
         map.serialize_entry("result", &self.result)?;
         ::std::result::Result::Ok(())
     }
-    fn extra_mut(
-        &mut self,
-    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
         &mut self.extra
     }
 }
