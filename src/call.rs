@@ -29,13 +29,34 @@ use crate::record::{FieldSeed, Observed, observe};
 use crate::retry::RetryPolicy;
 pub use crate::transport::CallOptions;
 use crate::transport::{self, CallContext, Refusal};
+use progenitor_client::{ByteStream, ResponseValue};
 
-/// What came back: the HTTP status, the headers and the whole body.
-#[derive(Debug, Clone)]
+/// What came back: the HTTP status, the answer (for its headers, which are
+/// not copied unless a reply asks for them) and the whole body.
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) response: ResponseValue<ByteStream>,
     pub(crate) body: Bytes,
+}
+
+impl Answer {
+    /// The answer's HTTP headers.
+    pub(crate) fn headers(&self) -> &reqwest::header::HeaderMap {
+        self.response.headers()
+    }
+
+    /// Reads the whole body of `response`.
+    async fn read(
+        operation: &'static str,
+        mut response: ResponseValue<ByteStream>,
+    ) -> Result<Self, Error> {
+        let body = read_body(operation, &mut **response).await?;
+        Ok(Answer {
+            status: response.status().as_u16(),
+            response,
+            body,
+        })
+    }
 }
 
 /// Sends `op` with `param_content` through its generated method and reads
@@ -63,14 +84,7 @@ pub(crate) async fn exchange(
 async fn answer_of(operation: &'static str, sent: Sent) -> Result<Answer, Error> {
     match sent {
         Ok(value) | Err(progenitor_client::Error::ErrorResponse(value)) => {
-            let status = value.status().as_u16();
-            let headers = value.headers().clone();
-            let body = read_body(operation, value.into_inner_stream()).await?;
-            Ok(Answer {
-                status,
-                headers,
-                body,
-            })
+            Answer::read(operation, value).await
         }
         Err(error) => Err(from_generated(operation, error)),
     }
@@ -80,7 +94,7 @@ async fn answer_of(operation: &'static str, sent: Sent) -> Result<Answer, Error>
 /// the reason: compressed without being asked, or behind a byte-order mark.
 fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
     let encoding = answer
-        .headers
+        .headers()
         .get(reqwest::header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.trim().eq_ignore_ascii_case("identity"));
@@ -102,9 +116,9 @@ fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
 
 /// The whole body of an answer the transport already holds in memory
 /// (one chunk: no copy), or the refusal it carries.
-async fn read_body<S>(operation: &'static str, mut stream: S) -> Result<Bytes, Error>
+async fn read_body<S>(operation: &'static str, stream: &mut S) -> Result<Bytes, Error>
 where
-    S: futures::Stream<Item = reqwest::Result<Bytes>> + Unpin,
+    S: futures::Stream<Item = reqwest::Result<Bytes>> + Unpin + ?Sized,
 {
     let mut body: Option<Bytes> = None;
     let mut joined = Vec::new();
@@ -344,7 +358,7 @@ fn settle<T>(
         status,
         snippet: snippet(&answer.body),
         retry_after: crate::retry::retry_after(
-            &answer.headers,
+            answer.headers(),
             crate::sign::Clock::now_millis(&crate::sign::SystemClock),
         ),
     };
@@ -400,7 +414,8 @@ fn settle<T>(
             payload,
             trace_id: envelope.trace_id,
             status,
-            headers: answer.headers.clone(),
+            // Copied only for a reply that gives them out (`call_typed`).
+            headers: reqwest::header::HeaderMap::new(),
         }),
         None => Err(decode(
             "code \"0\" without a `result`: the answer says it succeeded but carries nothing"
@@ -425,7 +440,10 @@ pub(crate) async fn call_typed<Op: Operation>(
         Typed::<Op::Result>::new(),
     );
     client.note_drift(op.operation_id, &observed);
-    reply
+    reply.map(|reply| Reply {
+        headers: answer.headers().clone(),
+        ..reply
+    })
 }
 
 /// Calls `Op` once and returns its `result`, decoded by the rule, as JSON.
@@ -463,7 +481,10 @@ impl Client {
             Typed::<Op::Result>::new(),
         );
         self.note_drift(op.operation_id, &observed);
-        reply
+        reply.map(|reply| Reply {
+            headers: answer.headers().clone(),
+            ..reply
+        })
     }
 
     /// Sends one signed request envelope to `path` (e.g. `/wecom/employee/page`)
@@ -506,14 +527,7 @@ impl Client {
         let response = transport::within(context, sent)
             .await
             .map_err(|e| transport_error(operation, e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = read_body(operation, response.bytes_stream().boxed()).await?;
-        let answer = Answer {
-            status,
-            headers,
-            body,
-        };
+        let answer = Answer::read(operation, ResponseValue::stream(response)).await?;
         whole(operation, spec.map_or("", |op| op.response_schema), &answer)
     }
 }

@@ -35,14 +35,19 @@ where
     F: FnOnce(B) -> Fut,
     Fut: Future<Output = Sent>,
 {
-    match serde_path_to_error::deserialize::<_, B>(envelope) {
-        Ok(body) => send(body).await,
-        Err(e) => Err(progenitor_client::Error::InvalidRequest(format!(
-            "`{}` does not fit the spec's request schema: {}",
-            e.path(),
-            e.inner()
-        ))),
-    }
+    // The path to the field is looked for only when the value does not fit.
+    let body = match B::deserialize(&envelope) {
+        Ok(body) => body,
+        Err(e) => {
+            let path = serde_path_to_error::deserialize::<_, B>(&envelope)
+                .err()
+                .map_or_else(String::new, |e| format!("`{}`: ", e.path()));
+            return Err(progenitor_client::Error::InvalidRequest(format!(
+                "{path}does not fit the spec's request schema: {e}"
+            )));
+        }
+    };
+    send(body).await
 }
 
 /// Inclusive bounds of an integer request field, read from the spec's
