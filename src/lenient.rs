@@ -76,6 +76,7 @@ impl Serialize for EmployeeStatus {
 }
 
 impl<'de> Deserialize<'de> for EmployeeStatus {
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(IntegerVisitor("an employee status integer"))
             .map(Self::from)
@@ -187,6 +188,7 @@ impl Visitor<'_> for IntegerVisitor {
     }
     /// `6.0`, `1e0` and `-0` are the integers they write, as in integer
     /// fields (up to 2^53, where a float is still exact).
+    #[cold]
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
         if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
             Ok(v as i64)

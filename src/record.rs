@@ -443,6 +443,11 @@ trait ScalarRule: Sized {
     const WANTED: &'static str;
     /// The value from `scalar`, or what was found instead.
     fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str>;
+    /// The value from a JSON string: the common case, kept short for text.
+    #[inline]
+    fn read_str(text: &str, at: &FieldAt) -> Result<Self, &'static str> {
+        Self::read(Scalar::Text(Cow::Borrowed(text)), at)
+    }
 }
 
 impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
@@ -455,7 +460,9 @@ impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
         )
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        self.scalar(Scalar::Text(Cow::Borrowed(v)))
+        T::read_str(v, self.0)
+            .map(Some)
+            .map_err(|found| shape_error(self.0, found, T::WANTED))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         self.scalar(Scalar::Text(Cow::Owned(v)))
@@ -487,6 +494,7 @@ impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
 }
 
 impl<T: ScalarRule> ScalarVisitor<'_, T> {
+    #[inline(always)]
     fn scalar<E: de::Error>(&self, scalar: Scalar<'_>) -> Result<Option<T>, E> {
         T::read(scalar, self.0)
             .map(Some)
@@ -509,6 +517,11 @@ fn float_problem(v: f64) -> &'static str {
 /// Text: strings as they are; numbers and booleans as their JSON text.
 impl ScalarRule for String {
     const WANTED: &'static str = "string";
+    #[inline]
+    fn read_str(text: &str, _: &FieldAt) -> Result<Self, &'static str> {
+        Ok(text.to_owned())
+    }
+    #[inline(always)]
     fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
         let (text, kind) = match scalar {
             Scalar::Text(text) => return Ok(text.into_owned()),
@@ -531,6 +544,7 @@ impl ScalarRule for String {
 /// Integers: JSON integers, digit text and integral floats up to 2^53.
 impl ScalarRule for i64 {
     const WANTED: &'static str = "integer";
+    #[inline(always)]
     fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
         match scalar {
             Scalar::Integer(n) => Ok(n),
@@ -556,6 +570,7 @@ impl ScalarRule for i64 {
 /// Numbers: JSON numbers and numeric text.
 impl ScalarRule for f64 {
     const WANTED: &'static str = "number";
+    #[inline(always)]
     fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
         match scalar {
             Scalar::Float(v) => Ok(v),
@@ -576,6 +591,7 @@ impl ScalarRule for f64 {
 /// Booleans: JSON booleans, `0`/`1` and their text, `"true"`/`"false"`.
 impl ScalarRule for bool {
     const WANTED: &'static str = "boolean";
+    #[inline(always)]
     fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
         let (value, kind) = match scalar {
             Scalar::Boolean(b) => return Ok(b),

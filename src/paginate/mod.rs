@@ -630,8 +630,8 @@ async fn fetch_page<Op: Paginated>(
         }
         let mut page = Page {
             position,
-            items: Vec::with_capacity(raw_items.len()),
-            ids: Vec::with_capacity(raw_items.len()),
+            items: Vec::new(),
+            ids: Vec::new(),
             pages: raw.pages,
             total: raw.total,
             next_cursor: raw.next_cursor,
@@ -640,25 +640,23 @@ async fn fetch_page<Op: Paginated>(
             observed: Vec::new(),
             notice: None,
         };
-        let (decoded, item_notes) = observe(|| {
-            raw_items
-                .iter()
-                .map(|raw| serde_json::from_str::<Op::Item>(raw.get()))
-                .collect::<Vec<_>>()
+        let (items, item_notes) = observe(|| {
+            let decode = |(index, raw): (usize, &&RawValue)| {
+                serde_json::from_str::<Op::Item>(raw.get()).map_err(|e| UndecodableItem {
+                    index,
+                    what: e.to_string(),
+                    raw: (*raw).to_owned(),
+                })
+            };
+            raw_items.iter().enumerate().map(decode).collect::<Vec<_>>()
         });
         observed.extend(item_notes);
-        for (index, (item, raw)) in decoded.into_iter().zip(raw_items).enumerate() {
-            let id = item
-                .as_ref()
-                .ok()
-                .and_then(|item| Record::get(item, pagination.item_id));
-            page.ids.push(id.and_then(|c| c.as_i64()));
-            page.items.push(item.map_err(|e| UndecodableItem {
-                index,
-                what: e.to_string(),
-                raw: raw.to_owned(),
-            }));
-        }
+        let id_of = |item: &Result<Op::Item, _>| {
+            let item = item.as_ref().ok()?;
+            Record::get(item, pagination.item_id)?.as_i64()
+        };
+        page.ids = items.iter().map(id_of).collect();
+        page.items = items;
         client.note_drift(op.operation_id, &observed);
         page.observed = observed;
         Ok(page)
