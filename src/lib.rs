@@ -109,6 +109,33 @@ pub mod generated {
 #[allow(clippy::all)]
 pub mod operations {
     include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+
+    // The lookups live beside the generated table, so that the table's
+    // types (`crate::operation`) do not reach up to it.
+    impl crate::operation::OperationSpec {
+        /// The entry of `operation_id`.
+        pub fn by_id(operation_id: &str) -> Option<&'static crate::operation::OperationSpec> {
+            OPERATIONS
+                .iter()
+                .copied()
+                .find(|op| op.operation_id == operation_id)
+        }
+
+        /// The entry progenitor names `method` (its `OperationInfo::operation_id`).
+        pub fn by_method(method: &str) -> Option<&'static crate::operation::OperationSpec> {
+            OPERATIONS.iter().copied().find(|op| op.method == method)
+        }
+
+        /// The entry served at `path`.
+        pub fn by_path(path: &str) -> Option<&'static crate::operation::OperationSpec> {
+            OPERATIONS.iter().copied().find(|op| op.path == path)
+        }
+
+        /// Every entry, in the spec's order.
+        pub fn all() -> &'static [&'static crate::operation::OperationSpec] {
+            OPERATIONS
+        }
+    }
 }
 
 /// The calls on [`Client`] (`list_wecom_employees()`, ...) and the run-time

@@ -199,37 +199,6 @@ impl std::fmt::Debug for OperationSpec {
     }
 }
 
-impl OperationSpec {
-    /// The entry of `operation_id`.
-    pub fn by_id(operation_id: &str) -> Option<&'static OperationSpec> {
-        crate::operations::OPERATIONS
-            .iter()
-            .copied()
-            .find(|op| op.operation_id == operation_id)
-    }
-
-    /// The entry progenitor names `method` (its `OperationInfo::operation_id`).
-    pub fn by_method(method: &str) -> Option<&'static OperationSpec> {
-        crate::operations::OPERATIONS
-            .iter()
-            .copied()
-            .find(|op| op.method == method)
-    }
-
-    /// The entry served at `path`.
-    pub fn by_path(path: &str) -> Option<&'static OperationSpec> {
-        crate::operations::OPERATIONS
-            .iter()
-            .copied()
-            .find(|op| op.path == path)
-    }
-
-    /// Every entry, in the spec's order.
-    pub fn all() -> &'static [&'static OperationSpec] {
-        crate::operations::OPERATIONS
-    }
-}
-
 /// A typed operation: what `build.rs` binds to each table entry.
 pub trait Operation: Send + Sync + 'static {
     /// The type of the envelope's `result`.

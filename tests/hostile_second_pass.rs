@@ -230,3 +230,27 @@ async fn integral_floats_are_the_integers_they_write() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_integer_past_64_bits_is_named_as_too_large_not_as_a_fraction() {
+    let items = r#"{"id":18446744073709551616},{"id":7}"#;
+    let server = ScriptedServer::start(vec![answer(200, vec![], &page_with(items))]).await;
+    let mut listed = Vec::new();
+    let mut errors = Vec::new();
+    let mut stream = client(&server.url).list_wecom_employees().stream();
+    while let Some(item) = futures::StreamExt::next(&mut stream).await {
+        match item {
+            Ok(employee) => listed.push(employee.id),
+            Err(e) => errors.push(e),
+        }
+    }
+    assert_eq!(listed, [Some(7)]);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].kind(), ErrorKind::UndecodableItem);
+    let text = errors[0].to_string();
+    assert!(
+        text.contains("an integer too large to keep exactly"),
+        "{text}"
+    );
+    assert!(!text.contains("fraction"), "{text}");
+}
