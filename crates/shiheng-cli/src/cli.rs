@@ -36,8 +36,8 @@ fn version() -> String {
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success: every item written (`check`: the answers match the spec)
-  1    the output could not be written, or `check` found drift
-  2    usage: a bad argument or missing setting (nothing was sent)
+  1    the output could not be written, `check` found drift, or `spec diff` found a breaking change
+  2    usage: a bad argument or missing setting (nothing was sent); a spec `spec diff` cannot read
   3    the platform's business error (code, msg and traceId on stderr)
   4    transport or HTTP error, a deadline, or a listing that stopped making progress
   5    an answer or an item could not be decoded (or, with --strict, needed the decoding rule)
@@ -280,7 +280,7 @@ pub fn command() -> Command {
         shiheng_spec::import::SpecArgs::augment_args(
             Command::new("spec").subcommand_required(true),
         )
-        .about("Work on the spec: import an endpoint from the platform's page"),
+        .about("Work on the spec: import an endpoint from the platform's page; diff two versions"),
     )
 }
 

@@ -4,7 +4,8 @@
 //! the environment or a file, never a flag), the runtime, and the mapping
 //! from outcomes to exit codes and the one error line. `listing` and `call`
 //! run the spec's operations, `commands` the built-in ones; `spec import`
-//! is the spec tooling's importer (`shiheng_spec::import`).
+//! and `spec diff` are the spec tooling's (`shiheng_spec::import`,
+//! `shiheng_spec::diff`).
 
 mod call;
 mod cli;
@@ -201,7 +202,12 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
         Invocation::Sign(args) => commands::sign(credentials.as_ref().expect("read above"), &args),
         Invocation::Sandbox(args) => commands::sandbox(&args, &mut signals).await,
         Invocation::Demo(args) => commands::demo(&args, &mut signals).await,
-        Invocation::Spec(args) => import::run(&args).map_err(Failure::Usage),
+        // `spec diff` has printed its report; exit 1 (something breaking)
+        // needs no further line.
+        Invocation::Spec(args) => match import::run(&args).map_err(Failure::Usage)? {
+            0 => Ok(()),
+            _ => Err(Failure::Drift(String::new())),
+        },
     }
 }
 

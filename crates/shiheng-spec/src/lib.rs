@@ -16,12 +16,19 @@
 //!   in the CLI and the `shiheng-spec import` binary run it;
 //!   docs/spec-import.md describes the whole. It reads the spec file and
 //!   uses nothing of the SDK.
+//! - [`diff`] (feature `import`): what changed between two versions of the
+//!   spec, change by change, and for whom it breaks (Rust callers of this
+//!   SDK, the wire, other languages' generated clients), with a semver
+//!   check of `info.version`. `shiheng spec diff OLD NEW` runs it;
+//!   docs/spec-diff.md describes it.
 //! - [`files`]: replacing the user's files without destroying them (mode,
 //!   owner and read-only kept; devices and FIFOs never replaced), shared
 //!   with the CLI's `--output`.
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "import")]
+pub mod diff;
 pub mod drift;
 pub mod files;
 #[cfg(feature = "import")]

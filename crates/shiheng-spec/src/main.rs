@@ -1,5 +1,6 @@
 //! `shiheng-spec`: the spec tooling on its own, as `shiheng spec` runs it in
-//! the CLI (`shiheng-spec import PAGE --path P --operation-id ID [--write]`).
+//! the CLI (`shiheng-spec import PAGE --path P --operation-id ID [--write]`,
+//! `shiheng-spec diff OLD NEW`).
 //! The YAML (without --write) goes to stdout, the report to stderr; a
 //! refused import is one error line and exit 2, as in the CLI.
 
@@ -8,7 +9,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use shiheng_spec::import::{self, SpecArgs};
 
-/// Work on the spec: import an endpoint from the platform's page.
+/// Work on the spec: import an endpoint from the platform's page, or say
+/// what changed between two versions of it.
 #[derive(Debug, Parser)]
 #[command(name = "shiheng-spec", version)]
 struct Cli {
@@ -19,7 +21,7 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match import::run(&cli.spec) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("shiheng-spec: error: {message}");
             ExitCode::from(2)

@@ -30,6 +30,12 @@ enum SpecCommand {
     /// Turn a platform documentation page (field tables and sample) into
     /// the spec's path and schemas; print them, or merge them with --write.
     Import(ImportArgs),
+    /// What changed between two versions of the spec, and for whom it
+    /// breaks (Rust callers, the wire, other languages' generated clients).
+    /// OLD and NEW are files or REV:PATH. Exit 0: nothing breaking; 1:
+    /// something breaking (or, with --require-version-bump, info.version
+    /// not bumped as needed); 2: bad input.
+    Diff(crate::diff::DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,11 +71,14 @@ struct ImportArgs {
     sample_dir: PathBuf,
 }
 
-/// Runs `shiheng spec ...`: the YAML (without --write) on stdout, the report
-/// on stderr. An error is one line for the caller to print.
-pub fn run(args: &SpecArgs) -> Result<(), String> {
+/// Runs `shiheng spec ...`: `import` prints the YAML (without --write) on
+/// stdout and the report on stderr; `diff` prints its report on stdout.
+/// Returns the exit code (`diff`: 1 when something is breaking; otherwise
+/// 0); an error is one line for the caller to print (exit 2).
+pub fn run(args: &SpecArgs) -> Result<u8, String> {
     match &args.command {
-        SpecCommand::Import(args) => import(args),
+        SpecCommand::Import(args) => import(args).map(|()| 0),
+        SpecCommand::Diff(args) => crate::diff::run(args),
     }
 }
 
