@@ -271,7 +271,6 @@ struct Collector {
 }
 
 impl Collector {
-    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         location: &str,
