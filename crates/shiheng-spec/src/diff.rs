@@ -1026,14 +1026,17 @@ fn affects_list(c: &Change) -> String {
 }
 
 fn summary_line(report: &Report) -> String {
+    let bump = match report.required_bump() {
+        Bump::None => "no version bump needed".to_owned(),
+        bump => format!("needs a {} version bump", bump.as_str()),
+    };
     format!(
-        "{} breaking, {} added, {} changed; info.version {} -> {}; needs a {} bump{}",
+        "{} breaking, {} added, {} changed; info.version {} -> {}; {bump}{}",
         report.count(Category::Breaking),
         report.count(Category::Added),
         report.count(Category::Changed),
         report.old_version.as_deref().unwrap_or("(none)"),
         report.new_version.as_deref().unwrap_or("(none)"),
-        report.required_bump().as_str(),
         if report.version_bump_missing() {
             " (missing)"
         } else {

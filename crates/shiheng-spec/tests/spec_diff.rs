@@ -9,8 +9,12 @@ use shiheng_spec::diff::{self, Audience, Category, Change, Report};
 
 const SPEC: &str = include_str!("../../../spec/shiheng-open.yaml");
 
+/// The shipped spec at version 1.0.0 (whatever it says), so the version
+/// checks below do not depend on the file.
 fn base() -> Value {
-    diff::parse(SPEC).expect("the shipped spec parses")
+    let mut doc = diff::parse(SPEC).expect("the shipped spec parses");
+    doc["info"]["version"] = json!("1.0.0");
+    doc
 }
 
 fn schemas(doc: &mut Value) -> &mut serde_json::Map<String, Value> {
