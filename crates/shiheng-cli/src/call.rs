@@ -27,20 +27,35 @@ pub fn params(op: &OperationSpec, given: Option<&str>) -> Result<Option<Value>, 
         }
         return Ok(None);
     };
+    read_params(op, given, "--param-content", |value| value).map(Some)
+}
+
+/// `given` (JSON, or `@file`) read as `op`'s `paramContent` for the option
+/// `flag`, passed through `complete` (which may add what the command adds
+/// itself), and checked against the operation's params schema; every
+/// problem is a usage error of one line naming `flag`.
+pub fn read_params(
+    op: &OperationSpec,
+    given: &str,
+    flag: &str,
+    complete: impl FnOnce(Value) -> Value,
+) -> Result<Value, Failure> {
     let Some(schema) = op.params_schema else {
         return Err(Failure::Usage(format!(
-            "{} takes no --param-content",
+            "{} takes no {flag}",
             op.cli_command
         )));
     };
     let text = match given.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| Failure::Usage(format!("cannot read --param-content file {path}: {e}")))?,
+            .map_err(|e| Failure::Usage(format!("cannot read {flag} file {path}: {e}")))?,
         None => given.to_string(),
     };
     let value: Value = serde_json::from_str(&text)
-        .map_err(|e| Failure::Usage(format!("--param-content is not JSON: {e}")))?;
-    sendable_exactly(&text, &value).map_err(Failure::Usage)?;
+        .map_err(|e| Failure::Usage(format!("{flag} is not JSON: {e}")))?;
+    sendable_exactly(&text, &value)
+        .map_err(|e| Failure::Usage(e.replace("--param-content", flag)))?;
+    let value = complete(value);
     let differences = shiheng_spec::drift::compare(op.operation_id, schema, &value);
     if !differences.is_empty() {
         let listed: Vec<String> = differences
@@ -55,11 +70,11 @@ pub fn params(op: &OperationSpec, given: Option<&str>) -> Result<Option<Value>, 
             })
             .collect();
         return Err(Failure::Usage(format!(
-            "--param-content does not match the spec's {schema}: {}",
+            "{flag} does not match the spec's {schema}: {}",
             listed.join("; ")
         )));
     }
-    Ok(Some(value))
+    Ok(value)
 }
 
 /// The client sends `paramContent` as a [`Value`], which holds an integer

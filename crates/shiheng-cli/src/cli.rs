@@ -35,12 +35,14 @@ fn version() -> String {
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0    success: every item written (`check`: the answers match the spec)
+  0    success: every item written (`check`: no drift in what could be checked)
   1    the output could not be written, `check` found drift, or `spec diff` found a breaking change
   2    usage: a bad argument or missing setting (nothing was sent); a spec `spec diff` cannot read
   3    the platform's business error (code, msg and traceId on stderr)
   4    transport or HTTP error, a deadline, or a listing that stopped making progress
   5    an answer or an item could not be decoded (or, with --strict, needed the decoding rule)
+  6    `check --require-all`: an operation could not be checked (or, without it,
+       none could and the platform reported no error)
   130  interrupted (Ctrl-C or SIGTERM): what was written is kept, the summary printed
 
 Commands that call the platform read --base-url (SHIHENG_BASE_URL), --app-id
@@ -100,7 +102,14 @@ pub enum Invocation {
         output: Option<PathBuf>,
     },
     /// `shiheng check`.
-    Check(Connection),
+    Check {
+        /// How to reach the platform.
+        connection: Connection,
+        /// Each `--params OPERATION=JSON`, as given.
+        params: Vec<String>,
+        /// `--require-all`.
+        require_all: bool,
+    },
     /// `shiheng sign`.
     Sign(SignArgs),
     /// `shiheng sandbox`.
@@ -117,7 +126,7 @@ impl Invocation {
     pub fn is_client(&self) -> bool {
         matches!(
             self,
-            Invocation::List { .. } | Invocation::Call { .. } | Invocation::Check(_)
+            Invocation::List { .. } | Invocation::Call { .. } | Invocation::Check { .. }
         )
     }
 }
@@ -270,6 +279,35 @@ pub fn command() -> Command {
             .about(
                 "Call every operation once and report, field by field, where the answers \
                  differ from the spec this tool was built from (exit 1 when they do)",
+            )
+            .long_about(
+                "Call every operation once and report, field by field, where the answers \
+                 differ from the spec this tool was built from.\n\
+                 An operation that could not be checked is listed as `not checked` with the \
+                 reason: no params could be invented from the spec, the platform refused the \
+                 params sent (its code, msg and traceId), or the exchange failed. Give its \
+                 paramContent with --params. It is not drift.\n\
+                 Exit 0: no drift in what was checked; 1: drift; 3 or 4 (the first \
+                 failure's): no operation could be checked; 6: with --require-all, an \
+                 operation could not be checked (or none could and the platform reported \
+                 no error).",
+            )
+            .arg(
+                Arg::new("params")
+                    .long("params")
+                    .value_name("OPERATION=JSON")
+                    .action(ArgAction::Append)
+                    .help(
+                        "The paramContent to call OPERATION (its operationId or command) \
+                         with, as JSON or @file.json, instead of one invented from the spec \
+                         (repeatable; checked against the spec's params schema)",
+                    ),
+            )
+            .arg(
+                Arg::new("require_all")
+                    .long("require-all")
+                    .action(ArgAction::SetTrue)
+                    .help("Exit 6 when an operation could not be checked (drift still exits 1)"),
             )
             .args(connection_args(true)),
     )
@@ -788,7 +826,16 @@ pub fn parse(matches: &ArgMatches) -> Result<Invocation, Failure> {
         return Err(Failure::Usage("no command given; see --help".into()));
     };
     match name {
-        "check" => return Ok(Invocation::Check(connection(sub))),
+        "check" => {
+            return Ok(Invocation::Check {
+                connection: connection(sub),
+                params: sub
+                    .get_many::<String>("params")
+                    .map(|given| given.cloned().collect())
+                    .unwrap_or_default(),
+                require_all: sub.get_flag("require_all"),
+            });
+        }
         "sign" => {
             return Ok(Invocation::Sign(SignArgs {
                 connection: connection(sub),

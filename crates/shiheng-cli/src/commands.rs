@@ -14,69 +14,132 @@ use shiheng::record::{Cell, Field};
 use shiheng::sign::{Clock, Md5Signer, SystemClock};
 use shiheng::{Client, Config, ErrorKind};
 use shiheng_sandbox::{Sandbox, SandboxConfig};
+use shiheng_spec::drift::{CheckOptions, CheckOutcome};
 
 use crate::cli::{DemoArgs, SandboxArgs, SignArgs, command_name};
 use crate::listing::{Tally, drift_lines, elapsed, summary_line};
 use crate::progress::Progress;
 use crate::signals::Signals;
-use crate::{Credentials, Failure, text};
+use crate::{Credentials, Failure, call, text};
 
 /// 2^53: the largest integer a JSON parser that reads numbers as doubles
 /// (JavaScript's) keeps exact.
 const TWO_POW_53: i64 = 9_007_199_254_740_992;
 
-/// What `check` did with one operation. The library's report is moving to
-/// per-operation outcomes (checked, skipped, failed); [`outcomes`] adapts
-/// whichever report it returns to this, so the printing does not change.
-enum Outcome {
-    Checked,
-    Skipped(String),
-    Failed(String),
+/// The `--params OPERATION=JSON` of `check`, each read (JSON or `@file`),
+/// completed as the check sends it and checked against the operation's
+/// params schema. OPERATION is an operationId or a command name; an unknown
+/// one, one given twice, or params that are not JSON or not what the spec
+/// describes are a usage error (exit 2) of one line.
+pub fn check_options(given: &[String]) -> Result<CheckOptions, Failure> {
+    let mut options = CheckOptions::new();
+    for given in given {
+        let Some((name, json)) = given.split_once('=') else {
+            return Err(Failure::Usage(format!(
+                "--params {}: not OPERATION=JSON",
+                text::inert(given, 80)
+            )));
+        };
+        let name = name.trim();
+        let Some(op) = OperationSpec::all()
+            .iter()
+            .copied()
+            .find(|op| op.operation_id == name || command_name(op) == name)
+        else {
+            let known: Vec<&str> = OperationSpec::all()
+                .iter()
+                .map(|op| op.operation_id)
+                .collect();
+            return Err(Failure::Usage(format!(
+                "--params: {} is not an operation of the spec (one of {}, or its command)",
+                text::inert(name, 80),
+                known.join(", ")
+            )));
+        };
+        if options.params.contains_key(op.operation_id) {
+            return Err(Failure::Usage(format!(
+                "--params {} is given twice",
+                op.operation_id
+            )));
+        }
+        let flag = format!("--params {name}");
+        let value = call::read_params(op, json, &flag, |value| {
+            shiheng_spec::drift::complete_first_page(op, value)
+        })?;
+        options = options.with_params(op.operation_id, value);
+    }
+    Ok(options)
 }
 
-/// Each operation the report names, with its outcome.
-fn outcomes(report: &shiheng_spec::drift::DriftReport) -> Vec<(String, String, Outcome)> {
-    use shiheng_spec::drift::CheckOutcome;
-    report
-        .operations
-        .iter()
-        .map(|o| {
-            let outcome = match &o.outcome {
-                CheckOutcome::Skipped { reason } => Outcome::Skipped(reason.clone()),
-                CheckOutcome::Failed { error } => Outcome::Failed(crate::error_line(error)),
-                _ => Outcome::Checked,
-            };
-            (o.operation.clone(), o.path.clone(), outcome)
-        })
-        .collect()
+/// Why `check` could not check an operation, on one line.
+fn not_checked_reason(op: &OperationSpec, outcome: &CheckOutcome) -> String {
+    let hint = format!(
+        "give its paramContent with --params {}=JSON",
+        command_name(op)
+    );
+    match outcome {
+        CheckOutcome::Skipped { reason } => format!("{reason}; {hint}"),
+        CheckOutcome::Refused {
+            error,
+            params,
+            given,
+        } => {
+            let sent = params
+                .as_ref()
+                .map_or_else(|| "no paramContent".to_string(), Value::to_string);
+            if *given {
+                format!(
+                    "{} to the params given with --params ({sent})",
+                    crate::error_line(error)
+                )
+            } else {
+                format!(
+                    "{} to the params invented from the spec ({sent}); {hint}",
+                    crate::error_line(error)
+                )
+            }
+        }
+        CheckOutcome::Failed { error } => crate::error_line(error),
+        _ => "not checked".to_string(),
+    }
 }
 
 /// `shiheng check`: one line per difference between the live answers and
-/// the spec, one per operation that was skipped or failed, then a summary
-/// naming the operations checked and the spec's version and hash. Exit 1 on
-/// drift or when an operation could not be checked.
-pub async fn check(client: &Client) -> Result<(), Failure> {
-    let report = shiheng_spec::drift::check(client).await?;
+/// the spec, one per operation that could not be checked (`not checked:`
+/// and the reason), then a summary naming the operations checked and the
+/// spec's version and hash. Exit 1 on drift; an operation not checked is
+/// not drift: exit 6 for it only with `require_all`, or when none could be
+/// checked and the platform reported no error (when it did, the library
+/// returns that error: exit 3 or 4).
+pub async fn check(
+    client: &Client,
+    options: &CheckOptions,
+    require_all: bool,
+) -> Result<(), Failure> {
+    let report = shiheng_spec::drift::check_with(client, options).await?;
     let mut out = io::stdout().lock();
-    let outcomes = outcomes(&report);
     let mut checked = Vec::new();
-    let mut failed = 0u64;
-    for (operation, path, outcome) in &outcomes {
-        let what = match outcome {
-            Outcome::Checked => {
-                checked.push(operation.as_str());
-                continue;
-            }
-            Outcome::Skipped(reason) => format!("skipped: {reason}"),
-            Outcome::Failed(error) => {
-                failed += 1;
-                format!("not checked: {error}")
-            }
+    let mut not_checked = 0u64;
+    for o in &report.operations {
+        if o.outcome.is_checked() {
+            checked.push(o.operation.as_str());
+            continue;
+        }
+        not_checked += 1;
+        let reason = match OperationSpec::all()
+            .iter()
+            .find(|op| op.operation_id == o.operation)
+        {
+            Some(op) => not_checked_reason(op, &o.outcome),
+            None => "not in the operation table".to_string(),
         };
         writeln!(
             out,
             "{}",
-            text::line(&format!("{operation} (POST {path}): {what}"))
+            text::line(&format!(
+                "{} (POST {}): not checked: {reason}",
+                o.operation, o.path
+            ))
         )?;
     }
     for drift in &report.drifts {
@@ -92,25 +155,39 @@ pub async fn check(client: &Client) -> Result<(), Failure> {
         text::count(checked.len() as u64, "operation", "operations"),
         checked.join(", ")
     );
+    let unchecked = if not_checked > 0 {
+        format!(
+            "; {} not checked (above)",
+            text::count(not_checked, "operation", "operations")
+        )
+    } else {
+        String::new()
+    };
     if report.has_drift() {
         writeln!(
             out,
-            "drift: {} from {against} in {operations}: edit spec/ and regenerate",
+            "drift: {} from {against} in {operations}: edit spec/ and regenerate{unchecked}",
             text::count(report.drifts.len() as u64, "difference", "differences"),
         )?;
         out.flush()?;
         return Err(Failure::Drift("drift".into()));
     }
-    if failed > 0 {
+    if checked.is_empty() {
         writeln!(
             out,
-            "incomplete: {} could not be checked; no drift in {operations}",
-            text::count(failed, "operation", "operations")
+            "nothing checked against {against}{unchecked}: give params with --params OPERATION=JSON"
         )?;
         out.flush()?;
-        return Err(Failure::Drift("incomplete".into()));
+        return Err(Failure::NotChecked("nothing checked".into()));
     }
-    writeln!(out, "no drift: {operations} answer as {against} says")?;
+    writeln!(
+        out,
+        "no drift: {operations} answer as {against} says{unchecked}"
+    )?;
+    if require_all && not_checked > 0 {
+        out.flush()?;
+        return Err(Failure::NotChecked("not every operation checked".into()));
+    }
     Ok(())
 }
 

@@ -36,8 +36,12 @@ pub enum Failure {
     Platform(shiheng::Error),
     /// The output could not be written.
     Output(std::io::Error),
-    /// `check` found differences or could not check everything (already printed).
+    /// `check` found differences, or `spec diff` something breaking
+    /// (already printed).
     Drift(String),
+    /// `check --require-all` could not check an operation, or `check` could
+    /// check none and the platform reported no error (already printed).
+    NotChecked(String),
     /// An item the spec does not describe exactly: with `--strict`, or one
     /// that a csv or table could not hold.
     Undescribed(String),
@@ -51,6 +55,7 @@ impl Failure {
             Failure::Usage(_) => 2,
             Failure::Output(_) | Failure::Drift(_) => 1,
             Failure::Undescribed(_) => 5,
+            Failure::NotChecked(_) => 6,
             Failure::Interrupted => 130,
             Failure::Platform(e) => match e.kind() {
                 ErrorKind::Api => 3,
@@ -67,9 +72,10 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Usage(message) | Failure::Drift(message) | Failure::Undescribed(message) => {
-                f.write_str(message)
-            }
+            Failure::Usage(message)
+            | Failure::Drift(message)
+            | Failure::NotChecked(message)
+            | Failure::Undescribed(message) => f.write_str(message),
             Failure::Platform(e) => f.write_str(&error_line(e)),
             Failure::Output(e) => write!(f, "cannot write the output: {e}"),
             Failure::Interrupted => f.write_str("interrupted"),
@@ -173,8 +179,15 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
     let mut client = None;
     let mut credentials = None;
     let mut params = None;
+    let mut check_options = None;
     match &invocation {
-        Invocation::List { connection, .. } | Invocation::Check(connection) => {
+        Invocation::List { connection, .. } => {
+            client = Some(connection.client()?);
+        }
+        Invocation::Check {
+            connection, params, ..
+        } => {
+            check_options = Some(commands::check_options(params)?);
             client = Some(connection.client()?);
         }
         Invocation::Call {
@@ -198,7 +211,10 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
         Invocation::Call { op, output, .. } => {
             call::run(client(), op, params, output, &mut signals).await
         }
-        Invocation::Check(_) => commands::check(client()).await,
+        Invocation::Check { require_all, .. } => {
+            let options = check_options.as_ref().expect("read above");
+            commands::check(client(), options, require_all).await
+        }
         Invocation::Sign(args) => commands::sign(credentials.as_ref().expect("read above"), &args),
         Invocation::Sandbox(args) => commands::sandbox(&args, &mut signals).await,
         Invocation::Demo(args) => commands::demo(&args, &mut signals).await,
@@ -231,7 +247,7 @@ fn main() -> ExitCode {
         // A reader that went away (`| head`) is not an error of ours.
         Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         // The differences, or the summary, are already on stderr or stdout.
-        Err(failure @ (Failure::Drift(_) | Failure::Interrupted)) => {
+        Err(failure @ (Failure::Drift(_) | Failure::NotChecked(_) | Failure::Interrupted)) => {
             ExitCode::from(failure.exit_code())
         }
         Err(failure) => {

@@ -1,10 +1,16 @@
 //! `shiheng check` and `shiheng_spec::drift::check` against in-process sandboxes:
 //! the drifted one (every planted difference reported, exit 1) and the normal
-//! one (no drift, exit 0). Servers bind 127.0.0.1 and stop with the test.
+//! one (no drift, exit 0); and against httpmock, an operation the platform
+//! refuses the invented params of (listed as not checked, exit 0; checked
+//! with `--params`; exit 6 with `--require-all`; exit 1 only on drift).
+//! Servers bind 127.0.0.1 and stop with the test.
 
 use std::time::Duration;
 
 use assert_cmd::Command;
+use httpmock::prelude::*;
+use serde_json::json;
+use shiheng::operation::OperationSpec;
 use shiheng::{Client, Config};
 use shiheng_sandbox::{Sandbox, SandboxConfig};
 use shiheng_spec::drift::DriftKind;
@@ -30,8 +36,13 @@ fn config(drift: bool) -> SandboxConfig {
 }
 
 fn check_cmd(url: &str) -> (i32, String, String) {
+    check_cmd_with(url, &[])
+}
+
+fn check_cmd_with(url: &str, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(BIN)
         .arg("check")
+        .args(args)
         .env("SHIHENG_BASE_URL", url)
         .env("SHIHENG_APP_ID", "demo-app")
         .env("SHIHENG_APP_SECRET", SECRET)
@@ -154,4 +165,194 @@ fn version_names_the_spec_version_and_hash() {
             shiheng::SPEC_SHA256
         )
     );
+}
+
+/// The given params that make the refused operation answer.
+const GIVEN: &str = r#"{"pageNum":1,"pageSize":10}"#;
+
+/// An httpmock platform: the first operation of the table (`employees`)
+/// answers 40004 "no store" unless asked for 10 items a page (what
+/// [`GIVEN`] says); every other operation answers an empty page, or, with
+/// `drift`, an item the spec does not describe.
+fn refusing_server(drift: bool) -> MockServer {
+    let server = MockServer::start();
+    let ops = OperationSpec::all();
+    let (refusing, others) = ops.split_first().expect("operations");
+    assert_eq!(refusing.cli_command, "employees");
+    let items = |op: &OperationSpec| op.pagination.map_or("result", |p| p.items);
+    let page = |op: &OperationSpec, item: Option<serde_json::Value>| {
+        json!({
+            "code": "0", "msg": null, "traceId": format!("t-{}", op.operation_id),
+            "result": { items(op): item.into_iter().collect::<Vec<_>>() }
+        })
+    };
+    server.mock(|when, then| {
+        when.method(POST)
+            .path(refusing.path)
+            .body_includes("\"pageSize\":10");
+        then.status(200).json_body(page(refusing, None));
+    });
+    server.mock(|when, then| {
+        when.method(POST)
+            .path(refusing.path)
+            .body_excludes("\"pageSize\":10");
+        then.status(200).json_body(json!({
+            "code": "40004", "msg": "no store", "traceId": "t-no-store", "result": null
+        }));
+    });
+    for (i, op) in others.iter().enumerate() {
+        let item = (drift && i == 0).then(|| json!({ "notInTheSpec": "x" }));
+        server.mock(|when, then| {
+            when.method(POST).path(op.path);
+            then.status(200).json_body(page(op, item));
+        });
+    }
+    server
+}
+
+#[test]
+fn an_operation_the_platform_refuses_is_not_checked_and_not_drift() {
+    let server = refusing_server(false);
+    let (code, stdout, stderr) = check_cmd(&server.base_url());
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let refused = OperationSpec::all()[0];
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("not checked:"))
+        .unwrap_or_else(|| panic!("no not-checked line in:\n{stdout}"));
+    assert!(
+        line.starts_with(&format!(
+            "{} (POST {}): not checked: ",
+            refused.operation_id, refused.path
+        )),
+        "{line}"
+    );
+    for want in [
+        "code 40004",
+        "\"no store\"",
+        "traceId t-no-store",
+        "params invented from the spec",
+        "\"pageSize\":50",
+        "--params employees=JSON",
+    ] {
+        assert!(line.contains(want), "missing {want:?} in {line}");
+    }
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    let summary = stdout.lines().last().expect("summary");
+    assert!(summary.starts_with("no drift: 2 operations ("), "{summary}");
+    assert!(
+        summary.ends_with("; 1 operation not checked (above)"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn require_all_makes_an_operation_not_checked_exit_6() {
+    let server = refusing_server(false);
+    let (code, stdout, stderr) = check_cmd_with(&server.base_url(), &["--require-all"]);
+    assert_eq!(code, 6, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("not checked: "), "{stdout}");
+    assert!(stderr.is_empty(), "the report says it all: {stderr}");
+}
+
+#[test]
+fn params_given_make_the_refused_operation_checked() {
+    let server = refusing_server(false);
+    for name in ["employees", "listWecomEmployees"] {
+        let given = format!("{name}={GIVEN}");
+        let (code, stdout, stderr) =
+            check_cmd_with(&server.base_url(), &["--require-all", "--params", &given]);
+        assert_eq!(code, 0, "{name}: stdout: {stdout}\nstderr: {stderr}");
+        assert!(stdout.starts_with("no drift: 3 operations ("), "{stdout}");
+        assert!(!stdout.contains("not checked"), "{stdout}");
+    }
+    // From a file, and refused again: the line says the params were given.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("params.json");
+    std::fs::write(&file, r#"{"pageNum":2,"pageSize":20}"#).expect("write");
+    let given = format!("employees=@{}", file.display());
+    let (code, stdout, stderr) = check_cmd_with(&server.base_url(), &["--params", &given]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stdout.contains(r#"to the params given with --params ({"pageNum":2,"pageSize":20})"#),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn drift_exits_1_whatever_was_not_checked() {
+    let server = refusing_server(true);
+    for args in [&[][..], &["--require-all"][..]] {
+        let (code, stdout, stderr) = check_cmd_with(&server.base_url(), args);
+        assert_eq!(code, 1, "{args:?}: stdout: {stdout}\nstderr: {stderr}");
+        assert!(stdout.contains("notInTheSpec"), "{stdout}");
+        assert!(stdout.contains("not checked: "), "{stdout}");
+        let summary = stdout.lines().last().expect("summary");
+        assert!(summary.starts_with("drift: "), "{summary}");
+        assert!(
+            summary.ends_with("; 1 operation not checked (above)"),
+            "{summary}"
+        );
+    }
+}
+
+#[test]
+fn bad_params_are_a_usage_error_of_one_line_and_nothing_is_sent() {
+    let server = MockServer::start();
+    let any = server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    });
+    for (given, want) in [
+        ("nosuch={}", "nosuch is not an operation of the spec"),
+        ("employees={not json", "--params employees is not JSON"),
+        ("employees", "not OPERATION=JSON"),
+        (
+            r#"employees={"pageNum":"one"}"#,
+            "--params employees does not match the spec's EmployeePageParams",
+        ),
+        (
+            "employees=@/nonexistent/params.json",
+            "cannot read --params employees file",
+        ),
+    ] {
+        let (code, stdout, stderr) = check_cmd_with(&server.base_url(), &["--params", given]);
+        assert_eq!(code, 2, "{given}: stdout: {stdout}\nstderr: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{given}: {stderr}");
+        assert!(
+            stderr.contains(want),
+            "{given}: missing {want:?} in {stderr}"
+        );
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+    let twice = format!("employees={GIVEN}");
+    let again = format!("listWecomEmployees={GIVEN}");
+    let (code, _, stderr) = check_cmd_with(
+        &server.base_url(),
+        &["--params", &twice, "--params", &again],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("given twice"), "{stderr}");
+    any.assert_calls(0);
+}
+
+#[test]
+fn help_names_the_options_and_exit_codes() {
+    let output = Command::new(BIN)
+        .args(["check", "--help"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    for want in [
+        "--params <OPERATION=JSON>",
+        "--require-all",
+        "not checked",
+        "6:",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in:\n{stdout}");
+    }
+    let top = Command::new(BIN).arg("--help").output().expect("runs");
+    assert!(String::from_utf8_lossy(&top.stdout).contains("\n  6    `check --require-all`"));
 }

@@ -3,7 +3,18 @@
 //! the spec's schemas (no HTTP); [`check`] calls every operation of the
 //! SDK's operation table once (through [`shiheng::dynamic`]) and compares
 //! each answer with its 200 schema, operation by operation, going on when
-//! one fails.
+//! one fails. [`check_with`] does the same with [`CheckOptions`]: the
+//! `paramContent` to send to the operations whose parameters the spec cannot
+//! supply (the CLI's `shiheng check --params OPERATION=JSON`).
+//!
+//! What was not checked is said, with the reason, and is not drift: an
+//! operation the spec gives no values to call with and that was given none
+//! is [`CheckOutcome::Skipped`]; one the platform answered with a business
+//! error (an envelope whose `code` is not "0", such as 40004 "no store" for
+//! a `storeId` invented from the spec) is [`CheckOutcome::Refused`], with
+//! the params sent and the platform's code, msg and traceId; one whose
+//! exchange failed (transport, HTTP, an undecodable answer) is
+//! [`CheckOutcome::Failed`]. [`DriftReport::not_checked`] lists all three.
 //!
 //! What counts as drift is every finding of the one schema walker
 //! ([`crate::schema::walk`], the same one the sandbox validates requests
@@ -18,12 +29,12 @@
 //! It was the SDK's `shiheng_spec::drift` once; a service needs none of it at
 //! run time, so the spec tooling owns it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde_json::{Map, Value, json};
-use shiheng::operation::{OperationSpec, PaginationStyle};
-use shiheng::{Client, Error, SPEC_SHA256, SPEC_VERSION};
+use shiheng::operation::{OperationSpec, Pagination, PaginationStyle};
+use shiheng::{Client, Error, ErrorKind, SPEC_SHA256, SPEC_VERSION};
 
 use crate::schema::{self, Finding, MAX_DEPTH, Problem, REF_PREFIX, Rules, resolve};
 
@@ -78,12 +89,57 @@ pub enum CheckOutcome {
         /// Why, naming the field.
         reason: String,
     },
-    /// The call failed (a business error, HTTP, transport); nothing was
-    /// compared.
+    /// The platform answered with a business error (an envelope whose
+    /// `code` is present and not "0", such as 40004 "no store"): most often
+    /// it refused the params sent, which the spec's examples cannot make
+    /// real. Nothing was compared; give the operation real params
+    /// ([`CheckOptions::with_params`], `shiheng check --params`).
+    Refused {
+        /// The business error: its code, msg and traceId.
+        error: Error,
+        /// The `paramContent` sent (`None`: none was sent).
+        params: Option<Value>,
+        /// Whether those params were given ([`CheckOptions`]) rather than
+        /// invented from the spec ([`first_request`]).
+        given: bool,
+    },
+    /// The exchange failed (HTTP, transport, timeout, an answer that could
+    /// not be decoded); nothing was compared.
     Failed {
         /// What the client returned.
         error: Error,
     },
+}
+
+impl CheckOutcome {
+    /// Whether the answer was compared with the spec.
+    pub fn is_checked(&self) -> bool {
+        matches!(self, CheckOutcome::Checked { .. })
+    }
+}
+
+/// What [`check_with`] sends besides what it invents from the spec.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CheckOptions {
+    /// The `paramContent` to send to an operation, by operationId, instead
+    /// of the one [`first_request`] invents. A paginated operation's object
+    /// is completed with its first page at its largest page size where it
+    /// names neither. An operationId not in the table is ignored.
+    pub params: BTreeMap<String, Value>,
+}
+
+impl CheckOptions {
+    /// No params given: [`check_with`] behaves as [`check`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends `params` as the `paramContent` of `operation_id`.
+    pub fn with_params(mut self, operation_id: impl Into<String>, params: Value) -> Self {
+        self.params.insert(operation_id.into(), params);
+        self
+    }
 }
 
 /// One operation of the table, as [`check`] handled it.
@@ -94,7 +150,7 @@ pub struct CheckedOperation {
     pub operation: String,
     /// Its path.
     pub path: String,
-    /// Checked, skipped or failed.
+    /// Checked, skipped, refused or failed.
     pub outcome: CheckOutcome,
 }
 
@@ -129,9 +185,22 @@ impl DriftReport {
         self.with(|o| matches!(o, CheckOutcome::Skipped { .. }))
     }
 
-    /// The operations whose call failed, each with its error.
+    /// The operations the platform answered with a business error, each
+    /// with the error and the params sent.
+    pub fn refused(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| matches!(o, CheckOutcome::Refused { .. }))
+    }
+
+    /// The operations whose exchange failed, each with its error.
     pub fn failures(&self) -> Vec<&CheckedOperation> {
         self.with(|o| matches!(o, CheckOutcome::Failed { .. }))
+    }
+
+    /// Every operation whose answer was not compared with the spec
+    /// (skipped, refused or failed), in the spec's order. None of them is
+    /// drift.
+    pub fn not_checked(&self) -> Vec<&CheckedOperation> {
+        self.with(|o| !o.is_checked())
     }
 
     fn with(&self, wanted: impl Fn(&CheckOutcome) -> bool) -> Vec<&CheckedOperation> {
@@ -145,12 +214,21 @@ impl DriftReport {
 /// Calls every operation of the table once and compares each answer with
 /// its 200 response schema: a paginated one for its first page at its
 /// largest page size, one without pagination with a `paramContent` built
-/// from the spec (see [`first_request`]). An operation whose call fails (an
-/// envelope whose `code` is present and not "0" counts: a check needs real
-/// data) is reported as [`CheckOutcome::Failed`] and the others are still
-/// checked. Returns `Err` only when no operation could be checked and one
-/// failed: the first failure.
+/// from the spec (see [`first_request`]). The same as [`check_with`] with
+/// no params given.
 pub async fn check(client: &Client) -> Result<DriftReport, Error> {
+    check_with(client, &CheckOptions::default()).await
+}
+
+/// [`check`], sending the params `options` gives an operation instead of
+/// the ones invented from the spec. Each operation's outcome is reported
+/// and the others are still checked when one is not: an operation with no
+/// params to send is [`CheckOutcome::Skipped`], one the platform answered
+/// with a business error (a check needs real data) is
+/// [`CheckOutcome::Refused`], one whose exchange failed is
+/// [`CheckOutcome::Failed`]. Returns `Err` only when no operation could be
+/// checked and one was refused or failed: the first such error.
+pub async fn check_with(client: &Client, options: &CheckOptions) -> Result<DriftReport, Error> {
     let mut report = DriftReport {
         spec_version: SPEC_VERSION,
         spec_sha256: SPEC_SHA256,
@@ -158,11 +236,16 @@ pub async fn check(client: &Client) -> Result<DriftReport, Error> {
         drifts: Vec::new(),
     };
     for op in OperationSpec::all() {
-        let outcome = match first_request(op) {
+        let given = options.params.get(op.operation_id);
+        let request = match given {
+            Some(params) => Ok(Some(complete_first_page(op, params.clone()))),
+            None => first_request(op),
+        };
+        let outcome = match request {
             Err(reason) => CheckOutcome::Skipped { reason },
             Ok(param_content) => {
                 match shiheng::dynamic::of(op)
-                    .call_whole(client, param_content)
+                    .call_whole(client, param_content.clone())
                     .await
                 {
                     Ok(reply) => {
@@ -178,6 +261,11 @@ pub async fn check(client: &Client) -> Result<DriftReport, Error> {
                                 .map(str::to_owned),
                         }
                     }
+                    Err(error) if error.kind() == ErrorKind::Api => CheckOutcome::Refused {
+                        error,
+                        params: param_content,
+                        given: given.is_some(),
+                    },
                     Err(error) => CheckOutcome::Failed { error },
                 }
             }
@@ -189,15 +277,34 @@ pub async fn check(client: &Client) -> Result<DriftReport, Error> {
         });
     }
     if report.checked().is_empty()
-        && let Some(index) = report
-            .operations
-            .iter()
-            .position(|o| matches!(o.outcome, CheckOutcome::Failed { .. }))
-        && let CheckOutcome::Failed { error } = report.operations.swap_remove(index).outcome
+        && let Some(index) = report.operations.iter().position(|o| {
+            matches!(
+                o.outcome,
+                CheckOutcome::Failed { .. } | CheckOutcome::Refused { .. }
+            )
+        })
     {
-        return Err(error);
+        match report.operations.swap_remove(index).outcome {
+            CheckOutcome::Failed { error } | CheckOutcome::Refused { error, .. } => {
+                return Err(error);
+            }
+            _ => unreachable!("matched above"),
+        }
     }
     Ok(report)
+}
+
+/// Params given for `op`, as [`check_with`] sends them: those of a
+/// paginated operation ask for its first page at its largest page size
+/// where they name neither; any other value is sent as it is.
+pub fn complete_first_page(op: &OperationSpec, mut params: Value) -> Value {
+    if let (Some(pagination), Value::Object(map)) = (op.pagination, &mut params) {
+        map.entry(pagination.position().name.to_string())
+            .or_insert_with(|| json!(first_position(&pagination)));
+        map.entry(pagination.page_size.name.to_string())
+            .or_insert_with(|| json!(pagination.page_size.bounds.max));
+    }
+    params
 }
 
 /// The `paramContent` [`check`] sends to `op`, or why it cannot:
@@ -229,20 +336,27 @@ pub fn first_request(op: &OperationSpec) -> Result<Option<Value>, String> {
     let mut value = invented.map_err(|field| {
         format!("paramContent needs `{field}`, and the spec gives no example, default or minimum to send")
     })?;
-    let position = pagination.position();
-    let start = match pagination.style {
-        PaginationStyle::PageNumber { .. } => position.bounds.min.max(1),
-        // A cursor, and any style a later table adds: from its least.
-        _ => position.bounds.min.max(0),
-    };
     if let Value::Object(map) = &mut value {
-        map.insert(position.name.to_string(), json!(start));
+        map.insert(
+            pagination.position().name.to_string(),
+            json!(first_position(&pagination)),
+        );
         map.insert(
             pagination.page_size.name.to_string(),
             json!(pagination.page_size.bounds.max),
         );
     }
     Ok(Some(value))
+}
+
+/// Where a listing starts: page 1 or cursor 0, or the spec's minimum.
+fn first_position(pagination: &Pagination) -> i64 {
+    let least = pagination.position().bounds.min;
+    match pagination.style {
+        PaginationStyle::PageNumber { .. } => least.max(1),
+        // A cursor, and any style a later table adds: from its least.
+        _ => least.max(0),
+    }
 }
 
 /// A value for a required field, from what the spec says of it; `Err`
