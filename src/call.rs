@@ -431,12 +431,21 @@ pub(crate) async fn call_typed<Op: Operation>(
     param_content: Option<Value>,
     options: Option<Arc<CallOptions>>,
 ) -> Result<Reply<Op::Result>, Error> {
+    let answer = exchange(client, Op::SPEC, param_content, options).await?;
+    typed_reply::<Op>(client, &answer)
+}
+
+/// `answer` as `Op`'s typed reply, with its headers; the decoding rule's
+/// notes go to the client's drift warnings.
+fn typed_reply<Op: Operation>(
+    client: &Client,
+    answer: &Answer,
+) -> Result<Reply<Op::Result>, Error> {
     let op = Op::SPEC;
-    let answer = exchange(client, op, param_content, options).await?;
     let (reply, observed) = classify(
         op.operation_id,
         op.response_schema,
-        &answer,
+        answer,
         Typed::<Op::Result>::new(),
     );
     client.note_drift(op.operation_id, &observed);
@@ -472,19 +481,8 @@ impl Client {
     /// classified as every call of the client is: the way back to typed
     /// results and [`Error`]s after using a generated builder directly.
     pub async fn classify<Op: Operation>(&self, sent: Sent) -> Result<Reply<Op::Result>, Error> {
-        let op = Op::SPEC;
-        let answer = answer_of(op.operation_id, sent).await?;
-        let (reply, observed) = classify(
-            op.operation_id,
-            op.response_schema,
-            &answer,
-            Typed::<Op::Result>::new(),
-        );
-        self.note_drift(op.operation_id, &observed);
-        reply.map(|reply| Reply {
-            headers: answer.headers().clone(),
-            ..reply
-        })
+        let answer = answer_of(Op::SPEC.operation_id, sent).await?;
+        typed_reply::<Op>(self, &answer)
     }
 
     /// Sends one signed request envelope to `path` (e.g. `/wecom/employee/page`)

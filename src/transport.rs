@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::error::{Error, RedirectRefusal, is_transient, snippet};
+use crate::error::{EnvelopeHead, Error, RedirectRefusal, is_transient, snippet};
 use crate::intercept::{Attempt, Interceptor, Outcome};
 use crate::retry::{RateLimiter, RetryPolicy, retry_after};
 use crate::sign::{Clock, SignInput, Signature, Signer};
@@ -420,7 +420,8 @@ impl Transport {
                     return Err(Failure::Status(response, retry_after));
                 }
                 if !state.retry.retry_codes.is_empty()
-                    && let Some(code) = envelope_code(response.body())
+                    && let Some(code) =
+                        EnvelopeHead::read(response.body()).and_then(|head| head.code())
                     && state.retry.retries_code(&code)
                 {
                     return Err(Failure::Code(response, code));
@@ -634,18 +635,6 @@ fn followed_elsewhere(
         status,
         Refusal::Redirect(status.as_u16(), location, RedirectRefusal::Disabled),
     )
-}
-
-/// The envelope's `code`, read from a body already in memory.
-fn envelope_code(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        code: Option<Value>,
-    }
-    match serde_json::from_slice::<Head>(body).ok()?.code? {
-        Value::String(code) => Some(code),
-        other => Some(other.to_string()),
-    }
 }
 
 /// An answer read whole, or refused with its status.

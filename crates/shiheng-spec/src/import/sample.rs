@@ -59,18 +59,9 @@ impl Observed {
     }
 }
 
-/// The JSON kind of a value, telling integers from other numbers.
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+/// The JSON kind of a value, telling integers from other numbers: the
+/// schema walker's reading, one for the whole crate.
+pub use crate::schema::json_type as kind;
 
 /// Everything observed, keyed by the field's path inside the payload:
 /// `pages`, `result[].status`, `address.city`, `tags[]` (scalar elements).
