@@ -14,11 +14,16 @@
 //!   (`build/table.rs`);
 //! - `spec.json`: the spec as other languages see it, for the drift checker
 //!   and the sandbox at run time.
+//!
+//! With `tag-…` features on (and not `all-tags`), only the operations of
+//! those tags, and the schemas they reach, are generated (`build/select.rs`).
 
 #[path = "build/check.rs"]
 mod check;
 #[path = "build/model.rs"]
 mod model;
+#[path = "build/select.rs"]
+mod select;
 #[path = "build/spec.rs"]
 mod spec;
 #[path = "build/table.rs"]
@@ -43,6 +48,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(shiheng_spec_overlay)");
     println!("cargo::rustc-check-cfg=cfg(shiheng_custom_spec)");
     println!("cargo::rustc-check-cfg=cfg(shiheng_import_check)");
+    println!("cargo::rustc-check-cfg=cfg(shiheng_tag_selection)");
     println!("cargo:rerun-if-env-changed=SHIHENG_IMPORT_CHECK");
     if std::env::var_os("SHIHENG_IMPORT_CHECK").is_some() {
         // .ci/import-check: compiles tests/imported_endpoint.rs, which needs
@@ -82,6 +88,11 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     let loaded = spec::load(spec_path, overlay)?;
     let mut doc = loaded.doc;
     check::check(&doc)?;
+    if let Some(tags) = select::from_features(std::env::vars()) {
+        select::apply(&mut doc, &tags)?;
+        // Lets tests of a selection (tests/tag_selection.rs) compile only then.
+        println!("cargo::rustc-cfg=shiheng_tag_selection");
+    }
     let spec_version = spec::str_at(&doc["info"], "version")
         .unwrap_or_default()
         .to_string();
