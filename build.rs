@@ -2,7 +2,9 @@
 //! `SHIHENG_SPEC`, with `SHIHENG_SPEC_OVERLAY` deep-merged over it).
 //!
 //! Editing the spec and running `cargo build` is the whole regeneration
-//! workflow. This script checks the spec first (`build/check.rs`), so a
+//! workflow. This script normalises the spec first (`build/normalize.rs`:
+//! inline schemas hoisted to components, `$ref` chains followed, `allOf` of
+//! objects merged), then checks it (`build/check.rs`), so a
 //! mistake fails the build with one line naming the file and the place in
 //! it, never a panic; then writes to `OUT_DIR`, each file formatted Rust
 //! built with `quote!` (snapshots of them are kept in `tests/snapshots/`):
@@ -12,7 +14,7 @@
 //!   rule (`build/model.rs`);
 //! - `operations.rs`: the operation table and the typed bindings
 //!   (`build/table.rs`);
-//! - `spec.json`: the spec as other languages see it, for the drift checker
+//! - `spec.json`: the normalised spec (before the Rust view), for the drift checker
 //!   and the sandbox at run time.
 //!
 //! With `tag-…` features on (and not `all-tags`), only the operations of
@@ -22,6 +24,8 @@
 mod check;
 #[path = "build/model.rs"]
 mod model;
+#[path = "build/normalize.rs"]
+mod normalize;
 #[path = "build/select.rs"]
 mod select;
 #[path = "build/spec.rs"]
@@ -87,7 +91,15 @@ fn main() {
 fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     let loaded = spec::load(spec_path, overlay)?;
     let mut doc = loaded.doc;
-    check::check(&doc)?;
+    // Every form of the spec read as one (build/normalize.rs): what follows,
+    // and the spec embedded for the sandbox, the CLI and the drift check,
+    // see named components one `$ref` deep.
+    let normalized =
+        normalize::normalize(&mut doc).map_err(|e| spec::Problem::new(e.at, e.what))?;
+    // A problem inside a hoisted schema is named where the user wrote it.
+    let relocate =
+        |p: spec::Problem| spec::Problem::new(normalized.original_location(&p.at), p.what);
+    check::check(&doc).map_err(relocate)?;
     if let Some(tags) = select::from_features(std::env::vars()) {
         select::apply(&mut doc, &tags)?;
         // Lets tests of a selection (tests/tag_selection.rs) compile only then.
@@ -101,14 +113,15 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     let spec_json = serde_json::to_string(&doc)
         .map_err(|e| spec::Problem::new("", format!("cannot render as JSON: {e}")))?;
     let response_side = model::response_side(&doc);
-    let model = model::generate(&doc)?;
+    let model = model::generate(&doc).map_err(relocate)?;
     let replacements: BTreeMap<String, String> = model.replacements.iter().cloned().collect();
     let table = table::generate(
         &doc,
         &table::Types {
             replacements: &replacements,
         },
-    )?;
+    )
+    .map_err(relocate)?;
     let plain = view::apply(&mut doc, &response_side)?;
 
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)

@@ -21,6 +21,12 @@
 //!   SDK, the wire, other languages' generated clients), with a semver
 //!   check of `info.version`. `shiheng spec diff OLD NEW` runs it;
 //!   docs/spec-diff.md describes it.
+//! - [`normalize`]: the build's normalisation pass (the SDK's
+//!   `build/normalize.rs`, shared as source): inline request, params,
+//!   response and result schemas hoisted to named components, `$ref` chains
+//!   followed, `allOf` of objects merged. The embedded spec is already
+//!   normalised; a spec read from a file needs this before the walker and
+//!   the operation table's schema names apply to it.
 //! - [`files`]: replacing the user's files without destroying them (mode,
 //!   owner and read-only kept; devices and FIFOs never replaced), shared
 //!   with the CLI's `--output`.
@@ -33,4 +39,6 @@ pub mod drift;
 pub mod files;
 #[cfg(feature = "import")]
 pub mod import;
+#[path = "../../../build/normalize.rs"]
+pub mod normalize;
 pub mod schema;

@@ -1,0 +1,157 @@
+//! The CLI half of "every valid form of OpenAPI 3.0.3 works in every face":
+//! compiled only when the SDK's build.rs merged
+//! tests/fixtures/spec-overlay-new-endpoint.yaml into the spec
+//! (`SHIHENG_SPEC_OVERLAY=$PWD/tests/fixtures/spec-overlay-new-endpoint.yaml
+//! cargo test -p shiheng-cli --test inline_spec_cli`, as .ci/codegen-check
+//! runs it). Against `shiheng sandbox` (a child process), the operations
+//! written with an inline paramContent (`get-store-profile`) and an `allOf`
+//! one (`get-store-detail`) take `--param-content`, refuse parameters that
+//! break the schema before sending, and print their result; the inline page
+//! (`list-store-notes`) lists; `shiheng check` finds no drift in them.
+//! tests/inline_spec.rs is the library's side.
+#![cfg(shiheng_spec_overlay)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
+
+/// Kills the sandbox when the test ends, whatever happens.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `shiheng sandbox` on a free port; returns it and its URL.
+fn sandbox() -> (Running, String) {
+    let mut child = Running(
+        Command::new(BIN)
+            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .env_remove("SHIHENG_SANDBOX_APP_ID")
+            .env_remove("SHIHENG_SANDBOX_APP_SECRET")
+            .env_remove("SHIHENG_SANDBOX_API_VERSION")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the sandbox"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next().and_then(Result::ok).unwrap_or_default());
+        for _ in lines {}
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the sandbox prints its URL");
+    let url = first.rsplit(' ').next().unwrap_or_default().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    (child, url)
+}
+
+fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("SHIHENG_BASE_URL", url)
+        .env("SHIHENG_APP_ID", "demo-app")
+        .env("SHIHENG_APP_SECRET", "demo-secret")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn inline_and_all_of_params_are_passed_with_param_content() {
+    let (_sandbox, url) = sandbox();
+    for command in ["get-store-profile", "get-store-detail"] {
+        let (code, help, _) = cli(&url, &[command, "--help"]);
+        assert_eq!(code, 0, "{command} --help");
+        assert!(help.contains("--param-content"), "{command}:\n{help}");
+    }
+
+    let (code, stdout, stderr) = cli(
+        &url,
+        &[
+            "get-store-profile",
+            "--param-content",
+            r#"{"storeId":1001,"fields":["address"]}"#,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let result: Value = serde_json::from_str(&stdout).expect("the result as JSON");
+    assert!(result.is_object(), "{result}");
+    assert!(stderr.contains("done (traceId"), "{stderr}");
+
+    let (code, stdout, stderr) = cli(
+        &url,
+        &[
+            "get-store-detail",
+            "--param-content",
+            r#"{"storeId":1001,"withManager":true}"#,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let result: Value = serde_json::from_str(&stdout).expect("the result as JSON");
+    assert!(result.is_object(), "{result}");
+}
+
+#[test]
+fn params_that_break_the_schema_are_refused_before_sending() {
+    let (_sandbox, url) = sandbox();
+    for (command, params, field) in [
+        ("get-store-profile", r#"{"storeId":0}"#, "storeId"),
+        ("get-store-profile", r#"{"fields":["a"]}"#, "storeId"),
+        ("get-store-detail", r#"{"withManager":true}"#, "storeId"),
+    ] {
+        let (code, stdout, stderr) = cli(&url, &[command, "--param-content", params]);
+        assert_eq!(code, 2, "{command} {params}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.contains("--param-content does not match") && stderr.contains(field),
+            "{command} {params}: {stderr}"
+        );
+    }
+    // Required: without it, the command says what it needs.
+    let (code, _, stderr) = cli(&url, &["get-store-profile"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--param-content"), "{stderr}");
+}
+
+#[test]
+fn the_inline_page_lists_and_check_finds_no_drift() {
+    let (_sandbox, url) = sandbox();
+    let (code, stdout, stderr) = cli(&url, &["list-store-notes", "--all", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{stderr}");
+    let ids: Vec<i64> = stdout
+        .lines()
+        .map(|line| {
+            let note: Value = serde_json::from_str(line).expect("jsonl");
+            note["noteId"].as_i64().expect("a noteId")
+        })
+        .collect();
+    assert!(!ids.is_empty());
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "each note once");
+
+    let (code, stdout, stderr) = cli(&url, &["check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("no drift:"), "{stdout}");
+    for id in ["getStoreProfile", "getStoreDetail", "listStoreNotes"] {
+        assert!(summary.contains(id), "{id} checked: {summary}");
+    }
+}
