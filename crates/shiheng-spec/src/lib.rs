@@ -21,6 +21,11 @@
 //!   SDK, the wire, other languages' generated clients), with a semver
 //!   check of `info.version`. `shiheng spec diff OLD NEW` runs it;
 //!   docs/spec-diff.md describes it.
+//! - [`patch`] (feature `import`): the answers a drift check compared, turned
+//!   into a copy of the spec file amended with what they showed (new
+//!   fields, known values, nullability, wire forms; only additions and
+//!   widenings), comments and order kept. `shiheng check --write-spec FILE`
+//!   runs it; docs/spec-changes.md walks through the whole loop.
 //! - [`files`]: replacing the user's files without destroying them (mode,
 //!   owner and read-only kept; devices and FIFOs never replaced), shared
 //!   with the CLI's `--output`.
@@ -33,4 +38,6 @@ pub mod drift;
 pub mod files;
 #[cfg(feature = "import")]
 pub mod import;
+#[cfg(feature = "import")]
+pub mod patch;
 pub mod schema;
