@@ -306,7 +306,7 @@ fn write_spec(
         )?;
     }
     for change in &patch.changes {
-        writeln!(out, "{}", text::line(&format!("  added: {change}")))?;
+        writeln!(out, "{}", text::line(&format!("  + {change}")))?;
     }
     for left in &patch.left {
         writeln!(
