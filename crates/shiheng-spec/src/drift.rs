@@ -683,6 +683,50 @@ mod tests {
     }
 
     #[test]
+    fn next_page_follows_the_pagination_and_stops() {
+        let body = |fields: &[(&str, Value)]| {
+            let result: Map<String, Value> = fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            json!({ "result": result })
+        };
+        for op in OperationSpec::all() {
+            let Some(pagination) = op.pagination else {
+                continue;
+            };
+            let first = first_request(op).expect("a first page");
+            let position = pagination.position().name;
+            let start = first.as_ref().expect("params")[position]
+                .as_i64()
+                .expect("start");
+            match pagination.style {
+                PaginationStyle::PageNumber { pages, .. } => {
+                    let mut fields = vec![(pagination.items, json!([{}]))];
+                    if let Some(pages) = pages {
+                        fields.push((pages, json!(start + 1)));
+                    }
+                    let next = next_page(op, first.as_ref(), &body(&fields)).expect("next");
+                    assert_eq!(next[position], json!(start + 1));
+                    let last = next_page(op, Some(&next), &body(&fields));
+                    assert!(pages.is_none() || last.is_none(), "{last:?}");
+                    let empty = body(&[(pagination.items, json!([]))]);
+                    assert_eq!(next_page(op, first.as_ref(), &empty), None);
+                }
+                PaginationStyle::Cursor { next_cursor, .. } => {
+                    let next = next_page(op, first.as_ref(), &body(&[(next_cursor, json!(77))]));
+                    assert_eq!(next.expect("next")[position], json!(77));
+                    let end = body(&[(next_cursor, Value::Null)]);
+                    assert_eq!(next_page(op, first.as_ref(), &end), None);
+                    let stuck = body(&[(next_cursor, json!(start))]);
+                    assert_eq!(next_page(op, first.as_ref(), &stuck), None);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
     fn required_fields_come_from_example_default_enum_or_minimum() {
         let spec = json!({"components": {"schemas": {
             "Code": {"type": "string", "example": "sh001"},

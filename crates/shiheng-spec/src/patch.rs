@@ -309,7 +309,9 @@ impl Observed {
                 let new: Vec<(String, Value)> = amend
                     .props
                     .iter()
-                    .map(|(name, samples)| (name.clone(), infer(samples, Some(&described), 0)))
+                    .map(|(name, samples)| {
+                        (name.clone(), infer(samples, Some(&described), name, 0))
+                    })
                     .collect();
                 match node.get("properties").and_then(Value::as_object) {
                     Some(_) => {
@@ -484,7 +486,7 @@ fn wire_forms(node: &Map<String, Value>, amend: &NodeAmend, note: &str) -> Optio
         }
     };
     for (_, samples) in &amend.forms {
-        let mut branch = infer(samples, None, 0);
+        let mut branch = infer(samples, None, "", 0);
         if nullable && let Value::Object(b) = &mut branch {
             b.insert("nullable".into(), json!(true));
         }
@@ -515,8 +517,9 @@ fn wire_forms(node: &Map<String, Value>, amend: &NodeAmend, note: &str) -> Optio
 /// and number seen together: number), `nullable` where a null was, the
 /// properties of objects and the items of arrays (inferred the same way),
 /// an `anyOf` of the forms when several were seen. `description` on the
-/// top (nested properties get it too; items do not).
-fn infer(samples: &[Value], description: Option<&str>, depth: usize) -> Value {
+/// top; the properties of an object inside the field `name` say so; items
+/// have none.
+fn infer(samples: &[Value], description: Option<&str>, name: &str, depth: usize) -> Value {
     let mut forms: Vec<&'static str> = Vec::new();
     let mut nullable = false;
     for sample in samples {
@@ -560,7 +563,7 @@ fn infer(samples: &[Value], description: Option<&str>, depth: usize) -> Value {
                 let schema = if items.is_empty() {
                     json!({})
                 } else {
-                    infer(&items, None, depth + 1)
+                    infer(&items, None, name, depth + 1)
                 };
                 s.insert("items".into(), schema);
             }
@@ -576,10 +579,14 @@ fn infer(samples: &[Value], description: Option<&str>, depth: usize) -> Value {
                     }
                 }
                 if !fields.is_empty() {
-                    let nested = Some("Seen inside the field above.");
+                    let nested = if name.is_empty() {
+                        "Seen inside this value.".to_string()
+                    } else {
+                        format!("Seen inside `{name}`.")
+                    };
                     let properties: Map<String, Value> = fields
                         .iter()
-                        .map(|(k, vs)| (k.clone(), infer(vs, nested, depth + 1)))
+                        .map(|(k, vs)| (k.clone(), infer(vs, Some(&nested), k, depth + 1)))
                         .collect();
                     s.insert("properties".into(), Value::Object(properties));
                 }
@@ -1221,7 +1228,7 @@ components:
         assert!(detail["properties"]["note"].get("type").is_none());
         assert_eq!(
             thing["properties"]["list"]["items"]["properties"]["k"],
-            json!({"type": "number", "format": "double", "description": "Seen inside the field above."})
+            json!({"type": "number", "format": "double", "description": "Seen inside `list`."})
         );
         // Nothing else of the document moved.
         let mut before = parse(SPEC).unwrap();
