@@ -38,7 +38,8 @@ use crate::import::merge::{block_end, indent, is_blank, key_of};
 use crate::import::yaml::{Yaml, emit_map};
 use crate::schema::{self, Finding, MAX_DEPTH, Problem, REF_PREFIX, Rules};
 
-/// How many values of one new field are kept to infer its schema from.
+/// How many values of one new field are kept to infer its schema from, and
+/// how many new known values one field gets.
 const MAX_SAMPLES: usize = 200;
 
 /// One live answer, with the path of the operation that sent it.
@@ -243,7 +244,7 @@ impl Observed {
                     return self.left.push(not_found());
                 };
                 let node = self.node(ptr);
-                if !node.known.contains(found) {
+                if !node.known.contains(found) && node.known.len() < MAX_SAMPLES {
                     node.known.push(found.clone());
                 }
             }
@@ -1169,7 +1170,7 @@ components:
              "list": [{"k": 1.5}, {"k": 2}]},
             {"id": 2, "status": 0, "name": "x", "count": null, "extra": "now text", "detail": null}
         ]});
-        let patched = patch(&[answer.clone()]);
+        let patched = patch(std::slice::from_ref(&answer));
         assert!(patched.left.is_empty(), "{:?}", patched.left);
         let text = &patched.text;
         assert!(
