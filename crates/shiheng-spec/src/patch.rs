@@ -13,7 +13,8 @@
 //!   inferred from every value seen (type and `format`, `nullable: true`
 //!   where a null was seen, objects with their properties, arrays with
 //!   their items, an `anyOf` when several JSON types were seen);
-//! - a value outside `x-known-values`: added to them;
+//! - a value outside `x-known-values` or an `enum`: added to them (a
+//!   widening; `spec diff` says whom a new enum value concerns);
 //! - `null` where the schema is not nullable: `nullable: true`;
 //! - a JSON type the schema does not allow: the schema becomes an `anyOf`
 //!   of its wire forms, the spec's form first (as `PhoneNumber` and
@@ -21,9 +22,9 @@
 //!   whose decoding rule accepts the others' forms), the form seen second;
 //! - a required field that was absent: no longer required.
 //!
-//! Nothing is removed or narrowed. What cannot be said that way (a value
-//! outside an `enum`, a number or length out of bounds, a spec node
-//! written in flow style) is left for a person, listed in
+//! Nothing is removed or narrowed. What cannot be said that way (a number
+//! or a length out of its bounds, a spec node written in flow style) is
+//! left for a person, listed in
 //! [`Patch::left`]. The file is edited as `spec import --write` edits it:
 //! by text, key by key, so comments and the order of everything else stay;
 //! the result is read back and must be exactly the intended document.
@@ -170,6 +171,8 @@ struct NodeAmend {
     /// New properties, in the order met, with the values seen.
     props: Vec<(String, Vec<Value>)>,
     known: Vec<Value>,
+    /// Values outside the node's `enum`.
+    enumerated: Vec<Value>,
     nullable: bool,
     /// Other JSON types seen, with their values.
     forms: Vec<(&'static str, Vec<Value>)>,
@@ -246,6 +249,15 @@ impl Observed {
                 let node = self.node(ptr);
                 if !node.known.contains(found) && node.known.len() < MAX_SAMPLES {
                     node.known.push(found.clone());
+                }
+            }
+            Problem::NotInEnum { found, .. } => {
+                let Some(ptr) = locate(spec, root, body, &tokens) else {
+                    return self.left.push(not_found());
+                };
+                let node = self.node(ptr);
+                if !node.enumerated.contains(found) && node.enumerated.len() < MAX_SAMPLES {
+                    node.enumerated.push(found.clone());
                 }
             }
             Problem::NotNullable { .. } => {
@@ -358,6 +370,25 @@ impl Observed {
                     key: "x-known-values".into(),
                     value: Some(Value::Array(known)),
                     change: format!("{at}.x-known-values: {} added", shown.join(", ")),
+                });
+            }
+            if !amend.enumerated.is_empty() {
+                let mut listed = node
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                listed.extend(amend.enumerated.iter().cloned());
+                let shown: Vec<String> = amend.enumerated.iter().map(Value::to_string).collect();
+                notes.push(format!(
+                    "the value {} (added to the enum)",
+                    shown.join(", ")
+                ));
+                ops.push(Op {
+                    node: ptr.clone(),
+                    key: "enum".into(),
+                    value: Some(Value::Array(listed)),
+                    change: format!("{at}.enum: {} added", shown.join(", ")),
                 });
             }
             if amend.nullable {
@@ -482,6 +513,15 @@ fn wire_forms(node: &Map<String, Value>, amend: &NodeAmend, note: &str) -> Optio
                     .unwrap_or_default();
                 known.extend(amend.known.iter().cloned());
                 first.insert("x-known-values".into(), Value::Array(known));
+            }
+            if !amend.enumerated.is_empty() {
+                let mut listed = first
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                listed.extend(amend.enumerated.iter().cloned());
+                first.insert("enum".into(), Value::Array(listed));
             }
             vec![Value::Object(first)]
         }
@@ -1143,6 +1183,9 @@ components:
           x-known-values: [0, 1]
         name:
           type: string
+        kind:
+          type: string
+          enum: [a, b]
         count:
           type: integer
           format: int32
@@ -1168,7 +1211,8 @@ components:
             {"id": 1, "status": 7, "name": 42, "count": "3", "extra": null,
              "detail": {"level": 2, "tags": ["a"], "owner": {"id": 9}, "note": null},
              "list": [{"k": 1.5}, {"k": 2}]},
-            {"id": 2, "status": 0, "name": "x", "count": null, "extra": "now text", "detail": null}
+            {"id": 2, "status": 0, "name": "x", "count": null, "extra": "now text", "detail": null,
+             "kind": "c"}
         ]});
         let patched = patch(std::slice::from_ref(&answer));
         assert!(patched.left.is_empty(), "{:?}", patched.left);
@@ -1194,6 +1238,7 @@ components:
                 .unwrap()
                 .ends_with("\n\nObserved by `shiheng check` on 2026-12-02: the value 7 (now a known value).")
         );
+        assert_eq!(thing["properties"]["kind"]["enum"], json!(["a", "b", "c"]));
         let name = &thing["properties"]["name"];
         assert_eq!(
             name["anyOf"],
