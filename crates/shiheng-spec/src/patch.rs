@@ -218,11 +218,8 @@ impl Observed {
         let not_found = || format!("{place}: its place in the spec could not be found");
         match &finding.problem {
             Problem::UnknownField { .. } | Problem::MissingRequired => {
-                let Some((name, parent)) = tokens.split_last() else {
-                    return;
-                };
-                let Token::Field(name) = name else {
-                    return;
+                let Some((Token::Field(name), parent)) = tokens.split_last() else {
+                    return self.left.push(not_found());
                 };
                 let Some(ptr) = locate(spec, root, body, parent)
                     .and_then(|p| object_node(spec, p, body, parent))
@@ -1362,6 +1359,69 @@ components:
         .unwrap();
         assert!(!patched.changed());
         assert_eq!(patched.text, SPEC);
+    }
+
+    #[test]
+    fn hostile_names_and_flow_style_do_not_break_the_file() {
+        let body = json!({"code": "0", "result": [{
+            "on": 1, "key: value": "x", "#hash": true, "line\nbreak": "y",
+            "quote'd": [], "dotted.name": 2, "br[0]": 3
+        }]});
+        let patched = amend(
+            SPEC,
+            &[Answer {
+                path: "/things",
+                body: &body,
+            }],
+            "2026-12-02",
+        )
+        .expect("amended");
+        let doc = parse(&patched.text).expect("it reads back");
+        let props = &doc["components"]["schemas"]["Thing"]["properties"];
+        for name in ["on", "key: value", "#hash", "line\nbreak", "quote'd"] {
+            assert!(
+                props.get(name).is_some(),
+                "{name} not added:\n{}",
+                patched.text
+            );
+        }
+        assert_eq!(props["quote'd"]["items"], json!({}));
+        // Names a finding's path cannot carry are left, not guessed.
+        assert!(
+            patched.left.iter().any(|l| l.contains("dotted.name")),
+            "{:?}",
+            patched.left
+        );
+
+        let flow = SPEC.replace(
+            "    Thing:\n      type: object\n      description: A thing.  # trailing comment\n      properties:\n",
+            "    Thing:\n      type: object\n      description: A thing.  # trailing comment\n      properties: {id: {type: integer}}\n      x-old:\n",
+        );
+        let body = json!({"code": "0", "result": [{"id": 1, "extra": 1}]});
+        let patched = amend(
+            &flow,
+            &[Answer {
+                path: "/things",
+                body: &body,
+            }],
+            "2026-12-02",
+        )
+        .expect("amended");
+        assert_eq!(patched.text, flow);
+        assert!(patched.left[0].contains("flow style"), "{:?}", patched.left);
+        // Not a spec, or an answer for a path the spec does not have.
+        assert!(amend("openapi: [", &[], "2026-12-02").is_err());
+        let patched = amend(
+            SPEC,
+            &[Answer {
+                path: "/nope",
+                body: &body,
+            }],
+            "2026-12-02",
+        )
+        .expect("amended");
+        assert!(!patched.changed());
+        assert!(patched.left[0].contains("/nope"), "{:?}", patched.left);
     }
 
     #[test]
