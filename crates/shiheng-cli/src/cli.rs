@@ -109,6 +109,12 @@ pub enum Invocation {
         params: Vec<String>,
         /// `--require-all`.
         require_all: bool,
+        /// `--spec`: the spec file to compare with instead of the embedded one.
+        spec: Option<PathBuf>,
+        /// `--write-spec`: where to write the spec amended with the answers.
+        write_spec: Option<PathBuf>,
+        /// `--pages` (`--all`: the most there is): pages per paginated operation.
+        pages: usize,
     },
     /// `shiheng sign`.
     Sign(SignArgs),
@@ -290,7 +296,13 @@ pub fn command() -> Command {
                  Exit 0: no drift in what was checked; 1: drift; 3 or 4 (the first \
                  failure's): no operation could be checked; 6: with --require-all, an \
                  operation could not be checked (or none could and the platform reported \
-                 no error).",
+                 no error).\n\
+                 --write-spec FILE writes a copy of the spec amended with what the answers \
+                 showed (new fields, known values, nullability, other wire forms; only \
+                 additions and widenings, each described as observed on this date), even \
+                 when drift was found: exit 1 still means drift was found. Try it with \
+                 `shiheng check --spec FILE`, see what it changes with `shiheng spec diff`, \
+                 then move it into spec/ and rebuild.",
             )
             .arg(
                 Arg::new("params")
@@ -308,6 +320,50 @@ pub fn command() -> Command {
                     .long("require-all")
                     .action(ArgAction::SetTrue)
                     .help("Exit 6 when an operation could not be checked (drift still exits 1)"),
+            )
+            .arg(
+                Arg::new("spec")
+                    .long("spec")
+                    .value_name("FILE")
+                    .value_parser(value_parser!(PathBuf))
+                    .help(
+                        "Compare with this spec file (YAML or JSON) instead of the one this \
+                         tool was built from; nothing is rebuilt. The operations called are \
+                         still this tool's, each compared with the 200 schema FILE gives its \
+                         path",
+                    ),
+            )
+            .arg(
+                Arg::new("write_spec")
+                    .long("write-spec")
+                    .value_name("FILE")
+                    .value_parser(value_parser!(PathBuf))
+                    .help(
+                        "Write the spec (--spec, else spec/shiheng-open.yaml, which is then \
+                         what is checked) amended with what the answers showed to FILE, \
+                         comments and order kept; written even when drift is found (exit 1 \
+                         still means drift). The input is replaced only when FILE is its path",
+                    ),
+            )
+            .arg(
+                Arg::new("pages")
+                    .long("pages")
+                    .value_name("N")
+                    .value_parser(value_parser!(u64).range(1..))
+                    .conflicts_with("all_pages")
+                    .help(
+                        "Look at up to N pages of each paginated operation, following its \
+                         pagination (default 1)",
+                    ),
+            )
+            .arg(
+                Arg::new("all_pages")
+                    .long("all")
+                    .action(ArgAction::SetTrue)
+                    .help(format!(
+                        "Look at every page of each paginated operation (at most {})",
+                        shiheng_spec::drift::MAX_PAGES
+                    )),
             )
             .args(connection_args(true)),
     )
@@ -834,6 +890,17 @@ pub fn parse(matches: &ArgMatches) -> Result<Invocation, Failure> {
                     .map(|given| given.cloned().collect())
                     .unwrap_or_default(),
                 require_all: sub.get_flag("require_all"),
+                spec: sub.get_one::<PathBuf>("spec").cloned(),
+                write_spec: sub.get_one::<PathBuf>("write_spec").cloned(),
+                pages: if sub.get_flag("all_pages") {
+                    shiheng_spec::drift::MAX_PAGES
+                } else {
+                    sub.get_one::<u64>("pages").map_or(1, |&n| {
+                        usize::try_from(n).map_or(shiheng_spec::drift::MAX_PAGES, |n| {
+                            n.min(shiheng_spec::drift::MAX_PAGES)
+                        })
+                    })
+                },
             });
         }
         "sign" => {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -71,6 +72,82 @@ pub fn check_options(given: &[String]) -> Result<CheckOptions, Failure> {
     Ok(options)
 }
 
+/// The spec file `--write-spec` amends when `--spec` is not given.
+pub const SPEC_FILE: &str = "spec/shiheng-open.yaml";
+
+/// What `check` runs with: its options, and the spec file it compares with
+/// and amends.
+pub struct CheckSetup {
+    /// The params, the spec and the pages.
+    pub options: CheckOptions,
+    /// `--spec` (or, for `--write-spec` without it, [`SPEC_FILE`]) and its text.
+    pub source: Option<(PathBuf, String)>,
+    /// `--write-spec`.
+    pub write_spec: Option<PathBuf>,
+}
+
+/// Reads what `check` needs before anything is sent: the `--params`
+/// ([`check_options`]), the spec file to compare with (`--spec`, or
+/// [`SPEC_FILE`] when `--write-spec` is given without it: the patch is
+/// made from the document the answers were compared with), and the pages.
+/// A spec that cannot be read or parsed is a usage error.
+pub fn check_setup(
+    params: &[String],
+    spec: Option<&Path>,
+    write_spec: Option<&Path>,
+    pages: usize,
+) -> Result<CheckSetup, Failure> {
+    let mut options = check_options(params)?.with_pages(pages);
+    let path = match (spec, write_spec) {
+        (Some(path), _) => Some(path.to_path_buf()),
+        (None, Some(_)) => {
+            let path = PathBuf::from(SPEC_FILE);
+            if !path.is_file() {
+                return Err(Failure::Usage(format!(
+                    "--write-spec needs the spec file to amend: give --spec FILE \
+                     ({SPEC_FILE} is not in this directory)"
+                )));
+            }
+            Some(path)
+        }
+        (None, None) => None,
+    };
+    let source = match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::Usage(format!("--spec {}: cannot read it: {e}", path.display()))
+            })?;
+            let doc = shiheng_spec::patch::parse(&text).map_err(|e| {
+                Failure::Usage(format!(
+                    "--spec {}: {}",
+                    path.display(),
+                    text::inert(&e, 200)
+                ))
+            })?;
+            if !doc.is_object() || doc.get("paths").is_none() {
+                return Err(Failure::Usage(format!(
+                    "--spec {}: not an OpenAPI document (no `paths`)",
+                    path.display()
+                )));
+            }
+            // Compared in the form the build gives it (inline schemas named
+            // after their operation, chains followed, allOf merged).
+            let mut doc = doc;
+            shiheng_spec::normalize::normalize(&mut doc).map_err(|e| {
+                Failure::Usage(format!("--spec {}: {}: {}", path.display(), e.at, e.what))
+            })?;
+            options = options.with_spec(doc);
+            Some((path, text))
+        }
+        None => None,
+    };
+    Ok(CheckSetup {
+        options,
+        source,
+        write_spec: write_spec.map(Path::to_path_buf),
+    })
+}
+
 /// Why `check` could not check an operation, on one line.
 fn not_checked_reason(op: &OperationSpec, outcome: &CheckOutcome) -> String {
     let hint = format!(
@@ -111,12 +188,8 @@ fn not_checked_reason(op: &OperationSpec, outcome: &CheckOutcome) -> String {
 /// not drift: exit 6 for it only with `require_all`, or when none could be
 /// checked and the platform reported no error (when it did, the library
 /// returns that error: exit 3 or 4).
-pub async fn check(
-    client: &Client,
-    options: &CheckOptions,
-    require_all: bool,
-) -> Result<(), Failure> {
-    let report = shiheng_spec::drift::check_with(client, options).await?;
+pub async fn check(client: &Client, setup: &CheckSetup, require_all: bool) -> Result<(), Failure> {
+    let report = shiheng_spec::drift::check_with(client, &setup.options).await?;
     let mut out = io::stdout().lock();
     let mut checked = Vec::new();
     let mut not_checked = 0u64;
@@ -145,11 +218,22 @@ pub async fn check(
     for drift in &report.drifts {
         writeln!(out, "{}", text::line(&drift.to_string()))?;
     }
-    let against = format!(
-        "spec {} (sha256 {})",
-        report.spec_version,
-        &report.spec_sha256[..report.spec_sha256.len().min(12)]
-    );
+    let against = match (&setup.source, report.spec_sha256) {
+        (Some((path, _)), _) => format!(
+            "{} (spec {})",
+            text::inert(&path.display().to_string(), 200),
+            text::inert(&report.spec_version, 80)
+        ),
+        (None, Some(sha)) => format!(
+            "spec {} (sha256 {})",
+            report.spec_version,
+            &sha[..sha.len().min(12)]
+        ),
+        (None, None) => format!("spec {}", report.spec_version),
+    };
+    if let (Some(target), Some((path, original))) = (&setup.write_spec, &setup.source) {
+        write_spec(&mut out, &report, path, original, target)?;
+    }
     let operations = format!(
         "{} ({})",
         text::count(checked.len() as u64, "operation", "operations"),
@@ -187,6 +271,55 @@ pub async fn check(
     if require_all && not_checked > 0 {
         out.flush()?;
         return Err(Failure::NotChecked("not every operation checked".into()));
+    }
+    Ok(())
+}
+
+/// `--write-spec`: the spec at `path` amended with the answers of `report`,
+/// written to `target` (safely: through a partial file renamed over it),
+/// then one line per change and per difference left for a person.
+fn write_spec(
+    out: &mut impl Write,
+    report: &shiheng_spec::drift::DriftReport,
+    path: &Path,
+    original: &str,
+    target: &Path,
+) -> Result<(), Failure> {
+    let answers = shiheng_spec::patch::answers(report);
+    let patch = shiheng_spec::patch::amend(original, &answers, &shiheng_spec::patch::today())
+        .map_err(|e| Failure::Usage(format!("--write-spec: {e}")))?;
+    shiheng_spec::files::replace(
+        target,
+        patch.text.as_bytes(),
+        ".partial",
+        shiheng_spec::files::NEW_SOURCE_MODE,
+    )
+    .map_err(Failure::Output)?;
+    let shown = text::inert(&target.display().to_string(), 200).into_owned();
+    if patch.changed() {
+        writeln!(
+            out,
+            "wrote {shown}: {} amended with {} from the answers; see what it changes with `shiheng spec diff {} {shown}`",
+            text::inert(&path.display().to_string(), 200),
+            text::count(patch.changes.len() as u64, "change", "changes"),
+            text::inert(&path.display().to_string(), 200),
+        )?;
+    } else {
+        writeln!(
+            out,
+            "wrote {shown}: {} unchanged (nothing in the answers to add)",
+            text::inert(&path.display().to_string(), 200)
+        )?;
+    }
+    for change in &patch.changes {
+        writeln!(out, "{}", text::line(&format!("  + {change}")))?;
+    }
+    for left in &patch.left {
+        writeln!(
+            out,
+            "{}",
+            text::line(&format!("  left for a person: {left}"))
+        )?;
     }
     Ok(())
 }

@@ -185,9 +185,19 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
             client = Some(connection.client()?);
         }
         Invocation::Check {
-            connection, params, ..
+            connection,
+            params,
+            spec,
+            write_spec,
+            pages,
+            ..
         } => {
-            check_options = Some(commands::check_options(params)?);
+            check_options = Some(commands::check_setup(
+                params,
+                spec.as_deref(),
+                write_spec.as_deref(),
+                *pages,
+            )?);
             client = Some(connection.client()?);
         }
         Invocation::Call {

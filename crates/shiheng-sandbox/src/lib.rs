@@ -123,7 +123,9 @@ pub struct SandboxConfig {
     /// - every item (the result) gains the undeclared field
     ///   `undeclaredField`;
     /// - in the second item of each page (the first, when the page has one;
-    ///   the result), the first field with `x-known-values` or `enum` holds
+    ///   the result), the undeclared object field `undeclaredDetail`
+    ///   (`{"level": 2, "tags": ["planted", null], "note": null}`) is added,
+    ///   the first field with `x-known-values` or `enum` holds
     ///   a value outside them (an integer: the largest known value plus 3;
     ///   text: `"undocumented"`, so an employee's `gender` is
     ///   `"undocumented"`), and the first plain field other

@@ -14,6 +14,15 @@ use shiheng_spec::schema as spec;
 const UNDECLARED: &str = "undeclaredField";
 /// The undeclared field's value.
 const UNDECLARED_VALUE: &str = "planted by the sandbox's drift mode";
+/// The name of the undeclared object field of one item, unless declared.
+const UNDECLARED_OBJECT: &str = "undeclaredDetail";
+
+/// The undeclared object's value: a number, an array with a null among
+/// its strings, and a field only ever null, so that a spec patch made from
+/// it describes objects, arrays, nullability and a type not known yet.
+fn undeclared_object() -> Value {
+    json!({"level": 2, "tags": ["planted", null], "note": null})
+}
 
 /// How a field is sent in a JSON type its schema does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +42,8 @@ enum Mistype {
 pub(crate) struct DriftPlan {
     /// A field added to every item (or to the result).
     undeclared: String,
+    /// An object field added to one item (or to the result).
+    undeclared_object: String,
     /// A field with `x-known-values` or `enum`, and a value outside them.
     unknown_value: Option<(String, Value)>,
     /// A field sent in another JSON type.
@@ -61,10 +72,15 @@ impl DriftPlan {
     fn for_schema(spec: &Value, schema_name: &str, keep: &[&str], drop_code: bool) -> Self {
         let schema = spec::component(spec, schema_name).unwrap_or(&Value::Null);
         let properties = schema.get("properties").and_then(Value::as_object);
-        let mut undeclared = UNDECLARED.to_string();
-        while properties.is_some_and(|p| p.contains_key(&undeclared)) {
-            undeclared.push('_');
-        }
+        let unused = |name: &str| {
+            let mut name = name.to_string();
+            while properties.is_some_and(|p| p.contains_key(&name)) {
+                name.push('_');
+            }
+            name
+        };
+        let undeclared = unused(UNDECLARED);
+        let undeclared_object = unused(UNDECLARED_OBJECT);
         let fields: Vec<(&String, &Value)> = properties
             .into_iter()
             .flatten()
@@ -94,6 +110,7 @@ impl DriftPlan {
         .find_map(|(ty, how)| plain(ty).map(|(name, _)| ((*name).clone(), how)));
         Self {
             undeclared,
+            undeclared_object,
             unknown_value,
             mistyped,
             drop_code,
@@ -101,8 +118,8 @@ impl DriftPlan {
     }
 
     /// Plants the differences in a page's items: the undeclared field in
-    /// each, the unknown value and the mistyped field in the second (the
-    /// first when the page has one).
+    /// each, the undeclared object, the unknown value and the mistyped
+    /// field in the second (the first when the page has one).
     pub(crate) fn plant_items(&self, items: &mut [Value]) {
         for item in items.iter_mut() {
             if let Value::Object(map) = item {
@@ -131,6 +148,7 @@ impl DriftPlan {
     }
 
     fn plant_values(&self, map: &mut Map<String, Value>) {
+        map.insert(self.undeclared_object.clone(), undeclared_object());
         if let Some((field, value)) = &self.unknown_value {
             map.insert(field.clone(), value.clone());
         }
@@ -221,7 +239,8 @@ mod tests {
         assert_eq!(
             items[1],
             json!({"id": 2, "count": "15", "kind": 7,
-                   "undeclaredField_": UNDECLARED_VALUE})
+                   "undeclaredField_": UNDECLARED_VALUE,
+                   "undeclaredDetail": undeclared_object()})
         );
         assert_eq!(items[0]["count"], json!(3));
         let mut envelope = Map::new();

@@ -560,6 +560,32 @@ fn shape(doc: &Value, schema: &Value) -> String {
     }
 }
 
+/// When `n` is an `anyOf`/`oneOf` of wire forms that widens the plain
+/// schema `o` (as `shiheng check --write-spec` writes them, and as this
+/// SDK's build reads them: the type of the first typed branch): that first
+/// branch, whose shape is `o`'s.
+fn wire_forms_added<'n>(
+    new_doc: &'n Value,
+    o: &Value,
+    n: &'n Value,
+    old_shape: &str,
+) -> Option<&'n Value> {
+    if ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .any(|k| o.get(k).is_some())
+    {
+        return None;
+    }
+    let branches = n
+        .get("anyOf")
+        .or_else(|| n.get("oneOf"))
+        .and_then(Value::as_array)?;
+    let first = branches
+        .iter()
+        .find(|b| resolve(new_doc, b).1.get("type").is_some())?;
+    (shape(new_doc, first) == old_shape).then_some(first)
+}
+
 fn body_schema(body: Option<&Value>) -> Option<&Value> {
     body.and_then(|b| b.pointer("/content/application~1json/schema"))
 }
@@ -769,6 +795,25 @@ impl Walker<'_, '_> {
             Side::Response => "response",
         };
         let (old_shape, new_shape) = (shape(self.old_doc, o), shape(self.new_doc, n));
+        if old_shape != new_shape
+            && let Some(first) = wire_forms_added(self.new_doc, o, n, &old_shape)
+        {
+            self.push(
+                &location,
+                "wire-form-added",
+                Category::Breaking,
+                &[Audience::OtherLanguages],
+                format!(
+                    "{side} field `{}` is now {new_shape}: an anyOf of its wire forms whose \
+                     first branch keeps {old_shape}, so the Rust type is unchanged (its \
+                     decoding accepts the other forms); clients generated in other \
+                     languages get a wrapper type for the anyOf",
+                    last_segment(&location)
+                ),
+            );
+            self.schema(old, first, &location);
+            return;
+        }
         if old_shape != new_shape {
             self.push(
                 &location,

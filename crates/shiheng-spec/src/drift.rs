@@ -7,6 +7,15 @@
 //! `paramContent` to send to the operations whose parameters the spec cannot
 //! supply (the CLI's `shiheng check --params OPERATION=JSON`).
 //!
+//! [`CheckOptions`] also say which spec to compare with (any spec file,
+//! read at run time: `shiheng check --spec FILE`; the operations called are
+//! still the SDK's table, each compared with the 200 schema the file gives
+//! its path) and how many pages of a paginated operation to look at
+//! (following its `x-pagination`: the next page number, or the answer's
+//! next cursor, never more than [`MAX_PAGES`]). Every answer compared is
+//! kept in the report ([`CheckedOperation::answers`]): what
+//! [`crate::patch`] turns into an amended spec.
+//!
 //! What was not checked is said, with the reason, and is not drift: an
 //! operation the spec gives no values to call with and that was given none
 //! is [`CheckOutcome::Skipped`]; one the platform answered with a business
@@ -31,6 +40,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 use shiheng::operation::{OperationSpec, Pagination, PaginationStyle};
@@ -118,7 +128,12 @@ impl CheckOutcome {
     }
 }
 
-/// What [`check_with`] sends besides what it invents from the spec.
+/// The most pages of one operation [`check_with`] looks at, whatever
+/// [`CheckOptions::pages`] asks (`shiheng check --all`).
+pub const MAX_PAGES: usize = 1000;
+
+/// What [`check_with`] sends besides what it invents from the spec, which
+/// spec it compares with, and how many pages it reads.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct CheckOptions {
@@ -127,6 +142,13 @@ pub struct CheckOptions {
     /// is completed with its first page at its largest page size where it
     /// names neither. An operationId not in the table is ignored.
     pub params: BTreeMap<String, Value>,
+    /// The spec to compare the answers with (and to invent params from),
+    /// as parsed JSON; `None`: the SDK's embedded spec.
+    pub spec: Option<Arc<Value>>,
+    /// How many pages of each paginated operation to look at, following
+    /// its pagination from the first; 0 and 1 both mean the first page
+    /// only. Never more than [`MAX_PAGES`].
+    pub pages: usize,
 }
 
 impl CheckOptions {
@@ -138,6 +160,20 @@ impl CheckOptions {
     /// Sends `params` as the `paramContent` of `operation_id`.
     pub fn with_params(mut self, operation_id: impl Into<String>, params: Value) -> Self {
         self.params.insert(operation_id.into(), params);
+        self
+    }
+
+    /// Compares with `spec` (an OpenAPI document as JSON, e.g. a spec file
+    /// read with [`crate::patch::parse`]) instead of the embedded one.
+    pub fn with_spec(mut self, spec: Value) -> Self {
+        self.spec = Some(Arc::new(spec));
+        self
+    }
+
+    /// Looks at up to `pages` pages of each paginated operation (at most
+    /// [`MAX_PAGES`]).
+    pub fn with_pages(mut self, pages: usize) -> Self {
+        self.pages = pages.min(MAX_PAGES);
         self
     }
 }
@@ -152,16 +188,21 @@ pub struct CheckedOperation {
     pub path: String,
     /// Checked, skipped, refused or failed.
     pub outcome: CheckOutcome,
+    /// Every answer compared with the spec, whole (envelope included), in
+    /// the order the pages were read; empty when it was not checked.
+    pub answers: Vec<Value>,
 }
 
 /// What [`check`] found.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct DriftReport {
-    /// `info.version` of the spec compared against ([`SPEC_VERSION`]).
-    pub spec_version: &'static str,
-    /// SHA-256 of that spec file ([`SPEC_SHA256`]).
-    pub spec_sha256: &'static str,
+    /// `info.version` of the spec compared against ([`SPEC_VERSION`] for
+    /// the embedded one).
+    pub spec_version: String,
+    /// SHA-256 of the embedded spec file ([`SPEC_SHA256`]); `None` when
+    /// another spec was given ([`CheckOptions::spec`]).
+    pub spec_sha256: Option<&'static str>,
     /// Every operation of the table, in the spec's order, with its outcome.
     pub operations: Vec<CheckedOperation>,
     /// Every difference found in the checked answers; empty when they match
@@ -229,51 +270,95 @@ pub async fn check(client: &Client) -> Result<DriftReport, Error> {
 /// [`CheckOutcome::Failed`]. Returns `Err` only when no operation could be
 /// checked and one was refused or failed: the first such error.
 pub async fn check_with(client: &Client, options: &CheckOptions) -> Result<DriftReport, Error> {
+    // The embedded spec is JSON (the SDK's build checks it); were it not,
+    // every answer would be reported unchecked against an empty document.
+    let spec: &Value = match &options.spec {
+        Some(spec) => spec,
+        None => schema::document().unwrap_or(&Value::Null),
+    };
     let mut report = DriftReport {
-        spec_version: SPEC_VERSION,
-        spec_sha256: SPEC_SHA256,
+        spec_version: match &options.spec {
+            Some(spec) => spec
+                .pointer("/info/version")
+                .and_then(Value::as_str)
+                .unwrap_or("(no info.version)")
+                .to_string(),
+            None => SPEC_VERSION.to_string(),
+        },
+        spec_sha256: options.spec.is_none().then_some(SPEC_SHA256),
         operations: Vec::new(),
         drifts: Vec::new(),
     };
+    let pages = options.pages.clamp(1, MAX_PAGES);
     for op in OperationSpec::all() {
         let given = options.params.get(op.operation_id);
         let request = match given {
             Some(params) => Ok(Some(complete_first_page(op, params.clone()))),
-            None => first_request(op),
+            None => first_request_in(spec, op),
         };
+        let response_schema = response_schema_in(spec, op);
+        let mut answers = Vec::new();
+        let mut drifts: Vec<Drift> = Vec::new();
         let outcome = match request {
             Err(reason) => CheckOutcome::Skipped { reason },
             Ok(param_content) => {
-                match shiheng::dynamic::of(op)
-                    .call_whole(client, param_content.clone())
-                    .await
-                {
-                    Ok(reply) => {
-                        let body = &reply.body;
-                        report
-                            .drifts
-                            .extend(compare(op.operation_id, op.response_schema, body));
-                        CheckOutcome::Checked {
-                            status: reply.status,
-                            trace_id: body
-                                .get("traceId")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
+                let mut outcome = None;
+                let mut next = param_content.clone();
+                for page in 0..pages {
+                    match shiheng::dynamic::of(op)
+                        .call_whole(client, next.clone())
+                        .await
+                    {
+                        Ok(reply) => {
+                            let body = reply.body;
+                            let found = compare_in(spec, op.operation_id, &response_schema, &body);
+                            merge(&mut drifts, found);
+                            if page == 0 {
+                                outcome = Some(CheckOutcome::Checked {
+                                    status: reply.status,
+                                    trace_id: body
+                                        .get("traceId")
+                                        .and_then(Value::as_str)
+                                        .map(str::to_owned),
+                                });
+                            }
+                            next = next_page(op, next.as_ref(), &body);
+                            answers.push(body);
+                            if next.is_none() {
+                                break;
+                            }
+                        }
+                        // A later page that fails ends the walk; what was
+                        // read is still checked.
+                        Err(_) if page > 0 => break,
+                        Err(error) if error.kind() == ErrorKind::Api => {
+                            outcome = Some(CheckOutcome::Refused {
+                                error,
+                                params: param_content.clone(),
+                                given: given.is_some(),
+                            });
+                            break;
+                        }
+                        Err(error) => {
+                            outcome = Some(CheckOutcome::Failed { error });
+                            break;
                         }
                     }
-                    Err(error) if error.kind() == ErrorKind::Api => CheckOutcome::Refused {
-                        error,
-                        params: param_content,
-                        given: given.is_some(),
+                }
+                match outcome {
+                    Some(outcome) => outcome,
+                    None => CheckOutcome::Skipped {
+                        reason: "no page was read".into(),
                     },
-                    Err(error) => CheckOutcome::Failed { error },
                 }
             }
         };
+        report.drifts.extend(drifts);
         report.operations.push(CheckedOperation {
             operation: op.operation_id.to_string(),
             path: op.path.to_string(),
             outcome,
+            answers,
         });
     }
     if report.checked().is_empty()
@@ -292,6 +377,72 @@ pub async fn check_with(client: &Client, options: &CheckOptions) -> Result<Drift
         }
     }
     Ok(report)
+}
+
+/// `found` (one page's drifts) counted into `drifts` (the earlier pages'):
+/// the same difference at the same place is one drift with the sum of the
+/// occurrences, where it was first seen.
+fn merge(drifts: &mut Vec<Drift>, found: Vec<Drift>) {
+    for drift in found {
+        let key = blank_indices(&drift.path);
+        match drifts.iter_mut().find(|d| {
+            d.kind == drift.kind && d.detail == drift.detail && blank_indices(&d.path) == key
+        }) {
+            Some(seen) => seen.occurrences += drift.occurrences,
+            None => drifts.push(drift),
+        }
+    }
+}
+
+/// The `paramContent` of the page after the one `sent` asked for, from
+/// the answer `body` and the operation's pagination: the next page number
+/// while the answer has items (and, when it says how many pages there
+/// are, up to that), or the answer's next cursor while it is not null and
+/// moves. `None`: no next page (or the operation does not page).
+pub fn next_page(op: &OperationSpec, sent: Option<&Value>, body: &Value) -> Option<Value> {
+    let pagination = op.pagination?;
+    let sent = sent?.as_object()?;
+    let result = body.get("result")?;
+    let position = pagination.position().name;
+    let current = sent.get(position).and_then(Value::as_i64)?;
+    let next = match pagination.style {
+        PaginationStyle::PageNumber { pages, .. } => {
+            let items = result.get(pagination.items).and_then(Value::as_array);
+            if items.is_none_or(|i| i.is_empty()) {
+                return None;
+            }
+            if let Some(pages) = pages.and_then(|p| result.get(p)).and_then(Value::as_i64)
+                && current >= pages
+            {
+                return None;
+            }
+            current.checked_add(1)?
+        }
+        PaginationStyle::Cursor { next_cursor, .. } => {
+            let next = result.get(next_cursor).and_then(Value::as_i64)?;
+            if next == current {
+                return None;
+            }
+            next
+        }
+        _ => return None,
+    };
+    let mut params = sent.clone();
+    params.insert(position.to_string(), json!(next));
+    Some(Value::Object(params))
+}
+
+/// The schema of `op`'s 200 answer in `spec`: the one its path's `post`
+/// gives, else the SDK table's component of that name.
+pub fn response_schema_in(spec: &Value, op: &OperationSpec) -> Value {
+    operation_in(spec, op)
+        .and_then(|o| o.pointer("/responses/200/content/application~1json/schema"))
+        .cloned()
+        .unwrap_or_else(|| json!({ "$ref": format!("{REF_PREFIX}{}", op.response_schema) }))
+}
+
+fn operation_in<'s>(spec: &'s Value, op: &OperationSpec) -> Option<&'s Value> {
+    spec.get("paths")?.get(op.path)?.get("post")
 }
 
 /// Params given for `op`, as [`check_with`] sends them: those of a
@@ -318,8 +469,18 @@ pub fn complete_first_page(op: &OperationSpec, mut params: Value) -> Value {
 ///   optional one the spec gives no values for;
 /// - `Err` naming the first required field with none of those.
 pub fn first_request(op: &OperationSpec) -> Result<Option<Value>, String> {
-    let spec = schema::document()?;
-    let request = schema::component(spec, op.request_schema).unwrap_or(&Value::Null);
+    first_request_in(schema::document()?, op)
+}
+
+/// [`first_request`] from what `spec` says of the operation's request (the
+/// schema its path's `post` gives, else the SDK table's component).
+pub fn first_request_in(spec: &Value, op: &OperationSpec) -> Result<Option<Value>, String> {
+    let named = schema::component(spec, op.request_schema);
+    let request = operation_in(spec, op)
+        .and_then(|o| o.pointer("/requestBody/content/application~1json/schema"))
+        .and_then(|s| resolve(spec, s))
+        .or(named)
+        .unwrap_or(&Value::Null);
     let Some(params) = schema::property(spec, request, "paramContent") else {
         return Ok(None);
     };
@@ -414,21 +575,25 @@ fn invent(spec: &Value, schema: &Value, path: &str, depth: usize) -> Result<Valu
 /// array items is one [`Drift`] with a count. An unknown schema name is
 /// itself reported (as [`DriftKind::Unchecked`]).
 pub fn compare(operation: &str, schema_name: &str, json: &Value) -> Vec<Drift> {
-    let findings = match schema::document() {
+    match schema::document() {
         Ok(spec) => {
             let schema = json!({ "$ref": format!("{REF_PREFIX}{schema_name}") });
-            schema::walk(spec, &schema, json, Rules::every_difference())
+            compare_in(spec, operation, &schema, json)
         }
-        Err(detail) => {
-            return vec![Drift {
-                operation: operation.to_string(),
-                path: String::new(),
-                kind: DriftKind::Unchecked,
-                detail,
-                occurrences: 1,
-            }];
-        }
-    };
+        Err(detail) => vec![Drift {
+            operation: operation.to_string(),
+            path: String::new(),
+            kind: DriftKind::Unchecked,
+            detail,
+            occurrences: 1,
+        }],
+    }
+}
+
+/// [`compare`] with any `schema` of any `spec` (a `$ref` to one of its
+/// components, or an inline schema).
+pub fn compare_in(spec: &Value, operation: &str, schema: &Value, json: &Value) -> Vec<Drift> {
+    let findings = schema::walk(spec, schema, json, Rules::every_difference());
     let mut drifts: Vec<Drift> = Vec::new();
     let mut seen: HashMap<(String, DriftKind, String), usize> = HashMap::new();
     let mut count = |finding: &Finding| {
@@ -454,7 +619,7 @@ pub fn compare(operation: &str, schema_name: &str, json: &Value) -> Vec<Drift> {
 
 /// Each finding, a value that fits no branch of an `anyOf` as the closest
 /// branch's findings when a branch has its type.
-fn visit(findings: &[Finding], each: &mut impl FnMut(&Finding)) {
+pub(crate) fn visit(findings: &[Finding], each: &mut impl FnMut(&Finding)) {
     for finding in findings {
         match &finding.problem {
             Problem::NoForm { closest, .. } if !closest.is_empty() => visit(closest, each),
@@ -514,6 +679,50 @@ mod tests {
                 params[pagination.page_size.name],
                 json!(pagination.page_size.bounds.max)
             );
+        }
+    }
+
+    #[test]
+    fn next_page_follows_the_pagination_and_stops() {
+        let body = |fields: &[(&str, Value)]| {
+            let result: Map<String, Value> = fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            json!({ "result": result })
+        };
+        for op in OperationSpec::all() {
+            let Some(pagination) = op.pagination else {
+                continue;
+            };
+            let first = first_request(op).expect("a first page");
+            let position = pagination.position().name;
+            let start = first.as_ref().expect("params")[position]
+                .as_i64()
+                .expect("start");
+            match pagination.style {
+                PaginationStyle::PageNumber { pages, .. } => {
+                    let mut fields = vec![(pagination.items, json!([{}]))];
+                    if let Some(pages) = pages {
+                        fields.push((pages, json!(start + 1)));
+                    }
+                    let next = next_page(op, first.as_ref(), &body(&fields)).expect("next");
+                    assert_eq!(next[position], json!(start + 1));
+                    let last = next_page(op, Some(&next), &body(&fields));
+                    assert!(pages.is_none() || last.is_none(), "{last:?}");
+                    let empty = body(&[(pagination.items, json!([]))]);
+                    assert_eq!(next_page(op, first.as_ref(), &empty), None);
+                }
+                PaginationStyle::Cursor { next_cursor, .. } => {
+                    let next = next_page(op, first.as_ref(), &body(&[(next_cursor, json!(77))]));
+                    assert_eq!(next.expect("next")[position], json!(77));
+                    let end = body(&[(next_cursor, Value::Null)]);
+                    assert_eq!(next_page(op, first.as_ref(), &end), None);
+                    let stuck = body(&[(next_cursor, json!(start))]);
+                    assert_eq!(next_page(op, first.as_ref(), &stuck), None);
+                }
+                _ => {}
+            }
         }
     }
 

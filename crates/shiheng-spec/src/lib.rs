@@ -27,6 +27,11 @@
 //!   followed, `allOf` of objects merged. The embedded spec is already
 //!   normalised; a spec read from a file needs this before the walker and
 //!   the operation table's schema names apply to it.
+//! - [`patch`] (feature `import`): the answers a drift check compared, turned
+//!   into a copy of the spec file amended with what they showed (new
+//!   fields, known values, nullability, wire forms; only additions and
+//!   widenings), comments and order kept. `shiheng check --write-spec FILE`
+//!   runs it; docs/spec-changes.md walks through the whole loop.
 //! - [`files`]: replacing the user's files without destroying them (mode,
 //!   owner and read-only kept; devices and FIFOs never replaced), shared
 //!   with the CLI's `--output`.
@@ -41,4 +46,6 @@ pub mod files;
 pub mod import;
 #[path = "../../../build/normalize.rs"]
 pub mod normalize;
+#[cfg(feature = "import")]
+pub mod patch;
 pub mod schema;

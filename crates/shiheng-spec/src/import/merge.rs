@@ -336,16 +336,16 @@ fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
     }
 }
 
-fn indent(line: &str) -> usize {
+pub(crate) fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
-fn is_blank(line: &str) -> bool {
+pub(crate) fn is_blank(line: &str) -> bool {
     line.trim().is_empty()
 }
 
 /// The key of a `key:` or `key: value` line, unquoted.
-fn key_of(line: &str) -> Option<String> {
+pub(crate) fn key_of(line: &str) -> Option<String> {
     let text = line.trim();
     if text.starts_with('#') || text.starts_with('-') {
         return None;
@@ -364,14 +364,20 @@ fn key_of(line: &str) -> Option<String> {
     Some(text[..end].to_string())
 }
 
-fn find_key(lines: &[&str], start: usize, end: usize, at: usize, key: &str) -> Option<usize> {
+pub(crate) fn find_key(
+    lines: &[&str],
+    start: usize,
+    end: usize,
+    at: usize,
+    key: &str,
+) -> Option<usize> {
     (start..end).find(|&i| indent(lines[i]) == at && key_of(lines[i]).as_deref() == Some(key))
 }
 
 /// Where the block opened at line `start` ends: before the next line (a
 /// comment too) indented no deeper than `at`, trailing blank lines left
 /// with what follows.
-fn block_end(lines: &[&str], start: usize, at: usize, limit: usize) -> usize {
+pub(crate) fn block_end(lines: &[&str], start: usize, at: usize, limit: usize) -> usize {
     let mut end = (start + 1..limit)
         .find(|&i| !is_blank(lines[i]) && indent(lines[i]) <= at)
         .unwrap_or(limit);

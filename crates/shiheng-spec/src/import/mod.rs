@@ -6,12 +6,12 @@
 //! `report` says what happened. docs/spec-import.md describes the whole.
 
 mod mapping;
-mod merge;
+pub(crate) mod merge;
 mod page;
 mod prose;
 mod report;
 mod sample;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::path::{Path, PathBuf};
 
