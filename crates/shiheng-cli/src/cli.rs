@@ -115,6 +115,8 @@ pub enum Invocation {
         write_spec: Option<PathBuf>,
         /// `--pages` (`--all`: the most there is): pages per paginated operation.
         pages: usize,
+        /// `--concurrency`: operations checked at once.
+        concurrency: Option<usize>,
     },
     /// `shiheng sign`.
     Sign(SignArgs),
@@ -363,6 +365,17 @@ pub fn command() -> Command {
                     .help(format!(
                         "Look at every page of each paginated operation (at most {})",
                         shiheng_spec::drift::MAX_PAGES
+                    )),
+            )
+            .arg(
+                Arg::new("check_concurrency")
+                    .long("concurrency")
+                    .value_name("N")
+                    .value_parser(value_parser!(u64).range(1..=64))
+                    .help(format!(
+                        "Check up to N operations at once (default {}); the report keeps \
+                         the spec's order",
+                        shiheng_spec::drift::DEFAULT_CONCURRENCY
                     )),
             )
             .args(connection_args(true)),
@@ -901,6 +914,9 @@ pub fn parse(matches: &ArgMatches) -> Result<Invocation, Failure> {
                         })
                     })
                 },
+                concurrency: sub
+                    .get_one::<u64>("check_concurrency")
+                    .and_then(|&n| usize::try_from(n).ok()),
             });
         }
         "sign" => {

@@ -96,8 +96,12 @@ pub fn check_setup(
     spec: Option<&Path>,
     write_spec: Option<&Path>,
     pages: usize,
+    concurrency: Option<usize>,
 ) -> Result<CheckSetup, Failure> {
     let mut options = check_options(params)?.with_pages(pages);
+    if let Some(concurrency) = concurrency {
+        options = options.with_concurrency(concurrency);
+    }
     let path = match (spec, write_spec) {
         (Some(path), _) => Some(path.to_path_buf()),
         (None, Some(_)) => {
@@ -189,7 +193,16 @@ fn not_checked_reason(op: &OperationSpec, outcome: &CheckOutcome) -> String {
 /// checked and the platform reported no error (when it did, the library
 /// returns that error: exit 3 or 4).
 pub async fn check(client: &Client, setup: &CheckSetup, require_all: bool) -> Result<(), Failure> {
-    let report = shiheng_spec::drift::check_with(client, &setup.options).await?;
+    // Over hundreds of operations a person sees how far it got; the bar
+    // is gone before the report prints.
+    let progress = Progress::counting(OperationSpec::all().len(), "operations checked");
+    let options = match progress.bar() {
+        Some(bar) => setup.options.clone().with_progress(move |_| bar.inc(1)),
+        None => setup.options.clone(),
+    };
+    let report = shiheng_spec::drift::check_with(client, &options).await;
+    progress.clear();
+    let report = report?;
     let mut out = io::stdout().lock();
     let mut checked = Vec::new();
     let mut not_checked = 0u64;

@@ -190,6 +190,7 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
             spec,
             write_spec,
             pages,
+            concurrency,
             ..
         } => {
             check_options = Some(commands::check_setup(
@@ -197,6 +198,7 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
                 spec.as_deref(),
                 write_spec.as_deref(),
                 *pages,
+                *concurrency,
             )?);
             client = Some(connection.client()?);
         }

@@ -46,6 +46,29 @@ impl Progress {
         Self(Some(bar))
     }
 
+    /// A bar of `total` steps when stderr is a terminal; nothing otherwise.
+    pub fn counting(total: usize, what: &str) -> Self {
+        if !io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = ProgressBar::with_draw_target(
+            Some(u64::try_from(total).unwrap_or(u64::MAX)),
+            ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) =
+            ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what}, {{elapsed}}"))
+        {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Self(Some(bar))
+    }
+
+    /// The bar, to advance from another task.
+    pub fn bar(&self) -> Option<ProgressBar> {
+        self.0.clone()
+    }
+
     /// One more item written.
     pub fn item(&self, summary: &ListingSummary) {
         let Some(bar) = &self.0 else {

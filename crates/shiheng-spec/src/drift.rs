@@ -42,6 +42,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+use futures::{StreamExt, stream};
 use serde_json::{Map, Value, json};
 use shiheng::operation::{OperationSpec, Pagination, PaginationStyle};
 use shiheng::{Client, Error, ErrorKind, SPEC_SHA256, SPEC_VERSION};
@@ -149,6 +150,25 @@ pub struct CheckOptions {
     /// its pagination from the first; 0 and 1 both mean the first page
     /// only. Never more than [`MAX_PAGES`].
     pub pages: usize,
+    /// How many operations are checked at once (0: [`DEFAULT_CONCURRENCY`]).
+    /// The report keeps the spec's order whatever this is.
+    pub concurrency: usize,
+    /// Called as each operation's check ends, in the spec's order (a
+    /// progress bar over hundreds of operations).
+    pub progress: Option<OnChecked>,
+}
+
+/// How many operations [`check_with`] checks at once by default.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// A callback of [`CheckOptions::progress`].
+#[derive(Clone)]
+pub struct OnChecked(pub Arc<dyn Fn(&CheckedOperation) + Send + Sync>);
+
+impl std::fmt::Debug for OnChecked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnChecked(..)")
+    }
 }
 
 impl CheckOptions {
@@ -160,6 +180,21 @@ impl CheckOptions {
     /// Sends `params` as the `paramContent` of `operation_id`.
     pub fn with_params(mut self, operation_id: impl Into<String>, params: Value) -> Self {
         self.params.insert(operation_id.into(), params);
+        self
+    }
+
+    /// Checks up to `concurrency` operations at once (at least 1).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Calls `progress` as each operation's check ends.
+    pub fn with_progress(
+        mut self,
+        progress: impl Fn(&CheckedOperation) + Send + Sync + 'static,
+    ) -> Self {
+        self.progress = Some(OnChecked(Arc::new(progress)));
         self
     }
 
@@ -290,76 +325,22 @@ pub async fn check_with(client: &Client, options: &CheckOptions) -> Result<Drift
         drifts: Vec::new(),
     };
     let pages = options.pages.clamp(1, MAX_PAGES);
-    for op in OperationSpec::all() {
-        let given = options.params.get(op.operation_id);
-        let request = match given {
-            Some(params) => Ok(Some(complete_first_page(op, params.clone()))),
-            None => first_request_in(spec, op),
-        };
-        let response_schema = response_schema_in(spec, op);
-        let mut answers = Vec::new();
-        let mut drifts: Vec<Drift> = Vec::new();
-        let outcome = match request {
-            Err(reason) => CheckOutcome::Skipped { reason },
-            Ok(param_content) => {
-                let mut outcome = None;
-                let mut next = param_content.clone();
-                for page in 0..pages {
-                    match shiheng::dynamic::of(op)
-                        .call_whole(client, next.clone())
-                        .await
-                    {
-                        Ok(reply) => {
-                            let body = reply.body;
-                            let found = compare_in(spec, op.operation_id, &response_schema, &body);
-                            merge(&mut drifts, found);
-                            if page == 0 {
-                                outcome = Some(CheckOutcome::Checked {
-                                    status: reply.status,
-                                    trace_id: body
-                                        .get("traceId")
-                                        .and_then(Value::as_str)
-                                        .map(str::to_owned),
-                                });
-                            }
-                            next = next_page(op, next.as_ref(), &body);
-                            answers.push(body);
-                            if next.is_none() {
-                                break;
-                            }
-                        }
-                        // A later page that fails ends the walk; what was
-                        // read is still checked.
-                        Err(_) if page > 0 => break,
-                        Err(error) if error.kind() == ErrorKind::Api => {
-                            outcome = Some(CheckOutcome::Refused {
-                                error,
-                                params: param_content.clone(),
-                                given: given.is_some(),
-                            });
-                            break;
-                        }
-                        Err(error) => {
-                            outcome = Some(CheckOutcome::Failed { error });
-                            break;
-                        }
-                    }
-                }
-                match outcome {
-                    Some(outcome) => outcome,
-                    None => CheckOutcome::Skipped {
-                        reason: "no page was read".into(),
-                    },
-                }
-            }
-        };
+    let concurrency = if options.concurrency == 0 {
+        DEFAULT_CONCURRENCY
+    } else {
+        options.concurrency
+    };
+    // Bounded and in the spec's order: hundreds of operations take the
+    // time of the slowest few, never more than `concurrency` at once.
+    let mut checks = stream::iter(OperationSpec::all())
+        .map(|op| check_operation(client, spec, options, op, pages))
+        .buffered(concurrency);
+    while let Some((checked, drifts)) = checks.next().await {
+        if let Some(progress) = &options.progress {
+            (progress.0)(&checked);
+        }
         report.drifts.extend(drifts);
-        report.operations.push(CheckedOperation {
-            operation: op.operation_id.to_string(),
-            path: op.path.to_string(),
-            outcome,
-            answers,
-        });
+        report.operations.push(checked);
     }
     if report.checked().is_empty()
         && let Some(index) = report.operations.iter().position(|o| {
@@ -377,6 +358,86 @@ pub async fn check_with(client: &Client, options: &CheckOptions) -> Result<Drift
         }
     }
     Ok(report)
+}
+
+/// One operation of [`check_with`]: its first page (or up to `pages`
+/// pages), compared with its response schema.
+async fn check_operation(
+    client: &Client,
+    spec: &Value,
+    options: &CheckOptions,
+    op: &'static OperationSpec,
+    pages: usize,
+) -> (CheckedOperation, Vec<Drift>) {
+    let given = options.params.get(op.operation_id);
+    let request = match given {
+        Some(params) => Ok(Some(complete_first_page(op, params.clone()))),
+        None => first_request_in(spec, op),
+    };
+    let response_schema = response_schema_in(spec, op);
+    let mut answers = Vec::new();
+    let mut drifts: Vec<Drift> = Vec::new();
+    let outcome = match request {
+        Err(reason) => CheckOutcome::Skipped { reason },
+        Ok(param_content) => {
+            let mut outcome = None;
+            let mut next = param_content.clone();
+            for page in 0..pages {
+                match shiheng::dynamic::of(op)
+                    .call_whole(client, next.clone())
+                    .await
+                {
+                    Ok(reply) => {
+                        let body = reply.body;
+                        let found = compare_in(spec, op.operation_id, &response_schema, &body);
+                        merge(&mut drifts, found);
+                        if page == 0 {
+                            outcome = Some(CheckOutcome::Checked {
+                                status: reply.status,
+                                trace_id: body
+                                    .get("traceId")
+                                    .and_then(Value::as_str)
+                                    .map(str::to_owned),
+                            });
+                        }
+                        next = next_page(op, next.as_ref(), &body);
+                        answers.push(body);
+                        if next.is_none() {
+                            break;
+                        }
+                    }
+                    // A later page that fails ends the walk; what was
+                    // read is still checked.
+                    Err(_) if page > 0 => break,
+                    Err(error) if error.kind() == ErrorKind::Api => {
+                        outcome = Some(CheckOutcome::Refused {
+                            error,
+                            params: param_content.clone(),
+                            given: given.is_some(),
+                        });
+                        break;
+                    }
+                    Err(error) => {
+                        outcome = Some(CheckOutcome::Failed { error });
+                        break;
+                    }
+                }
+            }
+            match outcome {
+                Some(outcome) => outcome,
+                None => CheckOutcome::Skipped {
+                    reason: "no page was read".into(),
+                },
+            }
+        }
+    };
+    let checked = CheckedOperation {
+        operation: op.operation_id.to_string(),
+        path: op.path.to_string(),
+        outcome,
+        answers,
+    };
+    (checked, drifts)
 }
 
 /// `found` (one page's drifts) counted into `drifts` (the earlier pages'):

@@ -223,3 +223,49 @@ async fn check_with_sends_the_params_given_completed_with_the_first_page() {
     assert!(*given);
     assert_eq!(params.as_ref().expect("sent")[size], json!(8));
 }
+
+#[tokio::test]
+async fn concurrent_checks_keep_the_spec_order_and_report_progress_once_each() {
+    let server = MockServer::start_async().await;
+    let ops = OperationSpec::all();
+    let mut mocks = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let items = op.pagination.map_or("result", |p| p.items);
+        // The first operations answer last, so the answers arrive out of
+        // the spec's order whenever more than one is in flight.
+        let delay = std::time::Duration::from_millis(40 * (ops.len() - i) as u64);
+        mocks.push(
+            server
+                .mock_async(|when, then| {
+                    when.method(POST).path(op.path);
+                    then.status(200).delay(delay).json_body(json!({
+                        "code": "0", "msg": null, "traceId": format!("t-{}", op.operation_id),
+                        "result": { items: [] }
+                    }));
+                })
+                .await,
+        );
+    }
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = seen.clone();
+    let options = CheckOptions::new()
+        .with_concurrency(ops.len().max(2))
+        .with_progress(move |checked| recorded.lock().unwrap().push(checked.operation.clone()));
+
+    let report = shiheng_spec::drift::check_with(&no_retries(&server.base_url()), &options)
+        .await
+        .expect("a report");
+
+    let in_spec_order: Vec<String> = ops.iter().map(|op| op.operation_id.to_string()).collect();
+    let reported: Vec<String> = report
+        .operations
+        .iter()
+        .map(|o| o.operation.clone())
+        .collect();
+    assert_eq!(reported, in_spec_order, "the report keeps the spec's order");
+    assert_eq!(*seen.lock().unwrap(), in_spec_order, "progress once per operation, in order");
+    assert_eq!(report.checked().len(), ops.len());
+    for mock in mocks {
+        mock.assert_calls_async(1).await;
+    }
+}
