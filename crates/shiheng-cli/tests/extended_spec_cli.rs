@@ -163,12 +163,11 @@ fn every_operation_is_a_command_that_works_against_the_sandbox() {
                     let items = shiheng::dynamic::of(op)
                         .list(&client, ListingOptions::new())
                         .expect("a listing");
-                    let items: Vec<_> = items.try_collect().await.expect("every item");
+                    let items: Vec<Box<dyn DynRecord>> =
+                        items.try_collect().await.expect("every item");
                     items
                         .iter()
-                        .filter_map(|item: &Box<dyn DynRecord>| {
-                            item.get(pagination.item_id).and_then(|c| c.as_i64())
-                        })
+                        .filter_map(|item| item.get(pagination.item_id).and_then(|c| c.as_i64()))
                         .collect()
                 });
                 assert!(!listed.is_empty(), "{} generated items", op.cli_command);
