@@ -205,6 +205,27 @@ fn nested_cargo_test(
         .env_remove("SHIHENG_UPDATE_SNAPSHOTS")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    // What cargo set for this test process describes this package, not the
+    // nested build, and a changed value re-runs build scripts that watch it
+    // (ring's watches CARGO_MANIFEST_DIR): the nested build gets the
+    // environment a shell would give it, so `.ci/regen-check` reuses it.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || matches!(
+                &*name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_TARGET_TMPDIR"
+                    | "OUT_DIR"
+            )
+        {
+            command.env_remove(&*name);
+        }
+    }
     for (name, value) in env {
         command.env(name, value);
     }
