@@ -1,15 +1,16 @@
 //! Proof that the spec drives the client, the sandbox and the drift checker:
 //! compiled only when build.rs merged
 //! tests/fixtures/spec-overlay-new-endpoint.yaml into the spec
-//! (`SHIHENG_SPEC_OVERLAY=tests/fixtures/spec-overlay-new-endpoint.yaml
-//! cargo test -p shiheng --test extended_spec`, as .ci/codegen-check
-//! does). The new endpoints' calls, the new Employee field, the sandbox's
-//! answers to both new endpoints and `check`'s verdict on them come with no
-//! hand-written Rust. The CLI's side of the same proof (`shiheng
-//! list-wecom-tags --all --format jsonl` against `shiheng sandbox` printing
-//! every generated tag once, `shiheng get-corp-info` printing its result,
-//! `shiheng check` exiting 0) is crates/shiheng-cli/tests/extended_spec_cli.rs,
-//! run after this file by .ci/codegen-check.
+//! (`SHIHENG_SPEC_OVERLAY`). Under `cargo test`,
+//! crates/shiheng-cli/tests/regeneration.rs builds and runs it (by hand:
+//! `SHIHENG_SPEC_OVERLAY=$PWD/tests/fixtures/spec-overlay-new-endpoint.yaml
+//! cargo test -p shiheng --test extended_spec`). The new endpoints' calls,
+//! the new Employee field, the sandbox's answers to both new endpoints and
+//! `check`'s verdict on them come with no hand-written Rust. The CLI's side
+//! of the same proof (`shiheng list-wecom-tags --all --format jsonl`
+//! against `shiheng sandbox` printing every generated tag once, `shiheng
+//! get-corp-info` printing its result) is
+//! crates/shiheng-cli/tests/extended_spec_cli.rs, run in the same build.
 #![cfg(shiheng_spec_overlay)]
 
 mod common;

@@ -1,10 +1,13 @@
-//! What `.ci/import-check` proves once it has imported
-//! tests/fixtures/pages/wecom-tag-list.page.txt with `shiheng spec import
-//! --write` into a copy of the spec and built the client from that copy
-//! (`SHIHENG_SPEC`, `SHIHENG_IMPORT_CHECK=1`): the typed call
-//! exists and pages by cursor against a real local server, and the sample the
-//! import saved decodes into the generated types, contradictions included.
-//! No Rust was written for the endpoint; compiled only in that build.
+//! What importing tests/fixtures/pages/wecom-tag-list.page.txt with `shiheng
+//! spec import --write` gives, once the client is built from the spec it
+//! wrote (`SHIHENG_IMPORT_CHECK=1`, the saved sample in
+//! `SHIHENG_IMPORT_SAMPLE`): the typed call exists and pages by cursor
+//! against a real local server, and the sample the import saved decodes into
+//! the generated types, contradictions included. No Rust was written for the
+//! endpoint; compiled only in that build. Under `cargo test`,
+//! crates/shiheng-cli/tests/regeneration.rs builds and runs it on a copy of
+//! the project after the README's steps; `.ci/import-check` does the same
+//! with `--spec` and `--sample-dir` on a copy of the spec.
 #![cfg(shiheng_import_check)]
 
 mod common;

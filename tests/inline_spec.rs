@@ -2,7 +2,7 @@
 //! works in the typed client, the sandbox and the drift check, with no
 //! hand-written Rust: compiled only when build.rs merged
 //! tests/fixtures/spec-overlay-new-endpoint.yaml into the spec (as
-//! .ci/codegen-check does, with tests/extended_spec.rs). Its
+//! crates/shiheng-cli/tests/regeneration.rs does, with tests/extended_spec.rs). Its
 //! `getStoreProfile` has an inline request envelope, paramContent, response
 //! envelope and result (with an inline nested object and a field reached
 //! through a `$ref` chain), `getStoreDetail` an `allOf` paramContent and a

@@ -57,7 +57,7 @@ fn generated_code_matches_the_committed_snapshots() {
     }
     assert!(
         stale.is_empty(),
-        "{}\nreview the change, then update with: SHIHENG_UPDATE_SNAPSHOTS=1 cargo test --test snapshots",
+        "{}\nthe generated code changed (a spec edit or a generator upgrade): this test shows the diff, it is not a failure of the change. Review it, then accept it with: SHIHENG_UPDATE_SNAPSHOTS=1 cargo test -p shiheng --test snapshots (and commit tests/snapshots/)",
         stale.join("\n")
     );
 }

@@ -408,16 +408,18 @@ fn repo(path: &str) -> std::path::PathBuf {
         .join(path)
 }
 
-/// `spec import --write` of the tag page into `spec`.
+/// `spec import --write` of the tag page into `spec`, under a path and an
+/// operationId of its own (the README imports it as listWecomTags, which
+/// the spec may hold already).
 fn import_into(spec: &Path, samples: &Path) -> Output {
     run(bare()
         .args(["spec", "import"])
         .arg(repo("tests/fixtures/pages/wecom-tag-list.page.txt"))
         .args([
             "--path",
-            "/wecom/tag/list",
+            "/wecom/label/list",
             "--operation-id",
-            "listWecomTags",
+            "listWecomLabels",
         ])
         .arg("--spec")
         .arg(spec)

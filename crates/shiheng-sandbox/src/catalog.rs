@@ -184,20 +184,29 @@ impl Served {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds up to `n` fresh items before the first one; returns how many.
-    pub(crate) fn insert(&self, n: usize) -> usize {
+    /// Adds `n` fresh items before the first one; returns `n`, or why it
+    /// cannot.
+    pub(crate) fn insert(&self, n: usize) -> Result<usize, String> {
         match (&self.maker, &mut *self.write()) {
             (Some(maker), Content::Listing(listing)) => maker.insert(listing, n),
-            _ => 0,
+            _ => Err(self.not_paged()),
         }
     }
 
-    /// Removes the first `n` items; returns how many.
-    pub(crate) fn remove(&self, n: usize) -> usize {
+    /// Removes the first `n` items; returns how many (fewer when it holds
+    /// fewer), or why it cannot.
+    pub(crate) fn remove(&self, n: usize) -> Result<usize, String> {
         match &mut *self.write() {
-            Content::Listing(listing) => listing.remove(n),
-            Content::Result(_) => 0,
+            Content::Listing(listing) => Ok(listing.remove(n)),
+            Content::Result(_) => Err(self.not_paged()),
         }
+    }
+
+    fn not_paged(&self) -> String {
+        format!(
+            "{} does not page (no x-pagination in the spec): it has no items",
+            self.op.operation_id
+        )
     }
 
     /// The number of items, for a paginated operation.

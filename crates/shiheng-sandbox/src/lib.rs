@@ -584,23 +584,34 @@ impl Sandbox {
     /// Adds `n` fresh items before the first one of the paginated
     /// operation `operation_id` (keys below the first, so a cursor listing
     /// past them does not see them, and every page-number page shifts by
-    /// `n`, as when people join during a listing). Returns how many were
-    /// added: fewer when the keys below the first run out, 0 when the
-    /// operation does not page or is not in the spec.
-    pub fn insert_items(&self, operation_id: &str, n: usize) -> usize {
-        self.shared
-            .catalog
-            .by_id(operation_id)
-            .map_or(0, |served| served.insert(n))
+    /// `n`, as when people join during a listing). Returns `n`; never
+    /// silently nothing: an error names the operation when it is not in
+    /// the spec, does not page, or its key's bounds leave no room for `n`
+    /// fresh keys (a cursor listing needs them below the first).
+    pub fn insert_items(&self, operation_id: &str, n: usize) -> Result<usize, DataError> {
+        let origin = format!("insert_items({operation_id})");
+        self.served(&origin, operation_id)?
+            .insert(n)
+            .map_err(|problem| DataError::new(&origin, None, None, problem))
     }
 
     /// Removes the first `n` items of the paginated operation
-    /// `operation_id` (pages shift the other way); returns how many.
-    pub fn remove_items(&self, operation_id: &str, n: usize) -> usize {
+    /// `operation_id` (pages shift the other way); returns how many (fewer
+    /// when it holds fewer), or an error naming the operation when it is
+    /// not in the spec or does not page.
+    pub fn remove_items(&self, operation_id: &str, n: usize) -> Result<usize, DataError> {
+        let origin = format!("remove_items({operation_id})");
+        self.served(&origin, operation_id)?
+            .remove(n)
+            .map_err(|problem| DataError::new(&origin, None, None, problem))
+    }
+
+    fn served(&self, origin: &str, operation_id: &str) -> Result<&catalog::Served, DataError> {
+        userdata::operation(origin, operation_id)?;
         self.shared
             .catalog
             .by_id(operation_id)
-            .map_or(0, |served| served.remove(n))
+            .ok_or_else(|| DataError::new(origin, None, None, "is in the spec but not served"))
     }
 
     /// How many items the paginated operation `operation_id` holds now;

@@ -32,6 +32,12 @@ pub const MAX_ITEM_COUNT: usize = 2_000_000;
 /// items never repeat the generated ones.
 const INSERTED_INDEX_BASE: u64 = 1_000_000;
 
+/// Keys left free below the first generated item of an operation without
+/// a refinement (an endpoint added to the spec), so that items can be
+/// inserted before it mid-listing: a cursor listing needs their keys below
+/// the first.
+const INSERT_ROOM: i64 = 1_000;
+
 /// One item: the key pages are cut by, and its JSON text.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
@@ -106,9 +112,10 @@ impl<'s> Maker<'s> {
     pub(crate) fn generate(&self, count: usize) -> Listing {
         let mut rng = Rng::new(self.seed ^ tag(self.op.operation_id));
         let (min, max) = self.key_bounds;
-        let first = self
-            .refinement
-            .map_or(min.max(1), |r| r.first_id.clamp(min, max));
+        let first = self.refinement.map_or_else(
+            || generic_first_key(min, max, count),
+            |r| r.first_id.clamp(min, max),
+        );
         let mut ids = Vec::with_capacity(count);
         let mut id = first;
         for _ in 0..count {
@@ -215,26 +222,60 @@ impl<'s> Maker<'s> {
     /// Adds up to `n` fresh items before the first one, with keys below it
     /// (still ascending, never below the key's lower bound or 1); returns
     /// how many it added.
-    pub(crate) fn insert(&self, listing: &mut Listing, n: usize) -> usize {
-        let (min, _) = self.key_bounds;
+    pub(crate) fn insert(&self, listing: &mut Listing, n: usize) -> Result<usize, String> {
+        let (min, max) = self.key_bounds;
         let lowest = min.max(1);
-        let first = listing
-            .rows
-            .iter()
-            .map(|r| r.key)
+        let keys = listing.rows.iter().map(|r| r.key);
+        let first = keys
+            .clone()
             .min()
             .unwrap_or_else(|| self.refinement.map_or(lowest, |r| r.first_id));
         let room = usize::try_from(first.saturating_sub(lowest)).unwrap_or(usize::MAX);
-        let n = n.min(room);
-        let fresh: Vec<Row> = (0..n)
-            .map(|k| {
-                let id = first - (n - k) as i64;
-                self.row(INSERTED_INDEX_BASE + listing.inserted + k as u64, id)
-            })
+        let cursor = matches!(self.pagination.style, PaginationStyle::Cursor { .. });
+        let fresh_keys: Vec<i64> = if room >= n {
+            (0..n).map(|k| first - (n - k) as i64).collect()
+        } else if !cursor {
+            // A page-number listing serves its rows in order, whatever
+            // their keys: fresh ones above the largest do as well.
+            let last = keys.max().unwrap_or(lowest - 1);
+            let above = usize::try_from(max.saturating_sub(last)).unwrap_or(usize::MAX);
+            if above < n {
+                return Err(format!(
+                    "{}: no room for {n} new items: the spec bounds `{}` to {min}..={max} and the listing's keys run from {first} to {last}",
+                    self.op.operation_id, self.key_field
+                ));
+            }
+            (1..=n).map(|k| last + k as i64).collect()
+        } else {
+            return Err(format!(
+                "{}: no room for {n} new items before the first: a cursor listing needs their `{}` below the first item's ({first}), and the spec's minimum ({lowest}) leaves {room}",
+                self.op.operation_id, self.key_field
+            ));
+        };
+        let fresh: Vec<Row> = fresh_keys
+            .into_iter()
+            .enumerate()
+            .map(|(k, id)| self.row(INSERTED_INDEX_BASE + listing.inserted + k as u64, id))
             .collect();
         listing.inserted += n as u64;
         listing.rows.splice(0..0, fresh);
-        n
+        Ok(n)
+    }
+}
+
+/// The first key of generated items without a refinement: the key's lower
+/// bound (at least 1) plus [`INSERT_ROOM`], when the bounds hold that many
+/// more keys than `count` items need (gaps of up to 3 between them).
+fn generic_first_key(min: i64, max: i64, count: usize) -> i64 {
+    let lowest = min.max(1);
+    let needed = i64::try_from(count)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(3)
+        .saturating_add(INSERT_ROOM);
+    if max.saturating_sub(lowest) > needed {
+        lowest + INSERT_ROOM
+    } else {
+        lowest
     }
 }
 

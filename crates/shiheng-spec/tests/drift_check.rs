@@ -263,7 +263,11 @@ async fn concurrent_checks_keep_the_spec_order_and_report_progress_once_each() {
         .map(|o| o.operation.clone())
         .collect();
     assert_eq!(reported, in_spec_order, "the report keeps the spec's order");
-    assert_eq!(*seen.lock().unwrap(), in_spec_order, "progress once per operation, in order");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        in_spec_order,
+        "progress once per operation, in order"
+    );
     assert_eq!(report.checked().len(), ops.len());
     for mock in mocks {
         mock.assert_calls_async(1).await;

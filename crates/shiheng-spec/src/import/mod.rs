@@ -214,7 +214,7 @@ fn import(args: &ImportArgs) -> Result<(), String> {
             .push(format!("saved the sample as {}", path.display()));
     }
     report.changes.push(
-        "next: .ci/lint-spec, then cargo build (tests/samples.rs holds the saved sample against the spec)"
+        "next: cargo build (its checks of the spec, then the regenerated client), cargo test (tests/samples.rs holds the saved sample against the spec); .ci/lint-spec is the fuller lint CI runs (Python 3, Node.js and npm)"
             .into(),
     );
     eprint!("{}", report.render());

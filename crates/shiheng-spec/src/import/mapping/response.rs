@@ -384,7 +384,9 @@ impl Mapper<'_> {
             "`{}` (line {}): {why} → `{name}` (anyOf, as FollowUserFlag)",
             field.name, field.line
         ));
-        self.lenient_warning(&name, "crate::lenient::Flag");
+        self.report.mapping.push(format!(
+            "`{name}`: the Rust client decodes it as a bool, 0/1 included (the anyOf's branches are its documented wire forms)"
+        ));
         Yaml::schema_ref(&name)
     }
 
@@ -399,7 +401,15 @@ impl Mapper<'_> {
     ) -> Yaml {
         let name = format!("{owner}{}", prose::upper_camel(&field.name));
         let mut branches = vec![Yaml::Map(self.scalar(ty, &field.name, true, None))];
-        for kind in unexpected {
+        // The build decodes an anyOf as its first typed branch; an object
+        // first makes that the raw JSON value, which holds every form.
+        let mut unexpected = unexpected.to_vec();
+        if let Some(at) = unexpected.iter().position(|k| *k == "object") {
+            let object = unexpected.remove(at);
+            unexpected.insert(0, object);
+            branches.clear();
+        }
+        for kind in &unexpected {
             let extra = match *kind {
                 "integer" => FieldType::Integer,
                 "number" => FieldType::Number,
@@ -414,6 +424,9 @@ impl Mapper<'_> {
             }
             branches.push(Yaml::Map(entries));
         }
+        if unexpected.first() == Some(&"object") {
+            branches.push(Yaml::Map(self.scalar(ty, &field.name, true, None)));
+        }
         let mut entries = Vec::new();
         push_description(&mut entries, field);
         entries.push(("anyOf".into(), Yaml::Seq(branches)));
@@ -425,14 +438,44 @@ impl Mapper<'_> {
             ty.label(),
             unexpected.join(" or ")
         ));
-        self.lenient_warning(&name, "a hand-written type in src/lenient.rs");
+        self.rust_decoding(&name, ty, &unexpected);
         Yaml::schema_ref(&name)
     }
 
-    pub(super) fn lenient_warning(&mut self, name: &str, rust: &str) {
-        self.report.warnings.push(format!(
-            "`{name}` is an anyOf of scalars: the Rust generator (typify) cannot decode that by itself; map it in build.rs LENIENT_TYPES (to {rust}) before relying on the Rust client"
-        ));
+    /// What the Rust client makes of an `anyOf` the import wrote: the build
+    /// decodes it as its first typed branch, by the tolerant rule of
+    /// `src/record.rs`, and takes the other branches as documented forms
+    /// (no drift warning). A form that rule cannot read is reported with
+    /// what the spec can say instead: never a change to Rust.
+    fn rust_decoding(&mut self, name: &str, ty: &FieldType, unexpected: &[&str]) {
+        if unexpected.first() == Some(&"object") {
+            self.report.mapping.push(format!(
+                "`{name}`: the Rust client keeps it as the raw JSON value (serde_json::Value), whichever form is sent (an anyOf whose first branch is an object)"
+            ));
+            return;
+        }
+        let rust = match ty {
+            FieldType::String => "String",
+            FieldType::Integer => "i64",
+            FieldType::Number => "f64",
+            FieldType::Boolean => "bool",
+            FieldType::Object | FieldType::Array(_) => "serde_json::Value",
+        };
+        let unreadable: Vec<&str> = unexpected
+            .iter()
+            .copied()
+            .filter(|kind| matches!(*kind, "object" | "array"))
+            .collect();
+        if unreadable.is_empty() {
+            self.report.mapping.push(format!(
+                "`{name}`: the Rust client decodes it as {rust} and reads the other branches' forms by its tolerant rule, without a drift warning (they are documented wire forms)"
+            ));
+        } else {
+            self.report.warnings.push(format!(
+                "`{name}`: the Rust client decodes it as {rust}; an item that sends it as {} is reported as undecodable (the listing goes on). To keep every form in the Rust client, describe the property in the spec without a `type` or `anyOf` (any JSON value: the client keeps it as serde_json::Value)",
+                unreadable.join(" or ")
+            ));
+        }
     }
 
     /// Sample fields no table names: added when the sample shows one scalar
