@@ -56,7 +56,7 @@ for profile in $profiles; do
         rm -f "$SCALE_TIMING_FILE"
         (cd "$root" && cargo build -q -p shiheng --lib "${flag[@]}")
         read -r wall user sys rss <"$SCALE_TIMING_FILE"
-        out=$(ls -dt "$CARGO_TARGET_DIR/$profile"/build/shiheng-*/out 2>/dev/null | head -1)
+        out=$(dirname "$(ls -t "$CARGO_TARGET_DIR/$profile"/build/shiheng-*/out/model.rs | head -1)")
         gen=$(cat "$out"/*.rs | wc -c)
         json=$(wc -c <"$out/spec.json")
         [ -z "$gen0" ] && { gen0=$gen; n0=$n; }
