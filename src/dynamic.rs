@@ -11,7 +11,7 @@ use crate::call::{self, RawReply};
 use crate::client::Client;
 use crate::error::{Error, Reply};
 use crate::operation::{Operation, OperationSpec, Paginated};
-use crate::paginate::{Items, ListingOptions, Page};
+use crate::paginate::{ItemCodec, Items, ListingOptions, Page};
 use crate::record::{DynItem, Field, Record};
 
 type Call<T> = fn(&Client, Option<Value>) -> BoxFuture<'static, Result<T, Error>>;
@@ -29,8 +29,9 @@ pub struct DynOperation {
 /// What a paginated operation adds.
 #[derive(Clone, Copy)]
 struct Listing {
-    list: fn(&Client, ListingOptions) -> Items<DynItem>,
-    page: fn(&Client, ListingOptions) -> OnePage,
+    /// How its items are read: the listing engines themselves are compiled
+    /// once for every operation (`crate::paginate::dyn_listing`).
+    codec: ItemCodec<DynItem>,
     item_fields: &'static [Field],
 }
 
@@ -49,8 +50,7 @@ impl DynOperation {
     pub const fn paginated<Op: Paginated>() -> Self {
         Self {
             listing: Some(Listing {
-                list: crate::paginate::dyn_listing::<Op>,
-                page: crate::paginate::dyn_page::<Op>,
+                codec: crate::paginate::dyn_codec::<Op>(),
                 item_fields: <Op::Item as Record>::FIELDS,
             }),
             ..Self::plain::<Op>()
@@ -86,13 +86,17 @@ impl DynOperation {
 
     /// Every item of the listing, when the operation pages.
     pub fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
-        Some((self.listing?.list)(client, options))
+        let codec = self.listing?.codec;
+        Some(crate::paginate::dyn_listing(
+            client, options, self.spec, codec,
+        ))
     }
 
     /// The one page at `options.start`, when the operation pages (the
     /// listing's other options do not apply to one page).
     pub fn page(&self, client: &Client, options: ListingOptions) -> Option<OnePage> {
-        Some((self.listing?.page)(client, options))
+        let codec = self.listing?.codec;
+        Some(crate::paginate::dyn_page(client, options, self.spec, codec))
     }
 
     /// The item schema's declared fields, in the spec's order (empty when

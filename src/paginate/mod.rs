@@ -465,6 +465,14 @@ fn spec_of<Op: Operation>() -> (&'static OperationSpec, &'static Pagination) {
     }
 }
 
+/// The pagination of `op`'s table entry (build.rs binds listings only to
+/// operations with `x-pagination`; an entry from elsewhere may have none).
+fn pagination_of(op: &'static OperationSpec) -> Result<&'static Pagination, Error> {
+    op.pagination.as_ref().ok_or_else(|| {
+        Error::invalid_argument(op.operation_id, "the operation has no x-pagination")
+    })
+}
+
 /// `paramContent` for the page at `position`.
 fn params_json(pagination: &Pagination, position: i64, page_size: u32) -> Value {
     let mut params = Map::new();
@@ -478,17 +486,66 @@ pub(crate) fn listing<Op: Paginated>(
     client: Client,
     options: ListingOptions,
 ) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
-    let (op, pagination) = spec_of::<Op>();
+    listing_of(client, options, Op::SPEC, ItemCodec::<Op::Item>::RECORD)
+}
+
+/// How a listing reads its items: the only part of it that depends on the
+/// operation's types. The engines below are generic over the item type
+/// only, and read everything else from the table entry at run time, so
+/// that the listings chosen at run time ([`dyn_listing`]) compile the
+/// engines once for [`DynItem`], not once per operation.
+pub(crate) struct ItemCodec<T> {
+    /// Decodes one item from its JSON text, by the decoding rule.
+    decode: fn(&str) -> serde_json::Result<T>,
+    /// An integer field of an item (its id, its cursor key).
+    integer: fn(&T, &str) -> Option<i64>,
+}
+
+impl<T> Clone for ItemCodec<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ItemCodec<T> {}
+
+impl<T: Record> ItemCodec<T> {
+    /// Items as the record type itself.
+    const RECORD: Self = Self {
+        decode: |text| serde_json::from_str::<T>(text),
+        integer: |item, name| Record::get(item, name)?.as_i64(),
+    };
+
+    /// Items of the record type, boxed as [`DynItem`]s.
+    const DYNAMIC: ItemCodec<DynItem> = ItemCodec {
+        decode: |text| serde_json::from_str::<T>(text).map(boxed::<T>),
+        integer: |item, name| item.get(name)?.as_i64(),
+    };
+}
+
+/// Every page of the listing of `op`, items read by `codec`.
+fn listing_of<T: Send + 'static>(
+    client: Client,
+    options: ListingOptions,
+    op: &'static OperationSpec,
+    codec: ItemCodec<T>,
+) -> BoxStream<'static, Result<Page<T>, Error>> {
+    let pagination = match pagination_of(op) {
+        Ok(pagination) => pagination,
+        Err(e) => return stream::once(async move { Err(e) }).boxed(),
+    };
     let (start, page_size) = match options.resolve(op, pagination) {
         Ok(resolved) => resolved,
         Err(e) => return stream::once(async move { Err(e) }).boxed(),
     };
-    let fetcher = Fetcher::<Op> {
+    let fetcher = Fetcher {
         client,
         page_size,
         max_items: options.max_items_per_page,
         call: options.call.clone(),
-        _op: PhantomData,
+        op,
+        pagination,
+        codec,
     };
     let pages = match pagination.style {
         PaginationStyle::PageNumber { page, .. } => {
@@ -545,45 +602,55 @@ pub(crate) fn listing<Op: Paginated>(
     with_deadline(pages, op.operation_id, options.deadline)
 }
 
-/// Fetches and decodes one page of `Op`.
-struct Fetcher<Op> {
+/// Fetches and decodes one page of the operation `op`.
+struct Fetcher<T> {
     client: Client,
     page_size: u32,
     max_items: usize,
     call: Option<Arc<CallOptions>>,
-    _op: PhantomData<fn() -> Op>,
+    op: &'static OperationSpec,
+    pagination: &'static Pagination,
+    codec: ItemCodec<T>,
 }
 
-impl<Op> Clone for Fetcher<Op> {
+impl<T> Clone for Fetcher<T> {
     fn clone(&self) -> Self {
         Self {
             client: self.client.clone(),
             page_size: self.page_size,
             max_items: self.max_items,
             call: self.call.clone(),
-            _op: PhantomData,
+            op: self.op,
+            pagination: self.pagination,
+            codec: self.codec,
         }
     }
 }
 
-impl<Op: Paginated> Fetcher<Op> {
-    fn fetch(&self, position: i64) -> BoxFuture<'static, Result<Page<Op::Item>, Error>> {
-        Box::pin(fetch_page::<Op>(self.clone(), position))
+impl<T: Send + 'static> Fetcher<T> {
+    fn fetch(&self, position: i64) -> BoxFuture<'static, Result<Page<T>, Error>> {
+        Box::pin(fetch_page(self.clone(), position))
+    }
+
+    /// An integer field of an item.
+    fn integer(&self, item: &T, name: &str) -> Option<i64> {
+        (self.codec.integer)(item, name)
     }
 }
 
-async fn fetch_page<Op: Paginated>(
-    fetcher: Fetcher<Op>,
+async fn fetch_page<T: Send + 'static>(
+    fetcher: Fetcher<T>,
     position: i64,
-) -> Result<Page<Op::Item>, Error> {
+) -> Result<Page<T>, Error> {
     let Fetcher {
         client,
         page_size,
         max_items,
         call: options,
-        ..
+        op,
+        pagination,
+        codec,
     } = fetcher;
-    let (op, pagination) = spec_of::<Op>();
     let span = tracing::debug_span!(
         "shiheng.call",
         operation = op.operation_id,
@@ -642,7 +709,7 @@ async fn fetch_page<Op: Paginated>(
         };
         let (items, item_notes) = observe(|| {
             let decode = |(index, raw): (usize, &&RawValue)| {
-                serde_json::from_str::<Op::Item>(raw.get()).map_err(|e| UndecodableItem {
+                (codec.decode)(raw.get()).map_err(|e| UndecodableItem {
                     index,
                     what: e.to_string(),
                     raw: (*raw).to_owned(),
@@ -651,10 +718,7 @@ async fn fetch_page<Op: Paginated>(
             raw_items.iter().enumerate().map(decode).collect::<Vec<_>>()
         });
         observed.extend(item_notes);
-        let id_of = |item: &Result<Op::Item, _>| {
-            let item = item.as_ref().ok()?;
-            Record::get(item, pagination.item_id)?.as_i64()
-        };
+        let id_of = |item: &Result<T, _>| (codec.integer)(item.as_ref().ok()?, pagination.item_id);
         page.ids = items.iter().map(id_of).collect();
         page.items = items;
         client.note_drift(op.operation_id, &observed);
@@ -815,16 +879,16 @@ type NumberedFetch<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
 /// spec allows (the usual listing); with another size the first page goes
 /// alone. Each page is judged in order (see `judge`), so a page requested
 /// past the end is never yielded.
-struct NumberEngine<Op: Paginated> {
-    fetcher: Fetcher<Op>,
+struct NumberEngine<T> {
+    fetcher: Fetcher<T>,
     concurrency: usize,
     first: i64,
     max_pages: u32,
     last_allowed: i64,
     page_bound: i64,
     speculate_first: bool,
-    inflight: FuturesUnordered<NumberedFetch<Op::Item>>,
-    ready: BTreeMap<i64, Result<Page<Op::Item>, Error>>,
+    inflight: FuturesUnordered<NumberedFetch<T>>,
+    ready: BTreeMap<i64, Result<Page<T>, Error>>,
     next_request: i64,
     next_yield: i64,
     /// The last page the answers say exists.
@@ -836,10 +900,10 @@ struct NumberEngine<Op: Paginated> {
     pending: Option<Error>,
 }
 
-impl<Op: Paginated> NumberEngine<Op> {
+impl<T: Send + 'static> NumberEngine<T> {
     fn error(&self, message: String) -> Error {
         Error::Pagination {
-            operation: Op::SPEC.operation_id,
+            operation: self.fetcher.op.operation_id,
             message,
         }
     }
@@ -872,7 +936,7 @@ impl<Op: Paginated> NumberEngine<Op> {
         }
     }
 
-    async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+    async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
         if let Some(error) = self.pending.take() {
             return Some(Err(error));
         }
@@ -910,7 +974,7 @@ impl<Op: Paginated> NumberEngine<Op> {
         }
     }
 
-    fn finish(&mut self, result: Result<Page<Op::Item>, Error>) -> Result<Page<Op::Item>, Error> {
+    fn finish(&mut self, result: Result<Page<T>, Error>) -> Result<Page<T>, Error> {
         self.done = true;
         // Dropping them cancels the requests still in flight.
         self.inflight = FuturesUnordered::new();
@@ -919,7 +983,7 @@ impl<Op: Paginated> NumberEngine<Op> {
     }
 
     /// What page `number` says about the rest of the listing.
-    fn judge(&mut self, number: i64, page: &Page<Op::Item>) -> Verdict {
+    fn judge(&mut self, number: i64, page: &Page<T>) -> Verdict {
         let size = i64::from(self.fetcher.page_size);
         let received = page.received() as i64;
         let before = (number - 1).saturating_mul(size);
@@ -983,8 +1047,8 @@ enum Verdict {
 }
 
 /// The cursor engine: one page at a time, following the answers' next cursor.
-struct CursorEngine<Op: Paginated> {
-    fetcher: Fetcher<Op>,
+struct CursorEngine<T> {
+    fetcher: Fetcher<T>,
     cursor: Option<i64>,
     fetched: u32,
     max_pages: u32,
@@ -993,8 +1057,8 @@ struct CursorEngine<Op: Paginated> {
     pending: Option<Error>,
 }
 
-impl<Op: Paginated> CursorEngine<Op> {
-    fn new(fetcher: Fetcher<Op>, start: i64, max_pages: u32) -> Self {
+impl<T: Send + 'static> CursorEngine<T> {
+    fn new(fetcher: Fetcher<T>, start: i64, max_pages: u32) -> Self {
         Self {
             fetcher,
             cursor: Some(start),
@@ -1005,12 +1069,12 @@ impl<Op: Paginated> CursorEngine<Op> {
         }
     }
 
-    async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+    async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
         if let Some(error) = self.pending.take() {
             return Some(Err(error));
         }
         let cursor = self.cursor.take()?;
-        let (op, pagination) = spec_of::<Op>();
+        let (op, pagination) = (self.fetcher.op, self.fetcher.pagination);
         let field = pagination.position().name;
         let next_field = match pagination.style {
             PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
@@ -1404,36 +1468,48 @@ fn boxed<T: Record>(item: T) -> DynItem {
     Box::new(item)
 }
 
-/// The listing of `Op` with its items as [`DynItem`]s.
-pub(crate) fn dyn_listing<Op: Paginated>(
+/// The listing of `op` with its items as [`DynItem`]s, read by `codec`:
+/// compiled once for every operation chosen at run time.
+pub(crate) fn dyn_listing(
     client: &Client,
     options: ListingOptions,
+    op: &'static OperationSpec,
+    codec: ItemCodec<DynItem>,
 ) -> Items<DynItem> {
     Items::new(
-        Op::SPEC.operation_id,
-        listing::<Op>(client.clone(), options),
+        op.operation_id,
+        listing_of(client.clone(), options, op, codec),
     )
-    .map_items(boxed::<Op::Item>)
 }
 
-/// The one page of `Op` at `options.start`, with its items as [`DynItem`]s.
-pub(crate) fn dyn_page<Op: Paginated>(
+/// The item codec of `Op`'s listing chosen at run time: the one piece of
+/// a dynamic listing compiled per operation.
+pub(crate) const fn dyn_codec<Op: Paginated>() -> ItemCodec<DynItem> {
+    ItemCodec::<Op::Item>::DYNAMIC
+}
+
+/// The one page of `op` at `options.start`, with its items as
+/// [`DynItem`]s read by `codec`.
+pub(crate) fn dyn_page(
     client: &Client,
     options: ListingOptions,
+    op: &'static OperationSpec,
+    codec: ItemCodec<DynItem>,
 ) -> BoxFuture<'static, Result<Page<DynItem>, Error>> {
     let client = client.clone();
     Box::pin(async move {
-        let (op, pagination) = spec_of::<Op>();
+        let pagination = pagination_of(op)?;
         let (start, size) = options.resolve(op, pagination)?;
-        let fetcher = Fetcher::<Op> {
+        let fetcher = Fetcher {
             client,
             page_size: size,
             max_items: options.max_items_per_page,
             call: options.call.clone(),
-            _op: PhantomData,
+            op,
+            pagination,
+            codec,
         };
-        let page = fetch_page::<Op>(fetcher, start).await?;
-        Ok(page.map(boxed::<Op::Item>))
+        fetch_page(fetcher, start).await
     })
 }
 

@@ -39,10 +39,9 @@ use std::collections::VecDeque;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::{CursorEngine, Fetcher, Page, spec_of};
+use super::{CursorEngine, Fetcher, Page};
 use crate::error::Error;
-use crate::operation::{Paginated, PaginationStyle};
-use crate::record::Record;
+use crate::operation::PaginationStyle;
 
 /// The most pages a chunk is cut to hold, by the sampled density (fewer
 /// when the listing is short for its concurrency, at least two).
@@ -94,34 +93,29 @@ enum State {
 }
 
 /// The engine; see the module's header.
-pub(super) struct PartitionEngine<Op: Paginated> {
-    fetcher: Fetcher<Op>,
+pub(super) struct PartitionEngine<T> {
+    fetcher: Fetcher<T>,
     key: &'static str,
     concurrency: usize,
     max_pages: u32,
     fetched: u32,
     start: i64,
     state: State,
-    chunks: VecDeque<Chunk<Op::Item>>,
-    inflight: FuturesUnordered<Fetched<Op::Item>>,
+    chunks: VecDeque<Chunk<T>>,
+    inflight: FuturesUnordered<Fetched<T>>,
     next_id: u64,
     /// Every item with a key up to this has been yielded, in order.
     safe_point: i64,
     /// The first page's last key and key span (for the probes).
     first: Option<(i64, i64)>,
-    sequential: Option<CursorEngine<Op>>,
+    sequential: Option<CursorEngine<T>>,
     notice: Option<String>,
     pending: Option<Error>,
 }
 
-impl<Op: Paginated> PartitionEngine<Op> {
-    pub(super) fn new(
-        fetcher: Fetcher<Op>,
-        start: i64,
-        concurrency: usize,
-        max_pages: u32,
-    ) -> Self {
-        let (_, pagination) = spec_of::<Op>();
+impl<T: Send + 'static> PartitionEngine<T> {
+    pub(super) fn new(fetcher: Fetcher<T>, start: i64, concurrency: usize, max_pages: u32) -> Self {
+        let pagination = fetcher.pagination;
         let key = match pagination.style {
             PaginationStyle::Cursor { key: Some(key), .. } => key,
             _ => pagination.item_id,
@@ -145,7 +139,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
         }
     }
 
-    pub(super) async fn next(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+    pub(super) async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
         if let Some(error) = self.pending.take() {
             return Some(Err(error));
         }
@@ -173,7 +167,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
         }
     }
 
-    fn fail(&mut self, error: Error) -> Result<Page<Op::Item>, Error> {
+    fn fail(&mut self, error: Error) -> Result<Page<T>, Error> {
         self.state = State::Done;
         self.inflight = FuturesUnordered::new();
         self.chunks.clear();
@@ -183,7 +177,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
     fn count(&mut self) -> Result<(), Error> {
         if self.fetched >= self.max_pages {
             return Err(Error::Pagination {
-                operation: Op::SPEC.operation_id,
+                operation: self.fetcher.op.operation_id,
                 message: format!(
                     "the listing reached its cap of {} pages (max_pages)",
                     self.max_pages
@@ -197,7 +191,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
     /// Continues sequentially from the safe point, saying why.
     fn fall_back(&mut self, why: String) {
         tracing::warn!(
-            operation = Op::SPEC.operation_id,
+            operation = self.fetcher.op.operation_id,
             why,
             "partitioned scan stopped"
         );
@@ -215,7 +209,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
         ));
     }
 
-    async fn first_page(&mut self) -> Result<Page<Op::Item>, Error> {
+    async fn first_page(&mut self) -> Result<Page<T>, Error> {
         if let Err(e) = self.count() {
             return self.fail(e);
         }
@@ -223,7 +217,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
             Ok(page) => page,
             Err(e) => return self.fail(e),
         };
-        let keys = keys_of(&page, self.key);
+        let keys = keys_of(&self.fetcher, &page, self.key);
         if let Err(why) = contract(self.start, &keys, page.next_cursor) {
             self.safe_point = self.start;
             self.fall_back(why);
@@ -280,7 +274,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
                 None => break,
             }
         }
-        let mut probes: Vec<(i64, Page<Op::Item>)> = Vec::new();
+        let mut probes: Vec<(i64, Page<T>)> = Vec::new();
         let mut complete = false;
         let mut first_keys = std::collections::HashSet::new();
         'batches: for batch in cursors.chunks(self.concurrency) {
@@ -293,7 +287,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
             let answers = futures::future::join_all(answers).await;
             for (&cursor, answer) in batch.iter().zip(answers) {
                 let page = answer?;
-                let keys = keys_of(&page, self.key);
+                let keys = keys_of(&self.fetcher, &page, self.key);
                 if let Err(why) = contract(cursor, &keys, page.next_cursor) {
                     self.fall_back(format!("probe at {cursor}: {why}"));
                     return Ok(());
@@ -322,15 +316,15 @@ impl<Op: Paginated> PartitionEngine<Op> {
     }
 
     /// Cuts `(from, ∞)` into chunks at the probes and by sampled density.
-    fn cut(&mut self, from: i64, probes: Vec<(i64, Page<Op::Item>)>, complete: bool) {
+    fn cut(&mut self, from: i64, probes: Vec<(i64, Page<T>)>, complete: bool) {
         let page = i64::from(self.fetcher.page_size);
         // (cursor, density per key) samples, the first page's included.
-        let mut bounds: Vec<(i64, Option<Page<Op::Item>>)> = vec![(from, None)];
+        let mut bounds: Vec<(i64, Option<Page<T>>)> = vec![(from, None)];
         let mut previous_density = None::<f64>;
         let mut segments: Vec<(i64, i64, f64)> = Vec::new();
         let mut lo = from;
         for (cursor, page) in probes {
-            let keys = keys_of(&page, self.key);
+            let keys = keys_of(&self.fetcher, &page, self.key);
             let density = match (
                 keys.first().and_then(|k| k.1),
                 keys.last().and_then(|k| k.1),
@@ -356,7 +350,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
         let pages_per_chunk = ((estimated / page as f64) / (4 * self.concurrency) as f64)
             .clamp(2.0, CHUNK_PAGES as f64);
         let target = pages_per_chunk * page as f64;
-        let mut cuts: Vec<(i64, Option<Page<Op::Item>>)> = Vec::new();
+        let mut cuts: Vec<(i64, Option<Page<T>>)> = Vec::new();
         let mut bound_pages = bounds.into_iter();
         if let Some(first) = bound_pages.next() {
             cuts.push(first);
@@ -376,14 +370,16 @@ impl<Op: Paginated> PartitionEngine<Op> {
             }
         }
         let last = cuts.len().saturating_sub(1);
-        for (i, (lo, page)) in cuts.iter().enumerate() {
-            let hi = cuts.get(i + 1).map(|(next, _)| *next);
-            let mut chunk = Chunk::new(self.next_id, *lo, hi);
+        let his: Vec<Option<i64>> = cuts.iter().skip(1).map(|(next, _)| Some(*next)).collect();
+        let his = his.into_iter().chain(std::iter::once(None));
+        for (i, ((lo, page), hi)) in cuts.into_iter().zip(his).enumerate() {
+            let mut chunk = Chunk::new(self.next_id, lo, hi);
             self.next_id += 1;
+            let probed = page.is_some();
             if let Some(page) = page {
-                self.accept_into(&mut chunk, *lo, page.clone());
+                self.accept_into(&mut chunk, lo, page);
             }
-            if i == last && complete && page.is_some() {
+            if i == last && complete && probed {
                 chunk.done = true;
             }
             self.chunks.push_back(chunk);
@@ -391,8 +387,8 @@ impl<Op: Paginated> PartitionEngine<Op> {
     }
 
     /// A page of `chunk`, fetched at `cursor`: trimmed to the chunk, kept.
-    fn accept_into(&self, chunk: &mut Chunk<Op::Item>, cursor: i64, page: Page<Op::Item>) {
-        let keys = keys_of(&page, self.key);
+    fn accept_into(&self, chunk: &mut Chunk<T>, cursor: i64, page: Page<T>) {
+        let keys = keys_of(&self.fetcher, &page, self.key);
         let cutoff = chunk.hi.and_then(|hi| {
             keys.iter()
                 .find(|(_, key)| key.is_some_and(|k| k > hi))
@@ -415,7 +411,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
         }
     }
 
-    async fn scan(&mut self) -> Option<Result<Page<Op::Item>, Error>> {
+    async fn scan(&mut self) -> Option<Result<Page<T>, Error>> {
         loop {
             if let Some(error) = self.pending.take() {
                 return Some(Err(error));
@@ -423,7 +419,11 @@ impl<Op: Paginated> PartitionEngine<Op> {
             // Yield what the head chunk has, in order.
             while let Some(head) = self.chunks.front_mut() {
                 if let Some(page) = head.pages.pop_front() {
-                    if let Some(last) = keys_of(&page, self.key).iter().rev().find_map(|k| k.1) {
+                    if let Some(last) = keys_of(&self.fetcher, &page, self.key)
+                        .iter()
+                        .rev()
+                        .find_map(|k| k.1)
+                    {
                         self.safe_point = self.safe_point.max(last);
                     }
                     return Some(Ok(page));
@@ -447,7 +447,7 @@ impl<Op: Paginated> PartitionEngine<Op> {
                 Ok(page) => page,
                 Err(e) => return Some(self.fail(e)),
             };
-            let keys = keys_of(&page, self.key);
+            let keys = keys_of(&self.fetcher, &page, self.key);
             if let Err(why) = contract(cursor, &keys, page.next_cursor) {
                 self.fall_back(format!("at {cursor}: {why}"));
                 return Box::pin(self.next()).await;
@@ -527,8 +527,12 @@ impl<Op: Paginated> PartitionEngine<Op> {
 }
 
 /// Each decodable item's index in the page as received, and its key.
-fn keys_of<T: Record>(page: &Page<T>, key: &str) -> Vec<(usize, Option<i64>)> {
-    let key_of = |item: &T| Record::get(item, key).and_then(|c| c.as_i64());
+fn keys_of<T: Send + 'static>(
+    fetcher: &Fetcher<T>,
+    page: &Page<T>,
+    key: &str,
+) -> Vec<(usize, Option<i64>)> {
+    let key_of = |item: &T| fetcher.integer(item, key);
     let items = page.items.iter().enumerate();
     items
         .filter_map(|(index, item)| Some((index, key_of(item.as_ref().ok()?))))

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The scale benchmark (issue #22): how the `shiheng` crate's build grows
+# with the spec. For N added operations (copies of the employee and
+# customer listings, each with its own records: benches/scale/spec.py) it
+# builds the library against that spec and reports, per profile:
+# - the whole rebuild of the `shiheng` library (CARGO_INCREMENTAL=0,
+#   dependencies and the build script already built and run): wall time and
+#   CPU time (user+system; steadier than wall time on a shared machine);
+# - the peak memory (max RSS) of that rustc process, not cargo's;
+# - the generated Rust in OUT_DIR, and its bytes per added operation.
+#
+# Usage: benches/scale.sh [--smoke] [--ns "0 100 300"] [--profiles "debug release"]
+#   --smoke: N = 0 and 5, debug only (CI: proves the benchmark and a
+#            grown spec build, in about the time of two library builds).
+# The builds use target/scale (CARGO_TARGET_DIR) so that the benchmark's
+# specs never invalidate the ordinary target directory.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+ns="0 100 300"
+profiles="debug release"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --smoke) ns="0 5"; profiles="debug" ;;
+    --ns) ns="$2"; shift ;;
+    --profiles) profiles="$2"; shift ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "scale.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+command -v /usr/bin/time >/dev/null || { echo "scale.sh: needs /usr/bin/time (GNU time)" >&2; exit 2; }
+python3 -c 'import yaml' 2>/dev/null || { echo "scale.sh: needs python3 with PyYAML" >&2; exit 2; }
+
+export CARGO_INCREMENTAL=0
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/scale}"
+export RUSTC_WORKSPACE_WRAPPER="$root/benches/scale/rustc-wrapper.sh"
+work="$CARGO_TARGET_DIR/specs"
+mkdir -p "$work"
+export SCALE_TIMING_FILE="$work/timing"
+base_ops=$(python3 -c 'import sys,yaml; d=yaml.safe_load(open(sys.argv[1])); print(sum(1 for p in d["paths"].values() for m in p if m in ("get","put","post","delete","patch")))' "$root/spec/shiheng-open.yaml")
+
+rows=()
+for profile in $profiles; do
+    flag=()
+    [ "$profile" = release ] && flag=(--release)
+    gen0=""
+    for n in $ns; do
+        spec="$work/spec-$n.json"
+        python3 "$root/benches/scale/spec.py" "$root/spec/shiheng-open.yaml" "$n" "$spec"
+        export SHIHENG_SPEC="$spec"
+        # Builds the dependencies and runs the build script (not measured),
+        # then rebuilds the library alone, measured by the wrapper.
+        (cd "$root" && cargo build -q -p shiheng --lib "${flag[@]}")
+        touch "$root/src/lib.rs"
+        rm -f "$SCALE_TIMING_FILE"
+        (cd "$root" && cargo build -q -p shiheng --lib "${flag[@]}")
+        read -r wall user sys rss <"$SCALE_TIMING_FILE"
+        out=$(dirname "$(ls -t "$CARGO_TARGET_DIR/$profile"/build/shiheng-*/out/model.rs | head -1)")
+        gen=$(cat "$out"/*.rs | wc -c)
+        json=$(wc -c <"$out/spec.json")
+        [ -z "$gen0" ] && { gen0=$gen; n0=$n; }
+        per="-"
+        [ "$n" != "$n0" ] && per=$(((gen - gen0) / (n - n0)))
+        cpu=$(echo "$user + $sys" | bc)
+        rows+=("| $((base_ops + n)) | $profile | $wall | $cpu | $((rss / 1024)) | $((gen / 1024)) | $per | $((json / 1024)) |")
+        echo "scale: $((base_ops + n)) operations, $profile: ${wall} s wall, ${cpu} s CPU, $((rss / 1024)) MB, $((gen / 1024)) KB generated" >&2
+    done
+done
+echo
+echo "| operations | profile | rebuild, wall (s) | rebuild, CPU (s) | rustc peak RSS (MB) | generated Rust (KB) | bytes per added operation | spec.json (KB) |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
