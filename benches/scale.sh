@@ -10,6 +10,10 @@
 # - the generated Rust in OUT_DIR, and its bytes per added operation.
 #
 # Usage: benches/scale.sh [--smoke] [--ns "0 100 300"] [--profiles "debug release"]
+#                         [--features "tls-ring,tag-wecom"]
+#   --features: build with these features and no default ones; the added
+#            operations are tagged `scale`, so `tag-wecom` measures a
+#            service that selects the shipped operations of a large spec.
 #   --smoke: N = 0 and 5, debug only (CI: proves the benchmark and a
 #            grown spec build, in about the time of two library builds).
 # The builds use target/scale (CARGO_TARGET_DIR) so that the benchmark's
@@ -19,12 +23,14 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 ns="0 100 300"
 profiles="debug release"
+features=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --smoke) ns="0 5"; profiles="debug" ;;
     --ns) ns="$2"; shift ;;
     --profiles) profiles="$2"; shift ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --features) features="$2"; shift ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -44,6 +50,7 @@ rows=()
 for profile in $profiles; do
     flag=()
     [ "$profile" = release ] && flag=(--release)
+    [ -n "$features" ] && flag+=(--no-default-features --features "$features")
     gen0=""
     for n in $ns; do
         spec="$work/spec-$n.json"

@@ -78,9 +78,16 @@ def main():
         new_op = renamed(copy.deepcopy(op), names)
         new_op["operationId"] = op["operationId"] + suffix
         new_op["x-cli-command"] = f"{op.get('x-cli-command', 'op')}-scale-{i}"
+        # Their own tag, so that a build selecting `tag-wecom` (scale.sh
+        # --features) compiles the shipped operations only.
+        new_op["tags"] = ["scale"]
         # Examples are written for the shipped operations' records; the
         # copies' are identical in shape, so the shared ones still apply.
         doc["paths"][f"/scale/{i}{source}"] = {"post": new_op}
+    if n:
+        doc.setdefault("tags", []).append(
+            {"name": "scale", "description": "Operations added by the scale benchmark."}
+        )
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=1)
 
