@@ -262,8 +262,24 @@ fn position_option(field: &str) -> String {
     }
 }
 
-/// The whole command line.
-pub fn command() -> Command {
+/// The operation command `args` names (the first argument after the global
+/// flags), if it is one: its command line alone is built then, so that
+/// running one command of a spec of hundreds does not build hundreds.
+pub fn operation_named(args: &[std::ffi::OsString]) -> Option<&'static str> {
+    let first = args
+        .iter()
+        .skip(1)
+        .filter_map(|arg| arg.to_str())
+        .find(|arg| !arg.starts_with('-'))?;
+    OperationSpec::all()
+        .iter()
+        .map(|op| command_name(op))
+        .find(|name| *name == first)
+}
+
+/// The whole command line: every operation, or only `only` among them
+/// (the built-in commands always; see [`operation_named`]).
+pub fn command_for(only: Option<&str>) -> Command {
     let mut cmd = Command::new("shiheng")
         .version(version())
         .about(
@@ -280,7 +296,9 @@ pub fn command() -> Command {
              platform, demo and sandbox",
         ));
     for op in OperationSpec::all() {
-        cmd = cmd.subcommand(operation_command(op));
+        if only.is_none_or(|name| name == command_name(op)) {
+            cmd = cmd.subcommand(operation_command(op));
+        }
     }
     cmd.subcommand(
         Command::new("check")
@@ -1040,7 +1058,45 @@ mod tests {
 
     #[test]
     fn the_command_line_is_consistent() {
-        command().debug_assert();
+        command_for(None).debug_assert();
+    }
+
+    #[test]
+    fn one_operation_command_builds_only_its_own_and_parses_alike() {
+        for op in OperationSpec::all() {
+            let name = command_name(op);
+            let args: Vec<std::ffi::OsString> = ["shiheng", "-v", name, "--help"]
+                .iter()
+                .map(Into::into)
+                .collect();
+            assert_eq!(operation_named(&args), Some(name));
+            let only = command_for(Some(name));
+            only.clone().debug_assert();
+            let operations: Vec<_> = only
+                .get_subcommands()
+                .filter(|sub| {
+                    OperationSpec::all()
+                        .iter()
+                        .any(|o| command_name(o) == sub.get_name())
+                })
+                .map(|sub| sub.get_name().to_string())
+                .collect();
+            assert_eq!(operations, [name]);
+            // The same arguments parse to the same operation either way.
+            let argv = ["shiheng", name];
+            let parsed = |cmd: Command| match parse(&cmd.try_get_matches_from(argv).unwrap()) {
+                Ok(Invocation::List { op, .. } | Invocation::Call { op, .. }) => op.operation_id,
+                _ => "",
+            };
+            assert_eq!(parsed(only), op.operation_id);
+            assert_eq!(parsed(command_for(None)), op.operation_id);
+        }
+        let not_an_operation: Vec<std::ffi::OsString> = ["shiheng", "check", "--all"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        assert_eq!(operation_named(&not_an_operation), None);
+        assert_eq!(operation_named(&["shiheng".into()]), None);
     }
 
     #[test]

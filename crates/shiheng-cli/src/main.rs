@@ -240,7 +240,8 @@ async fn run(invocation: Invocation) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-    let matches = cli::command().get_matches();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = cli::command_for(cli::operation_named(&args)).get_matches_from(args);
     logging::init(cli::verbosity(&matches));
     let outcome = cli::parse(&matches).and_then(|invocation| {
         // Client commands decode and write every item in sequence: one

@@ -6,7 +6,7 @@
 //! page's items to plant its differences (the slow path).
 
 use std::collections::HashMap;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::{Map, Value, json};
 
@@ -42,9 +42,15 @@ pub(crate) struct Served {
     drift: DriftPlan,
 }
 
-/// Every operation, by path.
+/// Every operation, by path. An operation's data is generated the first
+/// time it is asked for, so the sandbox of a spec of hundreds of operations
+/// starts as quickly as one of three; the user's data is read (and every
+/// mistake in it reported) at start.
 pub(crate) struct Catalog {
-    by_path: HashMap<&'static str, Served>,
+    config: SandboxConfig,
+    spec: &'static Value,
+    served: Vec<OnceLock<Served>>,
+    by_path: HashMap<&'static str, usize>,
 }
 
 impl Catalog {
@@ -87,43 +93,60 @@ impl Catalog {
         Ok(())
     }
 
-    /// Builds what every operation serves, after [`Catalog::check`].
+    /// What every operation serves, after [`Catalog::check`]: the
+    /// operations given data are built now, the others when first asked.
     pub(crate) fn build(config: &SandboxConfig) -> Result<Catalog, DataError> {
         Self::check(config)?;
         let spec = document()?;
-        let mut by_path = HashMap::new();
-        for (position, &op) in OperationSpec::all().iter().enumerate() {
-            let served = Served::build(spec, op, position, config)?;
-            by_path.insert(op.path, served);
+        let ops = OperationSpec::all();
+        let served: Vec<OnceLock<Served>> = ops.iter().map(|_| OnceLock::new()).collect();
+        for (position, &op) in ops.iter().enumerate() {
+            if let Some(SandboxData::Items { items, origin }) = config.data.get(op.operation_id)
+                && let Some(maker) = Maker::new(spec, op, config.seed)
+            {
+                let content = Content::Listing(maker.user_rows(origin, items)?);
+                let _ = served[position].set(Served::new(spec, op, position, config, content));
+            }
         }
-        Ok(Catalog { by_path })
+        let by_path = ops.iter().enumerate().map(|(i, op)| (op.path, i)).collect();
+        Ok(Catalog {
+            config: config.clone(),
+            spec,
+            served,
+            by_path,
+        })
+    }
+
+    fn served(&self, position: usize) -> Option<&Served> {
+        let op = *OperationSpec::all().get(position)?;
+        Some(self.served.get(position)?.get_or_init(|| {
+            let content = Served::generated(self.spec, op, &self.config);
+            Served::new(self.spec, op, position, &self.config, content)
+        }))
     }
 
     /// The operation served at `path`.
     pub(crate) fn by_path(&self, path: &str) -> Option<&Served> {
-        self.by_path.get(path)
+        self.served(*self.by_path.get(path)?)
     }
 
     /// The operation `operation_id`.
     pub(crate) fn by_id(&self, operation_id: &str) -> Option<&Served> {
         let op = OperationSpec::by_id(operation_id)?;
-        self.by_path.get(op.path)
+        self.by_path(op.path)
     }
 }
 
 impl Served {
-    fn build(
+    /// What an operation without data of the user's serves: generated
+    /// items (as many as configured), or a generated result.
+    fn generated(
         spec: &'static Value,
         op: &'static OperationSpec,
-        position: usize,
         config: &SandboxConfig,
-    ) -> Result<Served, DataError> {
-        let maker = Maker::new(spec, op, config.seed);
+    ) -> Content {
         let data = config.data.get(op.operation_id);
-        let content = match (&maker, data) {
-            (Some(maker), Some(SandboxData::Items { items, origin })) => {
-                Content::Listing(maker.user_rows(origin, items)?)
-            }
+        match (Maker::new(spec, op, config.seed), data) {
             (Some(maker), _) => {
                 let count = config
                     .item_counts
@@ -140,13 +163,23 @@ impl Served {
                     .to_string()
                     .into_boxed_str(),
             ),
-        };
+        }
+    }
+
+    fn new(
+        spec: &'static Value,
+        op: &'static OperationSpec,
+        position: usize,
+        config: &SandboxConfig,
+        content: Content,
+    ) -> Served {
+        let maker = Maker::new(spec, op, config.seed);
         let (count_field, extras) = table::page_extras(spec, op, config.seed);
         let extras_text = extras
             .iter()
             .map(|(k, v)| format!("{}:{v},", json!(k)))
             .collect();
-        Ok(Served {
+        Served {
             op,
             content: RwLock::new(content),
             maker,
@@ -155,7 +188,7 @@ impl Served {
             extras_text,
             defaults: defaults(spec, op),
             drift: DriftPlan::new(spec, op, position),
-        })
+        }
     }
 
     /// The page a validated `paramContent` asks for: its fields, or the

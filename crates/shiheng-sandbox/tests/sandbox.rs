@@ -532,3 +532,36 @@ async fn shutdown_is_bounded_even_with_a_stalled_client() {
     sandbox.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// Each operation's data is generated when first asked for, so the order in
+/// which operations are first called must not change what they serve: two
+/// sandboxes of one seed, asked in opposite orders, serve the same pages.
+#[tokio::test]
+async fn data_generated_on_first_use_does_not_depend_on_the_order_of_use() {
+    let first = sandbox().await;
+    let second = sandbox().await;
+    let ops = shiheng::operation::OperationSpec::all();
+    let mut seen = Vec::new();
+    for (sandbox, order) in [
+        (&first, ops.iter().collect::<Vec<_>>()),
+        (&second, ops.iter().rev().collect::<Vec<_>>()),
+    ] {
+        let client = client(sandbox, "demo-secret");
+        let mut pages = std::collections::BTreeMap::new();
+        for op in order {
+            let params = shiheng_spec::drift::first_request(op).expect("params from the spec");
+            let reply = shiheng::dynamic::of(op)
+                .call_whole(&client, params)
+                .await
+                .expect("the sandbox answers");
+            let mut body = reply.body;
+            body.as_object_mut().map(|b| b.remove("traceId"));
+            pages.insert(op.operation_id, body);
+        }
+        seen.push(pages);
+    }
+    first.shutdown().await;
+    second.shutdown().await;
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].len(), ops.len());
+}
