@@ -11,14 +11,11 @@
 
 use shiheng::operation::OperationSpec;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
-
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_shiheng");
+mod common;
+
+use common::{cli, sandbox};
 
 /// Whether this build has the overlay's inline endpoints. Without the
 /// overlay the tests have nothing to run; with it (tests/regeneration.rs
@@ -31,60 +28,6 @@ fn overlay_built() -> bool {
         "SHIHENG_SPEC_OVERLAY is set but the build has no getStoreProfile"
     );
     built
-}
-
-/// Kills the sandbox when the test ends, whatever happens.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `shiheng sandbox` on a free port; returns it and its URL.
-fn sandbox() -> (Running, String) {
-    let mut child = Running(
-        Command::new(BIN)
-            .args(["sandbox", "--listen", "127.0.0.1:0"])
-            .env_remove("SHIHENG_SANDBOX_APP_ID")
-            .env_remove("SHIHENG_SANDBOX_APP_SECRET")
-            .env_remove("SHIHENG_SANDBOX_API_VERSION")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the sandbox"),
-    );
-    let stdout = child.0.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let _ = tx.send(lines.next().and_then(Result::ok).unwrap_or_default());
-        for _ in lines {}
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the sandbox prints its URL");
-    let url = first.rsplit(' ').next().unwrap_or_default().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
-    (child, url)
-}
-
-fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(BIN)
-        .args(args)
-        .env("SHIHENG_BASE_URL", url)
-        .env("SHIHENG_APP_ID", "demo-app")
-        .env("SHIHENG_APP_SECRET", "demo-secret")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]

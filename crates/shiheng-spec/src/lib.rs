@@ -32,6 +32,8 @@
 //!   fields, known values, nullability, wire forms; only additions and
 //!   widenings), comments and order kept. `shiheng check --write-spec FILE`
 //!   runs it; docs/spec-changes.md walks through the whole loop.
+//! - [`dates`]: calendar dates from day counts (a patch's "observed on",
+//!   the CLI's UTC times), one implementation.
 //! - [`files`]: replacing the user's files without destroying them (mode,
 //!   owner and read-only kept; devices and FIFOs never replaced), shared
 //!   with the CLI's `--output`.
@@ -39,6 +41,7 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "import")]
+pub mod dates;
 pub mod diff;
 pub mod drift;
 pub mod files;
