@@ -47,8 +47,8 @@ pub fn read_params(
         )));
     };
     let text = match given.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| Failure::Usage(format!("cannot read {flag} file {path}: {e}")))?,
+        Some(path) => crate::files::read_input(std::path::Path::new(path))
+            .map_err(|e| Failure::Usage(format!("{flag} file {path}: {e}")))?,
         None => given.to_string(),
     };
     let value: Value = serde_json::from_str(&text)

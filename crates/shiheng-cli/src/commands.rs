@@ -118,9 +118,8 @@ pub fn check_setup(
     };
     let source = match path {
         Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Failure::Usage(format!("--spec {}: cannot read it: {e}", path.display()))
-            })?;
+            let text = crate::files::read_input(&path)
+                .map_err(|e| Failure::Usage(format!("--spec {}: {e}", path.display())))?;
             let doc = shiheng_spec::patch::parse(&text).map_err(|e| {
                 Failure::Usage(format!(
                     "--spec {}: {}",
@@ -346,9 +345,8 @@ fn write_spec(
 pub fn sign(credentials: &Credentials, args: &SignArgs) -> Result<(), Failure> {
     let text = match args.param_content.as_deref() {
         Some(given) => Some(match given.strip_prefix('@') {
-            Some(path) => std::fs::read_to_string(path).map_err(|e| {
-                Failure::Usage(format!("cannot read --param-content file {path}: {e}"))
-            })?,
+            Some(path) => crate::files::read_input(Path::new(path))
+                .map_err(|e| Failure::Usage(format!("--param-content file {path}: {e}")))?,
             None => given.to_string(),
         }),
         None => None,

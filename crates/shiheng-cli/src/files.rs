@@ -3,7 +3,8 @@
 //! user could write, through a partial file created with the target's mode
 //! (and owner, where the process may) and renamed over it; a device, a FIFO
 //! or a terminal is written straight, never replaced; a file read as a
-//! secret is bounded in size and in time.
+//! secret is bounded in size and in time, one read as input (a spec,
+//! params) in size.
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
@@ -18,6 +19,31 @@ pub use shiheng_spec::files::{Target, beside, create_partial, named, target};
 /// The mode of a new `--output` file: a listing of employees or customers
 /// holds personal data (names, phone numbers), so only the owner reads it.
 pub const NEW_OUTPUT_MODE: u32 = 0o600;
+
+/// The most a file read as input (`--spec`, `--params @file`,
+/// `--param-content @file`) may hold: far above a spec of hundreds of
+/// operations (2 MB at 303), far below what `/dev/zero` would fill.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads `path` as UTF-8 text of at most [`MAX_INPUT_BYTES`]: a larger or
+/// endless file is refused once that much was read, not read on.
+pub fn read_input(path: &Path) -> Result<String, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err("is a directory".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(format!(
+            "more than {} MiB: not an input this tool reads",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".into())
+}
 
 /// Whether `metadata` is a FIFO.
 pub fn is_fifo(metadata: &Metadata) -> bool {

@@ -347,10 +347,22 @@ fn bad_params_are_a_usage_error_of_one_line_and_nothing_is_sent() {
         ),
         (
             "employees=@/nonexistent/params.json",
-            "cannot read --params employees file",
+            "--params employees file /nonexistent/params.json: cannot read it",
         ),
-    ] {
-        let (code, stdout, stderr) = check_cmd_with(&server.base_url(), &["--params", given]);
+        // A file that never ends is refused after a bound, not read on.
+        (
+            "employees=@/dev/zero",
+            "--params employees file /dev/zero: more than 64 MiB",
+        ),
+    ]
+    .into_iter()
+    .map(|(given, want)| (vec!["--params", given], want))
+    .chain([(
+        vec!["--spec", "/dev/zero"],
+        "--spec /dev/zero: more than 64 MiB",
+    )]) {
+        let (code, stdout, stderr) = check_cmd_with(&server.base_url(), &given);
+        let given = given.join(" ");
         assert_eq!(code, 2, "{given}: stdout: {stdout}\nstderr: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{given}: {stderr}");
         assert!(
