@@ -336,43 +336,14 @@ impl Observed {
                     }
                 }
             }
-            if !amend.known.is_empty() {
-                let mut known = node
-                    .get("x-known-values")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                known.extend(amend.known.iter().cloned());
-                let shown: Vec<String> = amend.known.iter().map(Value::to_string).collect();
-                notes.push(format!(
-                    "the value {} (now a known value)",
-                    shown.join(", ")
-                ));
-                ops.push(Op {
-                    node: ptr.clone(),
-                    key: "x-known-values".into(),
-                    value: Some(Value::Array(known)),
-                    change: format!("{at}.x-known-values: {} added", shown.join(", ")),
-                });
-            }
-            if !amend.enumerated.is_empty() {
-                let mut listed = node
-                    .get("enum")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                listed.extend(amend.enumerated.iter().cloned());
-                let shown: Vec<String> = amend.enumerated.iter().map(Value::to_string).collect();
-                notes.push(format!(
-                    "the value {} (added to the enum)",
-                    shown.join(", ")
-                ));
-                ops.push(Op {
-                    node: ptr.clone(),
-                    key: "enum".into(),
-                    value: Some(Value::Array(listed)),
-                    change: format!("{at}.enum: {} added", shown.join(", ")),
-                });
+            for (key, added, now) in [
+                ("x-known-values", &amend.known, "now a known value"),
+                ("enum", &amend.enumerated, "added to the enum"),
+            ] {
+                if let Some((note, op)) = values_added(node, ptr, &at, key, added, now) {
+                    notes.push(note);
+                    ops.push(op);
+                }
             }
             if amend.nullable {
                 if node.get("type").is_some() {
@@ -861,6 +832,39 @@ struct Op {
     key: String,
     value: Option<Value>,
     change: String,
+}
+
+/// The list `key` of `node` (`x-known-values`, `enum`) with `added`
+/// appended, and the description's note about it; `None` when nothing was
+/// added.
+fn values_added(
+    node: &serde_json::Map<String, Value>,
+    ptr: &[String],
+    at: &str,
+    key: &str,
+    added: &[Value],
+    now: &str,
+) -> Option<(String, Op)> {
+    if added.is_empty() {
+        return None;
+    }
+    let mut listed = node
+        .get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    listed.extend(added.iter().cloned());
+    let shown: Vec<String> = added.iter().map(Value::to_string).collect();
+    let shown = shown.join(", ");
+    Some((
+        format!("the value {shown} ({now})"),
+        Op {
+            node: ptr.to_vec(),
+            key: key.into(),
+            value: Some(Value::Array(listed)),
+            change: format!("{at}.{key}: {shown} added"),
+        },
+    ))
 }
 
 fn set_in_json(doc: &mut Value, op: &Op) {
