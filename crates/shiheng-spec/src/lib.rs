@@ -40,8 +40,8 @@
 
 #![warn(missing_docs)]
 
-#[cfg(feature = "import")]
 pub mod dates;
+#[cfg(feature = "import")]
 pub mod diff;
 pub mod drift;
 pub mod files;
