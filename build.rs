@@ -128,7 +128,7 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
         .map_err(|e| spec::Problem::new("", format!("not an OpenAPI 3.0 document: {e}")))?;
     let mut settings = progenitor::GenerationSettings::default();
     settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
         .with_inner_type(quote! { crate::transport::Transport })
         .with_hooks(progenitor::HooksMode::Expected)

@@ -445,10 +445,10 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
                         client: &crate::generated::Client,
                         envelope: ::serde_json::Value,
                     ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-                        ::std::boxed::Box::pin(crate::operation::sending::<#request_body_type, _, _>(
-                            envelope,
-                            move |body| client.#progenitor_ident().body(body).send(),
-                        ))
+                        ::std::boxed::Box::pin(async move {
+                            let body = crate::operation::request_body::<#request_body_type>(&envelope)?;
+                            client.#progenitor_ident(&body).await
+                        })
                     }
                     send
                 },

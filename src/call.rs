@@ -179,7 +179,7 @@ fn from_generated(
     }
 }
 
-/// A generated method's error (`client.generated().….send()`) as this
+/// A generated method's error (`client.generated().list_wecom_employees(&body).await`) as this
 /// crate's [`Error`], so `?` works; a refusal of the transport keeps its
 /// kind. Its answers are unread byte streams: [`Client`]'s own methods
 /// classify them.
@@ -346,11 +346,63 @@ where
     (settle(operation, answer, parsed), observed)
 }
 
+/// The generic part of the classifier: moves the result; everything else
+/// is decided once, for every result type, by `settle_head`.
 fn settle<T>(
     operation: &'static str,
     answer: &Answer,
     parsed: Result<Envelope<T>, serde_json::Error>,
 ) -> Result<Reply<T>, Error> {
+    let (head, result) = match parsed {
+        Ok(Envelope {
+            code,
+            msg,
+            trace_id,
+            result,
+        }) => (Ok((code, msg, trace_id)), result),
+        Err(e) => (Err(e), None),
+    };
+    let trace_id = settle_head(operation, answer, head)?;
+    match result {
+        Some(payload) => Ok(Reply {
+            payload,
+            trace_id,
+            status: answer.status,
+            // Copied only for a reply that gives them out (`call_typed`).
+            headers: reqwest::header::HeaderMap::new(),
+        }),
+        None => Err(undecodable(
+            operation,
+            answer,
+            "code \"0\" without a `result`: the answer says it succeeded but carries nothing"
+                .into(),
+            trace_id,
+        )),
+    }
+}
+
+fn undecodable(
+    operation: &'static str,
+    answer: &Answer,
+    what: String,
+    trace_id: Option<String>,
+) -> Error {
+    Error::Decode {
+        operation,
+        status: Some(answer.status),
+        what,
+        snippet: snippet(&answer.body),
+        trace_id,
+    }
+}
+
+/// The envelope's head (`code`, `msg`, `traceId`), or why it could not be
+/// read, as the `traceId` of a success or the [`Error`] it says.
+fn settle_head(
+    operation: &'static str,
+    answer: &Answer,
+    head: Result<(Option<String>, Option<String>, Option<String>), serde_json::Error>,
+) -> Result<Option<String>, Error> {
     let status = answer.status;
     let success = (200..300).contains(&status);
     let http = || Error::Http {
@@ -362,15 +414,8 @@ fn settle<T>(
             crate::sign::Clock::now_millis(&crate::sign::SystemClock),
         ),
     };
-    let decode = |what: String, trace_id| Error::Decode {
-        operation,
-        status: Some(status),
-        what,
-        snippet: snippet(&answer.body),
-        trace_id,
-    };
-    let envelope = match parsed {
-        Ok(envelope) => envelope,
+    let (code, msg, trace_id) = match head {
+        Ok(head) => head,
         // Not the envelope the spec says: a business error if its head
         // says so, else by the status.
         Err(decode_error) => {
@@ -384,44 +429,33 @@ fn settle<T>(
                     trace_id,
                     status: Some(status),
                 },
-                _ if success => decode(why_undecodable(answer, &decode_error), trace_id),
+                _ if success => undecodable(
+                    operation,
+                    answer,
+                    why_undecodable(answer, &decode_error),
+                    trace_id,
+                ),
                 _ => http(),
             });
         }
     };
-    match envelope.code.as_deref() {
-        Some(error::SUCCESS_CODE) if success => {}
-        Some(code) if code != error::SUCCESS_CODE => {
-            return Err(Error::Api {
-                operation,
-                code: code.to_owned(),
-                msg: envelope.msg,
-                trace_id: envelope.trace_id,
-                status: Some(status),
-            });
-        }
-        _ if !success => return Err(http()),
-        None => {
-            return Err(decode(
-                "the envelope has no `code`".into(),
-                envelope.trace_id,
-            ));
-        }
-        Some(_) => {}
-    }
-    match envelope.result {
-        Some(payload) => Ok(Reply {
-            payload,
-            trace_id: envelope.trace_id,
-            status,
-            // Copied only for a reply that gives them out (`call_typed`).
-            headers: reqwest::header::HeaderMap::new(),
+    match code.as_deref() {
+        Some(error::SUCCESS_CODE) if success => Ok(trace_id),
+        Some(code) if code != error::SUCCESS_CODE => Err(Error::Api {
+            operation,
+            code: code.to_owned(),
+            msg,
+            trace_id,
+            status: Some(status),
         }),
-        None => Err(decode(
-            "code \"0\" without a `result`: the answer says it succeeded but carries nothing"
-                .into(),
-            envelope.trace_id,
+        _ if !success => Err(http()),
+        None => Err(undecodable(
+            operation,
+            answer,
+            "the envelope has no `code`".into(),
+            trace_id,
         )),
+        Some(_) => Ok(trace_id),
     }
 }
 
@@ -455,29 +489,57 @@ fn typed_reply<Op: Operation>(
     })
 }
 
-/// Calls `Op` once and returns its `result`, decoded by the rule, as JSON.
-pub(crate) async fn call_json<Op: Operation>(
+/// Decodes an operation's `result` by the decoding rule and writes it as
+/// JSON: the one piece of a call chosen at run time that is compiled per
+/// operation ([`crate::dynamic`]).
+pub(crate) type ResultJson = fn(&str) -> serde_json::Result<Value>;
+
+/// `T` read from `text` by the decoding rule, as JSON.
+pub(crate) fn result_json<T: serde::de::DeserializeOwned + serde::Serialize>(
+    text: &str,
+) -> serde_json::Result<Value> {
+    serde_json::from_str::<T>(text).and_then(|result| serde_json::to_value(&result))
+}
+
+/// Calls `op` once and returns its `result`, decoded by `decode`, as JSON:
+/// the envelope classified as every call's is, its `result` handed over as
+/// text, so the code compiled per operation is `decode` alone.
+pub(crate) async fn call_json(
     client: &Client,
+    op: &'static OperationSpec,
+    decode: ResultJson,
     param_content: Option<Value>,
 ) -> Result<Reply<Value>, Error> {
-    let reply = call_typed::<Op>(client, param_content, None).await?;
-    let payload = serde_json::to_value(&reply.payload).map_err(|e| {
-        Error::invalid_argument(
-            Op::SPEC.operation_id,
-            format!("cannot render the result: {e}"),
+    let answer = exchange(client, op, param_content, None).await?;
+    let (reply, observed) = classify(
+        op.operation_id,
+        op.response_schema,
+        &answer,
+        Typed::<&RawValue>::new(),
+    );
+    client.note_drift(op.operation_id, &observed);
+    let reply = reply?;
+    let (payload, observed) = observe(|| decode(reply.payload.get()));
+    client.note_drift(op.operation_id, &observed);
+    let payload = payload.map_err(|e| {
+        undecodable(
+            op.operation_id,
+            &answer,
+            format!("`result`: {e}"),
+            reply.trace_id.clone(),
         )
     })?;
     Ok(Reply {
         payload,
         trace_id: reply.trace_id,
         status: reply.status,
-        headers: reply.headers,
+        headers: answer.headers().clone(),
     })
 }
 
 impl Client {
     /// The typed `result` of what a generated method of `Op` returned
-    /// (`client.generated().list_wecom_employees()….send().await`),
+    /// (`client.generated().list_wecom_employees(&body).await`),
     /// classified as every call of the client is: the way back to typed
     /// results and [`Error`]s after using a generated builder directly.
     pub async fn classify<Op: Operation>(&self, sent: Sent) -> Result<Reply<Op::Result>, Error> {

@@ -7,22 +7,21 @@
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::call::{self, RawReply};
+use crate::call::{self, RawReply, ResultJson};
 use crate::client::Client;
 use crate::error::{Error, Reply};
 use crate::operation::{Operation, OperationSpec, Paginated};
 use crate::paginate::{ItemCodec, Items, ListingOptions, Page};
 use crate::record::{DynItem, Field, Record};
 
-type Call<T> = fn(&Client, Option<Value>) -> BoxFuture<'static, Result<T, Error>>;
 type OnePage = BoxFuture<'static, Result<Page<DynItem>, Error>>;
 
 /// An operation chosen at run time: its table entry and its typed calls.
 #[derive(Clone, Copy)]
 pub struct DynOperation {
     spec: &'static OperationSpec,
-    call: Call<Reply<Value>>,
-    call_whole: Call<RawReply>,
+    /// `None` for an entry that is not in this build's table.
+    result_json: Option<ResultJson>,
     listing: Option<Listing>,
 }
 
@@ -40,8 +39,7 @@ impl DynOperation {
     pub const fn plain<Op: Operation>() -> Self {
         Self {
             spec: Op::SPEC,
-            call: call_json::<Op>,
-            call_whole: call_whole::<Op>,
+            result_json: Some(call::result_json::<Op::Result>),
             listing: None,
         }
     }
@@ -70,7 +68,10 @@ impl DynOperation {
         client: &Client,
         param_content: Option<Value>,
     ) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
-        (self.call)(client, param_content)
+        let (client, spec, decode) = (client.clone(), self.spec, self.result_json);
+        Box::pin(async move {
+            call::call_json(&client, spec, decode.ok_or_else(unbound)?, param_content).await
+        })
     }
 
     /// Calls the operation once and returns the whole answer as JSON, as
@@ -81,7 +82,13 @@ impl DynOperation {
         client: &Client,
         param_content: Option<Value>,
     ) -> BoxFuture<'static, Result<RawReply, Error>> {
-        (self.call_whole)(client, param_content)
+        let (client, spec, bound) = (client.clone(), self.spec, self.result_json.is_some());
+        Box::pin(async move {
+            if !bound {
+                return Err(unbound());
+            }
+            call::call_whole(&client, spec, param_content).await
+        })
     }
 
     /// Every item of the listing, when the operation pages.
@@ -127,8 +134,7 @@ pub fn all() -> &'static [DynOperation] {
 pub fn of(spec: &'static OperationSpec) -> DynOperation {
     let unbound = DynOperation {
         spec,
-        call: |_, _| Box::pin(async { Err(unbound()) }),
-        call_whole: |_, _| Box::pin(async { Err(unbound()) }),
+        result_json: None,
         listing: None,
     };
     all()
@@ -143,20 +149,4 @@ fn unbound() -> Error {
         "(unknown operation)",
         "the operation is not in this build's table",
     )
-}
-
-fn call_json<Op: Operation>(
-    client: &Client,
-    param_content: Option<Value>,
-) -> BoxFuture<'static, Result<Reply<Value>, Error>> {
-    let client = client.clone();
-    Box::pin(async move { call::call_json::<Op>(&client, param_content).await })
-}
-
-fn call_whole<Op: Operation>(
-    client: &Client,
-    param_content: Option<Value>,
-) -> BoxFuture<'static, Result<RawReply, Error>> {
-    let client = client.clone();
-    Box::pin(async move { call::call_whole(&client, Op::SPEC, param_content).await })
 }

@@ -26,28 +26,22 @@ pub type Sent = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteS
 /// without the signer's fields) in, the answer out.
 pub type SendFn = for<'a> fn(&'a crate::generated::Client, Value) -> BoxFuture<'a, Sent>;
 
-/// Reads `envelope` as the generated request type `B`, then sends it with
-/// `send`: what each [`OperationSpec::send`] does.
+/// Reads `envelope` as the generated request type `B` (what each
+/// [`OperationSpec::send`] does before calling its generated method),
+/// naming the field that does not fit. One pass, through
+/// `serde_path_to_error`, rather than a plain pass and a second one for the
+/// path: each is a copy of `B`'s decoder, per operation.
 #[doc(hidden)]
-pub async fn sending<B, F, Fut>(envelope: Value, send: F) -> Sent
-where
-    B: serde::de::DeserializeOwned,
-    F: FnOnce(B) -> Fut,
-    Fut: Future<Output = Sent>,
-{
-    // The path to the field is looked for only when the value does not fit.
-    let body = match B::deserialize(&envelope) {
-        Ok(body) => body,
-        Err(e) => {
-            let path = serde_path_to_error::deserialize::<_, B>(&envelope)
-                .err()
-                .map_or_else(String::new, |e| format!("`{}`: ", e.path()));
-            return Err(progenitor_client::Error::InvalidRequest(format!(
-                "{path}does not fit the spec's request schema: {e}"
-            )));
-        }
-    };
-    send(body).await
+pub fn request_body<B: serde::de::DeserializeOwned>(
+    envelope: &Value,
+) -> Result<B, progenitor_client::Error<ByteStream>> {
+    serde_path_to_error::deserialize::<_, B>(envelope).map_err(|e| {
+        progenitor_client::Error::InvalidRequest(format!(
+            "`{}`: does not fit the spec's request schema: {}",
+            e.path(),
+            e.inner()
+        ))
+    })
 }
 
 /// Inclusive bounds of an integer request field, read from the spec's

@@ -16,11 +16,6 @@ pub mod types {
         #[serde(rename = "startId")]
         pub start_id: i64,
     }
-    impl CursorPageParams {
-        pub fn builder() -> builder::CursorPageParams {
-            Default::default()
-        }
-    }
     ///Page-number parameters (参数内容).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EmployeePageParams {
@@ -30,11 +25,6 @@ pub mod types {
         ///Items per page (每页条数, 1~50).
         #[serde(rename = "pageSize")]
         pub page_size: ::std::num::NonZeroU32,
-    }
-    impl EmployeePageParams {
-        pub fn builder() -> builder::EmployeePageParams {
-            Default::default()
-        }
     }
     ///Request envelope of listWecomCustomers.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -53,11 +43,6 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,
     }
-    impl ListWecomCustomersRequest {
-        pub fn builder() -> builder::ListWecomCustomersRequest {
-            Default::default()
-        }
-    }
     ///Request envelope of listWecomEmployees.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ListWecomEmployeesRequest {
@@ -74,11 +59,6 @@ pub mod types {
         pub timestamp: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,
-    }
-    impl ListWecomEmployeesRequest {
-        pub fn builder() -> builder::ListWecomEmployeesRequest {
-            Default::default()
-        }
     }
     ///Request envelope of listWecomGroupChats. The platform marks paramContent optional on this endpoint, but its fields are required when it is sent.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -99,514 +79,6 @@ pub mod types {
         pub timestamp: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,
-    }
-    impl ListWecomGroupChatsRequest {
-        pub fn builder() -> builder::ListWecomGroupChatsRequest {
-            Default::default()
-        }
-    }
-    /// Types for composing complex structures.
-    pub mod builder {
-        #[derive(Clone, Debug)]
-        pub struct CursorPageParams {
-            page_size: ::std::result::Result<
-                ::std::num::NonZeroU32,
-                ::std::string::String,
-            >,
-            start_id: ::std::result::Result<i64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CursorPageParams {
-            fn default() -> Self {
-                Self {
-                    page_size: Err("no value supplied for page_size".to_string()),
-                    start_id: Err("no value supplied for start_id".to_string()),
-                }
-            }
-        }
-        impl CursorPageParams {
-            pub fn page_size<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.page_size = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for page_size: {e}")
-                    });
-                self
-            }
-            pub fn start_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for start_id: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CursorPageParams> for super::CursorPageParams {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CursorPageParams,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    page_size: value.page_size?,
-                    start_id: value.start_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CursorPageParams> for CursorPageParams {
-            fn from(value: super::CursorPageParams) -> Self {
-                Self {
-                    page_size: Ok(value.page_size),
-                    start_id: Ok(value.start_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct EmployeePageParams {
-            page_num: ::std::result::Result<
-                ::std::num::NonZeroU32,
-                ::std::string::String,
-            >,
-            page_size: ::std::result::Result<
-                ::std::num::NonZeroU32,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for EmployeePageParams {
-            fn default() -> Self {
-                Self {
-                    page_num: Err("no value supplied for page_num".to_string()),
-                    page_size: Err("no value supplied for page_size".to_string()),
-                }
-            }
-        }
-        impl EmployeePageParams {
-            pub fn page_num<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.page_num = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for page_num: {e}")
-                    });
-                self
-            }
-            pub fn page_size<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.page_size = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for page_size: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<EmployeePageParams> for super::EmployeePageParams {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: EmployeePageParams,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    page_num: value.page_num?,
-                    page_size: value.page_size?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::EmployeePageParams> for EmployeePageParams {
-            fn from(value: super::EmployeePageParams) -> Self {
-                Self {
-                    page_num: Ok(value.page_num),
-                    page_size: Ok(value.page_size),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct ListWecomCustomersRequest {
-            app_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            param_content: ::std::result::Result<
-                super::CursorPageParams,
-                ::std::string::String,
-            >,
-            sign: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            timestamp: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            version: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for ListWecomCustomersRequest {
-            fn default() -> Self {
-                Self {
-                    app_id: Ok(Default::default()),
-                    param_content: Err(
-                        "no value supplied for param_content".to_string(),
-                    ),
-                    sign: Ok(Default::default()),
-                    timestamp: Ok(Default::default()),
-                    version: Ok(Default::default()),
-                }
-            }
-        }
-        impl ListWecomCustomersRequest {
-            pub fn app_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.app_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for app_id: {e}")
-                    });
-                self
-            }
-            pub fn param_content<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::CursorPageParams>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.param_content = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for param_content: {e}")
-                    });
-                self
-            }
-            pub fn sign<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sign = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sign: {e}")
-                    });
-                self
-            }
-            pub fn timestamp<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.timestamp = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
-                    });
-                self
-            }
-            pub fn version<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.version = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for version: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ListWecomCustomersRequest>
-        for super::ListWecomCustomersRequest {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ListWecomCustomersRequest,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    app_id: value.app_id?,
-                    param_content: value.param_content?,
-                    sign: value.sign?,
-                    timestamp: value.timestamp?,
-                    version: value.version?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ListWecomCustomersRequest>
-        for ListWecomCustomersRequest {
-            fn from(value: super::ListWecomCustomersRequest) -> Self {
-                Self {
-                    app_id: Ok(value.app_id),
-                    param_content: Ok(value.param_content),
-                    sign: Ok(value.sign),
-                    timestamp: Ok(value.timestamp),
-                    version: Ok(value.version),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct ListWecomEmployeesRequest {
-            app_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            param_content: ::std::result::Result<
-                super::EmployeePageParams,
-                ::std::string::String,
-            >,
-            sign: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            timestamp: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            version: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for ListWecomEmployeesRequest {
-            fn default() -> Self {
-                Self {
-                    app_id: Ok(Default::default()),
-                    param_content: Err(
-                        "no value supplied for param_content".to_string(),
-                    ),
-                    sign: Ok(Default::default()),
-                    timestamp: Ok(Default::default()),
-                    version: Ok(Default::default()),
-                }
-            }
-        }
-        impl ListWecomEmployeesRequest {
-            pub fn app_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.app_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for app_id: {e}")
-                    });
-                self
-            }
-            pub fn param_content<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::EmployeePageParams>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.param_content = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for param_content: {e}")
-                    });
-                self
-            }
-            pub fn sign<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sign = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sign: {e}")
-                    });
-                self
-            }
-            pub fn timestamp<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.timestamp = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
-                    });
-                self
-            }
-            pub fn version<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.version = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for version: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ListWecomEmployeesRequest>
-        for super::ListWecomEmployeesRequest {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ListWecomEmployeesRequest,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    app_id: value.app_id?,
-                    param_content: value.param_content?,
-                    sign: value.sign?,
-                    timestamp: value.timestamp?,
-                    version: value.version?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ListWecomEmployeesRequest>
-        for ListWecomEmployeesRequest {
-            fn from(value: super::ListWecomEmployeesRequest) -> Self {
-                Self {
-                    app_id: Ok(value.app_id),
-                    param_content: Ok(value.param_content),
-                    sign: Ok(value.sign),
-                    timestamp: Ok(value.timestamp),
-                    version: Ok(value.version),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct ListWecomGroupChatsRequest {
-            app_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            param_content: ::std::result::Result<
-                ::std::option::Option<super::CursorPageParams>,
-                ::std::string::String,
-            >,
-            sign: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            timestamp: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            version: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for ListWecomGroupChatsRequest {
-            fn default() -> Self {
-                Self {
-                    app_id: Ok(Default::default()),
-                    param_content: Ok(Default::default()),
-                    sign: Ok(Default::default()),
-                    timestamp: Ok(Default::default()),
-                    version: Ok(Default::default()),
-                }
-            }
-        }
-        impl ListWecomGroupChatsRequest {
-            pub fn app_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.app_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for app_id: {e}")
-                    });
-                self
-            }
-            pub fn param_content<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CursorPageParams>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.param_content = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for param_content: {e}")
-                    });
-                self
-            }
-            pub fn sign<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sign = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sign: {e}")
-                    });
-                self
-            }
-            pub fn timestamp<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.timestamp = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
-                    });
-                self
-            }
-            pub fn version<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.version = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for version: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ListWecomGroupChatsRequest>
-        for super::ListWecomGroupChatsRequest {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ListWecomGroupChatsRequest,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    app_id: value.app_id?,
-                    param_content: value.param_content?,
-                    sign: value.sign?,
-                    timestamp: value.timestamp?,
-                    version: value.version?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ListWecomGroupChatsRequest>
-        for ListWecomGroupChatsRequest {
-            fn from(value: super::ListWecomGroupChatsRequest) -> Self {
-                Self {
-                    app_id: Ok(value.app_id),
-                    param_content: Ok(value.param_content),
-                    sign: Ok(value.sign),
-                    timestamp: Ok(value.timestamp),
-                    version: Ok(value.version),
-                }
-            }
-        }
     }
     /// Error types.
     pub mod error {
@@ -839,6 +311,7 @@ const _: () = {
         Client: ClientHooks<crate::transport::Transport>,
     {}
 };
+#[allow(clippy::all)]
 impl Client {
     /**List WeCom employees, one page at a time (企微员工分页查询)
 
@@ -846,14 +319,31 @@ Page-number pagination over the corp's WeCom employees.
 
 Sends a `POST` request to `/wecom/employee/page`
 
-```ignore
-let response = client.list_wecom_employees()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn list_wecom_employees(&self) -> builder::ListWecomEmployees<'_> {
-        builder::ListWecomEmployees::new(self)
+*/
+    pub async fn list_wecom_employees<'a>(
+        &'a self,
+        body: &'a types::ListWecomEmployeesRequest,
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        let url = format!("{}/wecom/employee/page", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "list_wecom_employees",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+        }
     }
     /**List WeCom customers by cursor (企微客户列表)
 
@@ -861,14 +351,31 @@ Cursor pagination over the corp's WeCom customers (external contacts).
 
 Sends a `POST` request to `/wecom/customer/list`
 
-```ignore
-let response = client.list_wecom_customers()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn list_wecom_customers(&self) -> builder::ListWecomCustomers<'_> {
-        builder::ListWecomCustomers::new(self)
+*/
+    pub async fn list_wecom_customers<'a>(
+        &'a self,
+        body: &'a types::ListWecomCustomersRequest,
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        let url = format!("{}/wecom/customer/list", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "list_wecom_customers",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+        }
     }
     /**List WeCom customer group chats by cursor (企微客户群列表)
 
@@ -876,270 +383,38 @@ Cursor pagination over the corp's WeCom customer group chats.
 
 Sends a `POST` request to `/wecom/group-chat/list`
 
-```ignore
-let response = client.list_wecom_group_chats()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn list_wecom_group_chats(&self) -> builder::ListWecomGroupChats<'_> {
-        builder::ListWecomGroupChats::new(self)
-    }
-}
-/// Types for composing operation parameters.
-#[allow(clippy::all)]
-pub mod builder {
-    use super::types;
-    #[allow(unused_imports)]
-    use super::{
-        encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
-        RequestBuilderExt, ResponseValue,
-    };
-    /**Builder for [`Client::list_wecom_employees`]
-
-[`Client::list_wecom_employees`]: super::Client::list_wecom_employees*/
-    #[derive(Debug, Clone)]
-    pub struct ListWecomEmployees<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::ListWecomEmployeesRequest, String>,
-    }
-    impl<'a> ListWecomEmployees<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ListWecomEmployeesRequest>,
-            <V as std::convert::TryInto<
-                types::ListWecomEmployeesRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `ListWecomEmployeesRequest` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ListWecomEmployeesRequest,
-            ) -> types::builder::ListWecomEmployeesRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/wecom/employee/page`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ListWecomEmployeesRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/wecom/employee/page", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_wecom_employees",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            }
-        }
-    }
-    /**Builder for [`Client::list_wecom_customers`]
-
-[`Client::list_wecom_customers`]: super::Client::list_wecom_customers*/
-    #[derive(Debug, Clone)]
-    pub struct ListWecomCustomers<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::ListWecomCustomersRequest, String>,
-    }
-    impl<'a> ListWecomCustomers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ListWecomCustomersRequest>,
-            <V as std::convert::TryInto<
-                types::ListWecomCustomersRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `ListWecomCustomersRequest` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ListWecomCustomersRequest,
-            ) -> types::builder::ListWecomCustomersRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/wecom/customer/list`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ListWecomCustomersRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/wecom/customer/list", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_wecom_customers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            }
-        }
-    }
-    /**Builder for [`Client::list_wecom_group_chats`]
-
-[`Client::list_wecom_group_chats`]: super::Client::list_wecom_group_chats*/
-    #[derive(Debug, Clone)]
-    pub struct ListWecomGroupChats<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::ListWecomGroupChatsRequest, String>,
-    }
-    impl<'a> ListWecomGroupChats<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ListWecomGroupChatsRequest>,
-            <V as std::convert::TryInto<
-                types::ListWecomGroupChatsRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `ListWecomGroupChatsRequest` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ListWecomGroupChatsRequest,
-            ) -> types::builder::ListWecomGroupChatsRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/wecom/group-chat/list`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ListWecomGroupChatsRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/wecom/group-chat/list", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_wecom_group_chats",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            }
+*/
+    pub async fn list_wecom_group_chats<'a>(
+        &'a self,
+        body: &'a types::ListWecomGroupChatsRequest,
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        let url = format!("{}/wecom/group-chat/list", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "list_wecom_group_chats",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
         }
     }
 }
 /// Items consumers will typically use such as the Client.
 #[doc(hidden)]
 pub mod prelude {
-    pub use self::super::Client;
+    #[allow(unused_imports)]
+    pub use super::Client;
 }
 impl ClientHooks<crate::transport::Transport> for Client {
     async fn exec(

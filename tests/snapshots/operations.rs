@@ -44,13 +44,12 @@ pub const LIST_WECOM_EMPLOYEES: crate::operation::OperationSpec = crate::operati
             client: &crate::generated::Client,
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-            ::std::boxed::Box::pin(
-                crate::operation::sending::<
+            ::std::boxed::Box::pin(async move {
+                let body = crate::operation::request_body::<
                     crate::generated::types::ListWecomEmployeesRequest,
-                    _,
-                    _,
-                >(envelope, move |body| client.list_wecom_employees().body(body).send()),
-            )
+                >(&envelope)?;
+                client.list_wecom_employees(&body).await
+            })
         }
         send
     },
@@ -107,13 +106,12 @@ pub const LIST_WECOM_CUSTOMERS: crate::operation::OperationSpec = crate::operati
             client: &crate::generated::Client,
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-            ::std::boxed::Box::pin(
-                crate::operation::sending::<
+            ::std::boxed::Box::pin(async move {
+                let body = crate::operation::request_body::<
                     crate::generated::types::ListWecomCustomersRequest,
-                    _,
-                    _,
-                >(envelope, move |body| client.list_wecom_customers().body(body).send()),
-            )
+                >(&envelope)?;
+                client.list_wecom_customers(&body).await
+            })
         }
         send
     },
@@ -170,16 +168,12 @@ pub const LIST_WECOM_GROUP_CHATS: crate::operation::OperationSpec = crate::opera
             client: &crate::generated::Client,
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-            ::std::boxed::Box::pin(
-                crate::operation::sending::<
+            ::std::boxed::Box::pin(async move {
+                let body = crate::operation::request_body::<
                     crate::generated::types::ListWecomGroupChatsRequest,
-                    _,
-                    _,
-                >(
-                    envelope,
-                    move |body| client.list_wecom_group_chats().body(body).send(),
-                ),
-            )
+                >(&envelope)?;
+                client.list_wecom_group_chats(&body).await
+            })
         }
         send
     },
