@@ -446,7 +446,8 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
                         envelope: ::serde_json::Value,
                     ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
                         ::std::boxed::Box::pin(async move {
-                            let body = crate::operation::request_body::<#request_body_type>(&envelope)?;
+                            let body = crate::operation::request_body::<#request_body_type>(&envelope)
+                                .map_err(::progenitor_client::Error::InvalidRequest)?;
                             client.#progenitor_ident(&body).await
                         })
                     }

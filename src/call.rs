@@ -359,7 +359,15 @@ fn settle<T>(
             msg,
             trace_id,
             result,
-        }) => (Ok((code, msg, trace_id)), result),
+        }) => (
+            Ok(Envelope {
+                code,
+                msg,
+                trace_id,
+                result: None,
+            }),
+            result,
+        ),
         Err(e) => (Err(e), None),
     };
     let trace_id = settle_head(operation, answer, head)?;
@@ -401,7 +409,7 @@ fn undecodable(
 fn settle_head(
     operation: &'static str,
     answer: &Answer,
-    head: Result<(Option<String>, Option<String>, Option<String>), serde_json::Error>,
+    head: Result<Envelope<()>, serde_json::Error>,
 ) -> Result<Option<String>, Error> {
     let status = answer.status;
     let success = (200..300).contains(&status);
@@ -414,7 +422,12 @@ fn settle_head(
             crate::sign::Clock::now_millis(&crate::sign::SystemClock),
         ),
     };
-    let (code, msg, trace_id) = match head {
+    let Envelope {
+        code,
+        msg,
+        trace_id,
+        ..
+    } = match head {
         Ok(head) => head,
         // Not the envelope the spec says: a business error if its head
         // says so, else by the status.

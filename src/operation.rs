@@ -32,15 +32,13 @@ pub type SendFn = for<'a> fn(&'a crate::generated::Client, Value) -> BoxFuture<'
 /// `serde_path_to_error`, rather than a plain pass and a second one for the
 /// path: each is a copy of `B`'s decoder, per operation.
 #[doc(hidden)]
-pub fn request_body<B: serde::de::DeserializeOwned>(
-    envelope: &Value,
-) -> Result<B, progenitor_client::Error<ByteStream>> {
+pub fn request_body<B: serde::de::DeserializeOwned>(envelope: &Value) -> Result<B, String> {
     serde_path_to_error::deserialize::<_, B>(envelope).map_err(|e| {
-        progenitor_client::Error::InvalidRequest(format!(
+        format!(
             "`{}`: does not fit the spec's request schema: {}",
             e.path(),
             e.inner()
-        ))
+        )
     })
 }
 

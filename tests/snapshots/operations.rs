@@ -47,7 +47,8 @@ pub const LIST_WECOM_EMPLOYEES: crate::operation::OperationSpec = crate::operati
             ::std::boxed::Box::pin(async move {
                 let body = crate::operation::request_body::<
                     crate::generated::types::ListWecomEmployeesRequest,
-                >(&envelope)?;
+                >(&envelope)
+                    .map_err(::progenitor_client::Error::InvalidRequest)?;
                 client.list_wecom_employees(&body).await
             })
         }
@@ -109,7 +110,8 @@ pub const LIST_WECOM_CUSTOMERS: crate::operation::OperationSpec = crate::operati
             ::std::boxed::Box::pin(async move {
                 let body = crate::operation::request_body::<
                     crate::generated::types::ListWecomCustomersRequest,
-                >(&envelope)?;
+                >(&envelope)
+                    .map_err(::progenitor_client::Error::InvalidRequest)?;
                 client.list_wecom_customers(&body).await
             })
         }
@@ -171,7 +173,8 @@ pub const LIST_WECOM_GROUP_CHATS: crate::operation::OperationSpec = crate::opera
             ::std::boxed::Box::pin(async move {
                 let body = crate::operation::request_body::<
                     crate::generated::types::ListWecomGroupChatsRequest,
-                >(&envelope)?;
+                >(&envelope)
+                    .map_err(::progenitor_client::Error::InvalidRequest)?;
                 client.list_wecom_group_chats(&body).await
             })
         }
