@@ -191,10 +191,16 @@ impl From<progenitor_client::Error<progenitor_client::ByteStream>> for Error {
 
 /// The parts of an answer envelope, with `result` decoded by a seed.
 pub(crate) struct Envelope<T> {
-    pub(crate) code: Option<String>,
-    pub(crate) msg: Option<String>,
-    pub(crate) trace_id: Option<String>,
+    pub(crate) head: Head,
     pub(crate) result: Option<T>,
+}
+
+/// An envelope's `code`, `msg` and `traceId`.
+#[derive(Default)]
+pub(crate) struct Head {
+    code: Option<String>,
+    msg: Option<String>,
+    trace_id: Option<String>,
 }
 
 /// Decodes an envelope (`code`, `msg`, `traceId` by the decoding rule;
@@ -225,9 +231,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
         let schema = self.0.schema;
         let mut seed = Some(self.0.result);
         let mut out = Envelope {
-            code: None,
-            msg: None,
-            trace_id: None,
+            head: Head::default(),
             result: None,
         };
         // A key the envelope repeats makes it ambiguous (parsers differ on
@@ -251,9 +255,9 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
             }
             let text = || FieldSeed::<String>::new(schema, name, &[]);
             match key {
-                EnvelopeKey::Code => out.code = map.next_value_seed(text())?,
-                EnvelopeKey::Msg => out.msg = map.next_value_seed(text())?,
-                EnvelopeKey::TraceId => out.trace_id = map.next_value_seed(text())?,
+                EnvelopeKey::Code => out.head.code = map.next_value_seed(text())?,
+                EnvelopeKey::Msg => out.head.msg = map.next_value_seed(text())?,
+                EnvelopeKey::TraceId => out.head.trace_id = map.next_value_seed(text())?,
                 _ => match seed.take() {
                     Some(seed) => out.result = map.next_value_seed(OptionSeed(seed))?,
                     None => {
@@ -305,22 +309,6 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for OptionSeed<S> {
     }
 }
 
-/// The typed `result` of a record type.
-pub(crate) struct Typed<T>(PhantomData<fn() -> T>);
-
-impl<T> Typed<T> {
-    pub(crate) fn new() -> Self {
-        Self(PhantomData)
-    }
-}
-
-impl<'de, T: serde::Deserialize<'de>> DeserializeSeed<'de> for Typed<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        T::deserialize(d)
-    }
-}
-
 /// The one classifier: `answer` as its `result` decoded by `seed` (with
 /// the decoding rule's notes) or an [`Error`], by the rules in this
 /// module's header. `schema` is the envelope's, for the notes.
@@ -354,20 +342,7 @@ fn settle<T>(
     parsed: Result<Envelope<T>, serde_json::Error>,
 ) -> Result<Reply<T>, Error> {
     let (head, result) = match parsed {
-        Ok(Envelope {
-            code,
-            msg,
-            trace_id,
-            result,
-        }) => (
-            Ok(Envelope {
-                code,
-                msg,
-                trace_id,
-                result: None,
-            }),
-            result,
-        ),
+        Ok(envelope) => (Ok(envelope.head), envelope.result),
         Err(e) => (Err(e), None),
     };
     let trace_id = settle_head(operation, answer, head)?;
@@ -409,7 +384,7 @@ fn undecodable(
 fn settle_head(
     operation: &'static str,
     answer: &Answer,
-    head: Result<Envelope<()>, serde_json::Error>,
+    head: Result<Head, serde_json::Error>,
 ) -> Result<Option<String>, Error> {
     let status = answer.status;
     let success = (200..300).contains(&status);
@@ -422,11 +397,10 @@ fn settle_head(
             crate::sign::Clock::now_millis(&crate::sign::SystemClock),
         ),
     };
-    let Envelope {
+    let Head {
         code,
         msg,
         trace_id,
-        ..
     } = match head {
         Ok(head) => head,
         // Not the envelope the spec says: a business error if its head
@@ -493,7 +467,7 @@ fn typed_reply<Op: Operation>(
         op.operation_id,
         op.response_schema,
         answer,
-        Typed::<Op::Result>::new(),
+        PhantomData::<Op::Result>,
     );
     client.note_drift(op.operation_id, &observed);
     reply.map(|reply| Reply {
@@ -528,7 +502,7 @@ pub(crate) async fn call_json(
         op.operation_id,
         op.response_schema,
         &answer,
-        Typed::<&RawValue>::new(),
+        PhantomData::<&RawValue>,
     );
     client.note_drift(op.operation_id, &observed);
     let reply = reply?;
@@ -629,7 +603,7 @@ fn whole(
         operation,
         schema,
         answer,
-        Typed::<Option<Box<RawValue>>>::new(),
+        PhantomData::<Option<Box<RawValue>>>,
     )
     .0
     {
