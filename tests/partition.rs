@@ -232,3 +232,26 @@ async fn operations_without_a_cursor_key_stay_sequential() {
     ));
     let _ = json!({});
 }
+
+#[tokio::test]
+async fn the_page_cap_ends_a_partitioned_scan_with_an_error() {
+    let server = KeysetServer::start((1..=20_000).collect(), None).await;
+    let mut items = common::client(&server.server.base_url())
+        .list_wecom_customers()
+        .page_size(100)
+        .concurrency(8)
+        .max_pages(20)
+        .stream();
+    let mut listed = 0;
+    let error = loop {
+        match items.next().await {
+            Some(Ok(_)) => listed += 1,
+            Some(Err(e)) => break e,
+            None => panic!("the listing ended after {listed} items without the cap's error"),
+        }
+    };
+    assert_eq!(error.kind(), shiheng::ErrorKind::Pagination);
+    assert!(error.to_string().contains("max_pages"), "{error}");
+    assert!(listed < 20 * 100, "{listed}");
+    assert!(server.requests() <= 20, "{} requests", server.requests());
+}

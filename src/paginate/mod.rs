@@ -21,7 +21,8 @@ use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -34,7 +35,7 @@ use crate::call::{self, CallOptions, OptionSeed, PerCall};
 use crate::client::Client;
 pub use crate::error::PagePosition;
 use crate::error::{self, Error, Reply, TraceOf};
-use crate::operation::{Operation, OperationSpec, Paginated, Pagination, PaginationStyle};
+use crate::operation::{OperationSpec, Paginated, Pagination, PaginationStyle};
 pub use crate::record::Drifted;
 use crate::record::{DynItem, FieldSeed, Observed, Record, observe};
 
@@ -149,34 +150,20 @@ impl ListingOptions {
             .page_size
             .bounds
             .check(op.operation_id, pagination.page_size.name, size)?;
-        let size = u32::try_from(size).map_err(|_| {
-            Error::invalid_argument(op.operation_id, "the page size must be positive")
-        })?;
-        if size == 0 {
-            return Err(Error::invalid_argument(
-                op.operation_id,
-                "the page size must be positive",
-            ));
-        }
-        if self.concurrency == 0 {
-            return Err(Error::invalid_argument(
-                op.operation_id,
-                "concurrency must be at least 1",
-            ));
-        }
-        if self.max_pages == 0 {
-            return Err(Error::invalid_argument(
-                op.operation_id,
-                "max_pages must be at least 1",
-            ));
-        }
-        if self.max_items_per_page == 0 {
-            return Err(Error::invalid_argument(
-                op.operation_id,
+        let checks = [
+            (size <= 0, "the page size must be positive"),
+            (self.concurrency == 0, "concurrency must be at least 1"),
+            (self.max_pages == 0, "max_pages must be at least 1"),
+            (
+                self.max_items_per_page == 0,
                 "max_items_per_page must be at least 1",
-            ));
+            ),
+        ];
+        if let Some((_, message)) = checks.into_iter().find(|(failed, _)| *failed) {
+            return Err(Error::invalid_argument(op.operation_id, message));
         }
-        Ok((start, size))
+        // Positive and at most `u32::MAX` (the bounds check capped it), so it fits.
+        Ok((start, size as u32))
     }
 }
 
@@ -274,130 +261,126 @@ impl<T> Page<T> {
     }
 }
 
-/// The options both request builders share.
-macro_rules! listing_options {
-    () => {
-        /// Items per page; checked against the spec's bounds before sending
-        /// (default: the largest the spec allows).
-        pub fn page_size(mut self, page_size: u32) -> Self {
-            self.options.page_size = Some(page_size);
-            self
+/// A request builder of a paginated operation: the struct, its `new` with
+/// the default concurrency given, and the methods both styles share.
+macro_rules! listing_request {
+    ($(#[$doc:meta])* $name:ident, concurrency $concurrency:expr, $(#[$new:meta])*) => {
+        $(#[$doc])*
+        #[must_use = "a request does nothing until sent or streamed"]
+        pub struct $name<Op> {
+            client: Client,
+            options: ListingOptions,
+            per_call: PerCall,
+            _op: PhantomData<fn() -> Op>,
         }
 
-        /// The most pages a listing fetches before failing with
-        /// [`Error::Pagination`] (default 1,000,000).
-        pub fn max_pages(mut self, max_pages: u32) -> Self {
-            self.options.max_pages = max_pages;
-            self
-        }
-
-        /// The most items one page may hold before the listing fails with
-        /// [`Error::Pagination`] (default 10,000): bounds the memory a page
-        /// can take whatever the platform sends.
-        pub fn max_items_per_page(mut self, limit: usize) -> Self {
-            self.options.max_items_per_page = limit;
-            self
-        }
-
-        /// The longest a whole listing may take, from its first poll; past it
-        /// the stream yields [`Error::Deadline`] and ends (default: none; each
-        /// request still has the client's timeout). Durations too large to
-        /// add to the clock mean no deadline.
-        pub fn deadline(mut self, deadline: Duration) -> Self {
-            self.options.deadline = Some(deadline);
-            self
-        }
-
-        /// The options as set so far.
-        pub fn options(&self) -> &ListingOptions {
-            &self.options
-        }
-
-        crate::call::per_call_methods!();
-
-        /// Fetches the one page, returning the envelope's `result`.
-        pub async fn send(self) -> Result<Op::Result, Error> {
-            self.send_with_reply().await.map(|reply| reply.payload)
-        }
-
-        /// Like [`send`](Self::send), with the answer's `traceId`, status and
-        /// headers. A [`deadline`](Self::deadline) bounds it too.
-        pub async fn send_with_reply(self) -> Result<Reply<Op::Result>, Error> {
-            let (op, pagination) = spec_of::<Op>();
-            let (start, size) = self.options.resolve(op, pagination)?;
-            let options = self.per_call.resolve(op.operation_id)?;
-            let params = params_json(pagination, start, size);
-            let span = tracing::debug_span!(
-                "shiheng.call",
-                operation = op.operation_id,
-                position = start,
-                page_size = size,
-                trace_id = tracing::field::Empty,
-            );
-            let client = self.client;
-            let call = tracing::Instrument::instrument(
-                async move {
-                    let reply = call::call_typed::<Op>(&client, Some(params), options).await;
-                    error::record_outcome(&reply);
-                    reply
-                },
-                span,
-            );
-            let once = stream::once(call).boxed();
-            let mut bounded = with_deadline(once, op.operation_id, self.options.deadline);
-            bounded.next().await.unwrap_or_else(|| {
-                Err(Error::invalid_argument(
-                    op.operation_id,
-                    "the call ended without an answer",
-                ))
-            })
-        }
-
-        /// Every page from the start to the end, in order; yields an error
-        /// and ends at the first failure (an undecodable item is not a
-        /// failure: it is an `Err` among the page's `items`).
-        pub fn pages(mut self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
-            match self.per_call.resolve(Op::SPEC.operation_id) {
-                Ok(call) => {
-                    self.options.call = call;
-                    listing::<Op>(self.client, self.options)
+        impl<Op: Paginated> $name<Op> {
+            $(#[$new])*
+            pub fn new(client: Client) -> Self {
+                Self {
+                    client,
+                    options: ListingOptions::default().concurrency($concurrency),
+                    per_call: PerCall::default(),
+                    _op: PhantomData,
                 }
-                Err(e) => stream::once(async move { Err(e) }).boxed(),
             }
-        }
 
-        /// Every item of the listing, in order, each id once; an item that
-        /// cannot be decoded is an `Err` of kind
-        /// [`ErrorKind::UndecodableItem`](crate::ErrorKind::UndecodableItem)
-        /// and the stream goes on after it. Read [`Items::summary`] at the end.
-        pub fn stream(self) -> Items<Op::Item> {
-            Items::new(Op::SPEC.operation_id, self.pages())
+            /// Items per page; checked against the spec's bounds before sending
+            /// (default: the largest the spec allows).
+            pub fn page_size(mut self, page_size: u32) -> Self {
+                self.options.page_size = Some(page_size);
+                self
+            }
+
+            /// The most pages a listing fetches before failing with
+            /// [`Error::Pagination`] (default 1,000,000).
+            pub fn max_pages(mut self, max_pages: u32) -> Self {
+                self.options.max_pages = max_pages;
+                self
+            }
+
+            /// The most items one page may hold before the listing fails with
+            /// [`Error::Pagination`] (default 10,000): bounds the memory a page
+            /// can take whatever the platform sends.
+            pub fn max_items_per_page(mut self, limit: usize) -> Self {
+                self.options.max_items_per_page = limit;
+                self
+            }
+
+            /// The longest a whole listing may take, from its first poll; past it
+            /// the stream yields [`Error::Deadline`] and ends (default: none; each
+            /// request still has the client's timeout). Durations too large to
+            /// add to the clock mean no deadline.
+            pub fn deadline(mut self, deadline: Duration) -> Self {
+                self.options.deadline = Some(deadline);
+                self
+            }
+
+            /// The options as set so far.
+            pub fn options(&self) -> &ListingOptions {
+                &self.options
+            }
+
+            crate::call::per_call_methods!();
+
+            /// Fetches the one page, returning the envelope's `result`.
+            pub async fn send(self) -> Result<Op::Result, Error> {
+                self.send_with_reply().await.map(|reply| reply.payload)
+            }
+
+            /// Like [`send`](Self::send), with the answer's `traceId`, status and
+            /// headers. A [`deadline`](Self::deadline) bounds it too.
+            pub async fn send_with_reply(self) -> Result<Reply<Op::Result>, Error> {
+                let op = Op::SPEC;
+                let pagination = pagination_of(op)?;
+                let (start, size) = self.options.resolve(op, pagination)?;
+                let options = self.per_call.resolve(op.operation_id)?;
+                let params = params_json(pagination, start, size);
+                let call = call::call_typed::<Op>(&self.client, Some(params), options);
+                let call = traced(op.operation_id, start, size, call);
+                match self.options.deadline {
+                    // A deadline too far to add to the clock is none (tokio's).
+                    Some(limit) => tokio::time::timeout(limit, call)
+                        .await
+                        .unwrap_or_else(|_| Err(deadline_passed(op.operation_id, limit))),
+                    None => call.await,
+                }
+            }
+
+            /// Every page from the start to the end, in order; yields an error
+            /// and ends at the first failure (an undecodable item is not a
+            /// failure: it is an `Err` among the page's `items`).
+            pub fn pages(mut self) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
+                match self.per_call.resolve(Op::SPEC.operation_id) {
+                    Ok(call) => {
+                        self.options.call = call;
+                        listing::<Op>(self.client, self.options)
+                    }
+                    Err(e) => stream::once(async move { Err(e) }).boxed(),
+                }
+            }
+
+            /// Every item of the listing, in order, each id once; an item that
+            /// cannot be decoded is an `Err` of kind
+            /// [`ErrorKind::UndecodableItem`](crate::ErrorKind::UndecodableItem)
+            /// and the stream goes on after it. Read [`Items::summary`] at the end.
+            pub fn stream(self) -> Items<Op::Item> {
+                Items::new(Op::SPEC.operation_id, self.pages())
+            }
         }
     };
 }
 
-/// A request for a page-number operation: one page with
-/// [`send`](Self::send), or the whole listing as a stream of items
-/// ([`stream`](Self::stream)) or of pages ([`pages`](Self::pages)).
-#[must_use = "a request does nothing until sent or streamed"]
-pub struct PageNumberRequest<Op> {
-    client: Client,
-    options: ListingOptions,
-    per_call: PerCall,
-    _op: PhantomData<fn() -> Op>,
-}
+listing_request!(
+    /// A request for a page-number operation: one page with
+    /// [`send`](Self::send), or the whole listing as a stream of items
+    /// ([`stream`](Self::stream)) or of pages ([`pages`](Self::pages)).
+    PageNumberRequest,
+    concurrency DEFAULT_CONCURRENCY,
+    /// A request for the first page with the largest page size the spec allows.
+);
 
 impl<Op: Paginated> PageNumberRequest<Op> {
-    /// A request for the first page with the largest page size the spec allows.
-    pub fn new(client: Client) -> Self {
-        Self {
-            client,
-            options: ListingOptions::default(),
-            per_call: PerCall::default(),
-            _op: PhantomData,
-        }
-    }
-
     /// The page to fetch (with `send`) or to start from (with `stream`).
     pub fn page(mut self, page: u32) -> Self {
         self.options.start = Some(i64::from(page));
@@ -409,33 +392,19 @@ impl<Op: Paginated> PageNumberRequest<Op> {
         self.options.concurrency = concurrency;
         self
     }
-
-    listing_options!();
 }
 
-/// A request for a cursor operation: one page with [`send`](Self::send), or
-/// the whole listing as a stream of items ([`stream`](Self::stream)) or of
-/// pages ([`pages`](Self::pages)).
-#[must_use = "a request does nothing until sent or streamed"]
-pub struct CursorRequest<Op> {
-    client: Client,
-    options: ListingOptions,
-    per_call: PerCall,
-    _op: PhantomData<fn() -> Op>,
-}
-
-impl<Op: Paginated> CursorRequest<Op> {
+listing_request!(
+    /// A request for a cursor operation: one page with [`send`](Self::send), or
+    /// the whole listing as a stream of items ([`stream`](Self::stream)) or of
+    /// pages ([`pages`](Self::pages)).
+    CursorRequest,
+    concurrency 1,
     /// A request from the first item (the cursor's minimum, 0) with the
     /// largest page size the spec allows, one page at a time.
-    pub fn new(client: Client) -> Self {
-        Self {
-            client,
-            options: ListingOptions::default().concurrency(1),
-            per_call: PerCall::default(),
-            _op: PhantomData,
-        }
-    }
+);
 
+impl<Op: Paginated> CursorRequest<Op> {
     /// How many requests a listing makes at once (default 1). Above 1, an
     /// operation whose spec declares the cursor a monotone key
     /// (`x-pagination.cursorKey`) is listed by a partitioned scan: the key
@@ -451,17 +420,6 @@ impl<Op: Paginated> CursorRequest<Op> {
     pub fn start_id(mut self, cursor: i64) -> Self {
         self.options.start = Some(cursor);
         self
-    }
-
-    listing_options!();
-}
-
-fn spec_of<Op: Operation>() -> (&'static OperationSpec, &'static Pagination) {
-    let op = Op::SPEC;
-    match &op.pagination {
-        Some(pagination) => (op, pagination),
-        // build.rs binds `Paginated` only to operations with `x-pagination`.
-        None => unreachable!("{} has no x-pagination", op.operation_id),
     }
 }
 
@@ -479,6 +437,27 @@ fn params_json(pagination: &Pagination, position: i64, page_size: u32) -> Value 
     params.insert(pagination.position().name.into(), Value::from(position));
     params.insert(pagination.page_size.name.into(), Value::from(page_size));
     Value::Object(params)
+}
+
+/// `work`, the request for the page at `position`, in its `shiheng.call`
+/// span, with its outcome recorded there.
+async fn traced<R: TraceOf>(
+    operation: &'static str,
+    position: i64,
+    page_size: u32,
+    work: impl Future<Output = Result<R, Error>>,
+) -> Result<R, Error> {
+    let span = tracing::debug_span!(
+        "shiheng.call",
+        operation,
+        position,
+        page_size,
+        trace_id = tracing::field::Empty,
+    );
+    let result = tracing::Instrument::instrument(work, span.clone()).await;
+    let _entered = span.enter();
+    error::record_outcome(&result);
+    result
 }
 
 /// Every page of `Op`'s listing, by the style its table entry names.
@@ -518,9 +497,16 @@ impl<T: Record> ItemCodec<T> {
 
     /// Items of the record type, boxed as [`DynItem`]s.
     const DYNAMIC: ItemCodec<DynItem> = ItemCodec {
-        decode: |text| serde_json::from_str::<T>(text).map(boxed::<T>),
+        decode: |text| serde_json::from_str::<T>(text).map(|item| Box::new(item) as DynItem),
         integer: |item, name| item.get(name)?.as_i64(),
     };
+}
+
+/// The engines, one per way of walking a listing.
+enum Engine<T> {
+    Number(NumberEngine<T>),
+    Cursor(CursorEngine<T>),
+    Partition(Box<partition::PartitionEngine<T>>),
 }
 
 /// Every page of the listing of `op`, items read by `codec`.
@@ -530,38 +516,21 @@ fn listing_of<T: Send + 'static>(
     op: &'static OperationSpec,
     codec: ItemCodec<T>,
 ) -> BoxStream<'static, Result<Page<T>, Error>> {
-    let pagination = match pagination_of(op) {
-        Ok(pagination) => pagination,
+    let (fetcher, start) = match Fetcher::new(client, &options, op, codec) {
+        Ok(made) => made,
         Err(e) => return stream::once(async move { Err(e) }).boxed(),
     };
-    let (start, page_size) = match options.resolve(op, pagination) {
-        Ok(resolved) => resolved,
-        Err(e) => return stream::once(async move { Err(e) }).boxed(),
-    };
-    let fetcher = Fetcher {
-        client,
-        page_size,
-        max_items: options.max_items_per_page,
-        call: options.call.clone(),
-        op,
-        pagination,
-        codec,
-    };
-    let pages = match pagination.style {
+    let concurrency = options.concurrency;
+    let engine = match fetcher.pagination.style {
         PaginationStyle::PageNumber { page, .. } => {
             let last_allowed = start
                 .saturating_add(i64::from(options.max_pages) - 1)
                 .min(page.bounds.max);
-            let speculate_first =
-                options.concurrency > 1 && i64::from(page_size) == pagination.page_size.bounds.max;
-            let engine = NumberEngine {
+            Engine::Number(NumberEngine {
                 fetcher,
-                concurrency: options.concurrency,
+                concurrency,
                 first: start,
-                max_pages: options.max_pages,
                 last_allowed,
-                page_bound: page.bounds.max,
-                speculate_first,
                 inflight: FuturesUnordered::new(),
                 ready: BTreeMap::new(),
                 next_request: start,
@@ -570,195 +539,174 @@ fn listing_of<T: Send + 'static>(
                 last_full: None,
                 done: false,
                 pending: None,
-            };
-            stream::unfold(engine, |mut engine| async move {
-                let item = engine.next().await?;
-                Some((item, engine))
             })
-            .boxed()
         }
-        PaginationStyle::Cursor { key: Some(_), .. } if options.concurrency > 1 => {
-            let engine = partition::PartitionEngine::new(
-                fetcher,
-                start,
-                options.concurrency,
-                options.max_pages,
-            );
-            stream::unfold(engine, |mut engine| async move {
-                let item = engine.next().await?;
-                Some((item, engine))
-            })
-            .boxed()
-        }
-        PaginationStyle::Cursor { .. } => {
-            let engine = CursorEngine::new(fetcher, start, options.max_pages);
-            stream::unfold(engine, |mut engine| async move {
-                let item = engine.next().await?;
-                Some((item, engine))
-            })
-            .boxed()
-        }
+        PaginationStyle::Cursor { key: Some(_), .. } if concurrency > 1 => Engine::Partition(
+            Box::new(partition::PartitionEngine::new(fetcher, start, concurrency)),
+        ),
+        PaginationStyle::Cursor { .. } => Engine::Cursor(CursorEngine::new(fetcher, start)),
     };
-    with_deadline(pages, op.operation_id, options.deadline)
+    let pages = stream::unfold(engine, |mut engine| async move {
+        let page = match &mut engine {
+            Engine::Number(engine) => engine.next().await,
+            Engine::Cursor(engine) => engine.next().await,
+            Engine::Partition(engine) => engine.next().await,
+        }?;
+        Some((page, engine))
+    });
+    with_deadline(pages.boxed(), op.operation_id, options.deadline)
 }
 
-/// Fetches and decodes one page of the operation `op`.
+/// Fetches and decodes the pages of one listing of `op`, and counts them
+/// against its page cap; its engine's requests share it.
 struct Fetcher<T> {
     client: Client,
     page_size: u32,
     max_items: usize,
+    max_pages: u32,
+    fetched: AtomicU32,
     call: Option<Arc<CallOptions>>,
     op: &'static OperationSpec,
     pagination: &'static Pagination,
     codec: ItemCodec<T>,
 }
 
-impl<T> Clone for Fetcher<T> {
-    fn clone(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-            page_size: self.page_size,
-            max_items: self.max_items,
-            call: self.call.clone(),
-            op: self.op,
-            pagination: self.pagination,
-            codec: self.codec,
-        }
-    }
-}
-
 impl<T: Send + 'static> Fetcher<T> {
-    fn fetch(&self, position: i64) -> BoxFuture<'static, Result<Page<T>, Error>> {
-        Box::pin(fetch_page(self.clone(), position))
+    /// The fetcher of the listing of `op` as `options` say, and its start.
+    fn new(
+        client: Client,
+        options: &ListingOptions,
+        op: &'static OperationSpec,
+        codec: ItemCodec<T>,
+    ) -> Result<(Arc<Self>, i64), Error> {
+        let pagination = pagination_of(op)?;
+        let (start, page_size) = options.resolve(op, pagination)?;
+        let fetcher = Self {
+            client,
+            page_size,
+            max_items: options.max_items_per_page,
+            max_pages: options.max_pages,
+            fetched: AtomicU32::new(0),
+            call: options.call.clone(),
+            op,
+            pagination,
+            codec,
+        };
+        Ok((Arc::new(fetcher), start))
+    }
+
+    /// The page at `position`, as a future of its own; past the page cap,
+    /// the cap's error instead of a request.
+    fn fetch(self: &Arc<Self>, position: i64) -> BoxFuture<'static, Result<Page<T>, Error>> {
+        if self.fetched.fetch_add(1, Ordering::Relaxed) >= self.max_pages {
+            let error = Error::Pagination {
+                operation: self.op.operation_id,
+                message: format!(
+                    "the listing reached its cap of {} pages (max_pages) at {} {position}",
+                    self.max_pages,
+                    self.pagination.position().name
+                ),
+            };
+            return Box::pin(async move { Err(error) });
+        }
+        let fetcher = Arc::clone(self);
+        Box::pin(async move { fetcher.page(position).await })
     }
 
     /// An integer field of an item.
     fn integer(&self, item: &T, name: &str) -> Option<i64> {
         (self.codec.integer)(item, name)
     }
-}
 
-async fn fetch_page<T: Send + 'static>(
-    fetcher: Fetcher<T>,
-    position: i64,
-) -> Result<Page<T>, Error> {
-    let Fetcher {
-        client,
-        page_size,
-        max_items,
-        call: options,
-        op,
-        pagination,
-        codec,
-    } = fetcher;
-    let span = tracing::debug_span!(
-        "shiheng.call",
-        operation = op.operation_id,
-        position,
-        page_size,
-        trace_id = tracing::field::Empty,
-    );
-    let work = async {
-        let params = params_json(pagination, position, page_size);
-        let answer = call::exchange(&client, op, Some(params), options).await?;
-        let position = match pagination.style {
-            PaginationStyle::PageNumber { .. } => PagePosition::Number(position),
-            PaginationStyle::Cursor { .. } => PagePosition::Cursor(position),
-        };
-        let seed = PageSeed {
-            pagination,
-            schema: op.result_schema,
-            max_items,
-        };
-        let (reply, mut observed) =
-            call::classify(op.operation_id, op.response_schema, &answer, seed);
-        let reply = reply.map_err(|e| over_limit(e, op.operation_id, position, max_items))?;
-        let raw = reply.payload;
-        let Some(raw_items) = raw.items else {
-            return Err(Error::Pagination {
-                operation: op.operation_id,
-                message: format!(
-                    "{position}: the answer's result has no `{}` array (traceId {})",
-                    pagination.items,
-                    reply.trace_id.as_deref().unwrap_or("unknown")
-                ),
-            });
-        };
-        for (name, count) in [("pages", raw.pages), ("total", raw.total)] {
-            if let Some(count) = count.filter(|count| *count < 0) {
-                return Err(Error::Pagination {
-                    operation: op.operation_id,
-                    message: format!(
-                        "{position}: the answer reports {name} {count}, which is not a count (traceId {})",
-                        reply.trace_id.as_deref().unwrap_or("unknown")
-                    ),
-                });
-            }
-        }
-        let mut page = Page {
-            position,
-            items: Vec::new(),
-            ids: Vec::new(),
-            pages: raw.pages,
-            total: raw.total,
-            next_cursor: raw.next_cursor,
-            trace_id: reply.trace_id,
-            status: reply.status,
-            observed: Vec::new(),
-            notice: None,
-        };
-        let (items, item_notes) = observe(|| {
-            let decode = |(index, raw): (usize, &&RawValue)| {
-                (codec.decode)(raw.get()).map_err(|e| UndecodableItem {
-                    index,
-                    what: e.to_string(),
-                    raw: (*raw).to_owned(),
-                })
+    /// Fetches and decodes the page at `position`.
+    async fn page(&self, position: i64) -> Result<Page<T>, Error> {
+        let (op, pagination) = (self.op, self.pagination);
+        let work = async {
+            let params = params_json(pagination, position, self.page_size);
+            let call = self.call.clone();
+            let answer = call::exchange(&self.client, op, Some(params), call).await?;
+            let position = match pagination.style {
+                PaginationStyle::PageNumber { .. } => PagePosition::Number(position),
+                PaginationStyle::Cursor { .. } => PagePosition::Cursor(position),
             };
-            raw_items.iter().enumerate().map(decode).collect::<Vec<_>>()
-        });
-        observed.extend(item_notes);
-        let id_of = |item: &Result<T, _>| (codec.integer)(item.as_ref().ok()?, pagination.item_id);
-        page.ids = items.iter().map(id_of).collect();
-        page.items = items;
-        client.note_drift(op.operation_id, &observed);
-        page.observed = observed;
-        Ok(page)
-    };
-    let result = tracing::Instrument::instrument(work, span.clone()).await;
-    let _entered = span.enter();
-    error::record_outcome(&result);
-    result
-}
-
-fn over_limit(
-    error: Error,
-    operation: &'static str,
-    position: PagePosition,
-    max_items: usize,
-) -> Error {
-    match &error {
-        Error::Decode { what, trace_id, .. } if what.contains(TOO_MANY_ITEMS) => {
-            Error::Pagination {
-                operation,
-                message: format!(
-                    "{position} holds more than {max_items} items, the limit per page (traceId {})",
-                    trace_id.as_deref().unwrap_or("unknown")
-                ),
+            let seed = PageSeed {
+                pagination,
+                schema: op.result_schema,
+                max_items: self.max_items,
+            };
+            let (reply, mut observed) =
+                call::classify(op.operation_id, op.response_schema, &answer, seed);
+            let reply = reply.map_err(|error| match error {
+                // ItemsSeed's limit, which the envelope reports as a decoding error.
+                Error::Decode { what, trace_id, .. } if what.contains(TOO_MANY_ITEMS) => {
+                    Error::Pagination {
+                        operation: op.operation_id,
+                        message: format!(
+                            "{position} holds more than {} items, the limit per page (traceId {})",
+                            self.max_items,
+                            trace_id.as_deref().unwrap_or("unknown")
+                        ),
+                    }
+                }
+                error => error,
+            })?;
+            let trace = reply.trace_id.as_deref().unwrap_or("unknown");
+            let fail = |message: String| Error::Pagination {
+                operation: op.operation_id,
+                message: format!("{position}: {message} (traceId {trace})"),
+            };
+            let RawPage { items, counts } = reply.payload;
+            let [pages, total, next_cursor] = counts;
+            let items = items.ok_or_else(|| {
+                fail(format!(
+                    "the answer's result has no `{}` array",
+                    pagination.items
+                ))
+            })?;
+            for (name, count) in [("pages", pages), ("total", total)] {
+                if let Some(count) = count.filter(|count| *count < 0) {
+                    return Err(fail(format!(
+                        "the answer reports {name} {count}, which is not a count"
+                    )));
+                }
             }
-        }
-        _ => error,
+            let (items, notes) = observe(|| {
+                let decode = |(index, raw): (usize, &&RawValue)| {
+                    (self.codec.decode)(raw.get()).map_err(|e| UndecodableItem {
+                        index,
+                        what: e.to_string(),
+                        raw: (*raw).to_owned(),
+                    })
+                };
+                items.iter().enumerate().map(decode).collect::<Vec<_>>()
+            });
+            observed.extend(notes);
+            self.client.note_drift(op.operation_id, &observed);
+            let id_of = |item: &Result<T, _>| self.integer(item.as_ref().ok()?, pagination.item_id);
+            Ok(Page {
+                position,
+                ids: items.iter().map(id_of).collect(),
+                items,
+                pages,
+                total,
+                next_cursor,
+                trace_id: reply.trace_id,
+                status: reply.status,
+                observed,
+                notice: None,
+            })
+        };
+        traced(op.operation_id, position, self.page_size, work).await
     }
 }
 
 const TOO_MANY_ITEMS: &str = "shiheng: too many items in one page";
 
-/// A page's `result`, with its items still as raw JSON.
+/// A page's `result`, with its items still as raw JSON, and its counts:
+/// `pages`, `total` and the next cursor, those the style has.
 struct RawPage<'a> {
     items: Option<Vec<&'a RawValue>>,
-    pages: Option<i64>,
-    total: Option<i64>,
-    next_cursor: Option<i64>,
+    counts: [Option<i64>; 3],
 }
 
 /// Reads a page's `result`: the counts or the next cursor by the decoding
@@ -786,50 +734,31 @@ impl<'de> Visitor<'de> for PageSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let names = match self.pagination.style {
+            PaginationStyle::PageNumber { pages, total, .. } => [pages, total, None],
+            PaginationStyle::Cursor { next_cursor, .. } => [None, None, Some(next_cursor)],
+        };
         let mut page = RawPage {
             items: None,
-            pages: None,
-            total: None,
-            next_cursor: None,
-        };
-        let (pages_field, total_field, next_field) = match self.pagination.style {
-            PaginationStyle::PageNumber { pages, total, .. } => (pages, total, None),
-            PaginationStyle::Cursor { next_cursor, .. } => (None, None, Some(next_cursor)),
+            counts: [None; 3],
         };
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let key = key.as_ref();
             if key == self.pagination.items {
-                page.items = map.next_value_seed(OptionSeed(ItemsSeed {
+                let seed = ItemsSeed {
                     max_items: self.max_items,
-                }))?;
-            } else if Some(key) == pages_field {
-                page.pages = map.next_value_seed(FieldSeed::<i64>::new(
-                    self.schema,
-                    count_name(pages_field),
-                    &[],
-                ))?;
-            } else if Some(key) == total_field {
-                page.total = map.next_value_seed(FieldSeed::<i64>::new(
-                    self.schema,
-                    count_name(total_field),
-                    &[],
-                ))?;
-            } else if Some(key) == next_field {
-                page.next_cursor = map.next_value_seed(FieldSeed::<i64>::new(
-                    self.schema,
-                    count_name(next_field),
-                    &[],
-                ))?;
+                };
+                page.items = map.next_value_seed(OptionSeed(seed))?;
+            } else if let Some(i) = names.iter().position(|name| *name == Some(key)) {
+                let name = names[i].unwrap_or_default();
+                page.counts[i] =
+                    map.next_value_seed(FieldSeed::<i64>::new(self.schema, name, &[]))?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(page)
     }
-}
-
-fn count_name(field: Option<&'static str>) -> &'static str {
-    field.unwrap_or("")
 }
 
 struct ItemsSeed {
@@ -880,13 +809,11 @@ type NumberedFetch<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
 /// alone. Each page is judged in order (see `judge`), so a page requested
 /// past the end is never yielded.
 struct NumberEngine<T> {
-    fetcher: Fetcher<T>,
+    fetcher: Arc<Fetcher<T>>,
     concurrency: usize,
     first: i64,
-    max_pages: u32,
+    /// The last page it may request: the page cap's, or the spec's bound.
     last_allowed: i64,
-    page_bound: i64,
-    speculate_first: bool,
     inflight: FuturesUnordered<NumberedFetch<T>>,
     ready: BTreeMap<i64, Result<Page<T>, Error>>,
     next_request: i64,
@@ -911,8 +838,10 @@ impl<T: Send + 'static> NumberEngine<T> {
     /// The last page worth requesting now.
     fn request_limit(&self) -> i64 {
         let speculative = |after: i64| after.saturating_add(self.concurrency as i64);
+        let page_size = self.fetcher.pagination.page_size;
+        let usual = i64::from(self.fetcher.page_size) == page_size.bounds.max;
         let limit = match (self.last_full, self.known_pages) {
-            (None, _) if self.speculate_first => speculative(self.first - 1),
+            (None, _) if usual && self.concurrency > 1 => speculative(self.first - 1),
             (None, _) => self.first,
             // Within the reported pages; past them, one page at a time.
             (Some(full), Some(pages)) if full < pages => pages,
@@ -1017,15 +946,15 @@ impl<T: Send + 'static> NumberEngine<T> {
     }
 
     fn over_cap(&self, number: i64) -> String {
-        if number >= self.page_bound {
+        let bound = self.fetcher.pagination.position().bounds.max;
+        if number >= bound {
             format!(
-                "page {number} was full, but {} is the largest page number the spec allows",
-                self.page_bound
+                "page {number} was full, but {bound} is the largest page number the spec allows"
             )
         } else {
             format!(
                 "the listing reached its cap of {} pages (max_pages) at page {number}, which was full",
-                self.max_pages
+                self.fetcher.max_pages
             )
         }
     }
@@ -1048,22 +977,18 @@ enum Verdict {
 
 /// The cursor engine: one page at a time, following the answers' next cursor.
 struct CursorEngine<T> {
-    fetcher: Fetcher<T>,
+    fetcher: Arc<Fetcher<T>>,
     cursor: Option<i64>,
-    fetched: u32,
-    max_pages: u32,
     previous_ids: Vec<Option<i64>>,
     /// An error to yield after the page that revealed it.
     pending: Option<Error>,
 }
 
 impl<T: Send + 'static> CursorEngine<T> {
-    fn new(fetcher: Fetcher<T>, start: i64, max_pages: u32) -> Self {
+    fn new(fetcher: Arc<Fetcher<T>>, start: i64) -> Self {
         Self {
             fetcher,
             cursor: Some(start),
-            fetched: 0,
-            max_pages,
             previous_ids: Vec::new(),
             pending: None,
         }
@@ -1082,17 +1007,10 @@ impl<T: Send + 'static> CursorEngine<T> {
         };
         let operation = op.operation_id;
         let stop = |message: String| Some(Err(Error::Pagination { operation, message }));
-        if self.fetched >= self.max_pages {
-            return stop(format!(
-                "the listing reached its cap of {} pages (max_pages) at {field} {cursor}",
-                self.max_pages
-            ));
-        }
         let page = match self.fetcher.fetch(cursor).await {
             Ok(page) => page,
             Err(e) => return Some(Err(e)),
         };
-        self.fetched += 1;
         let trace = page.trace_id.as_deref().unwrap_or("unknown").to_string();
         if !page.ids.is_empty() && page.ids == self.previous_ids {
             return stop(format!(
@@ -1128,28 +1046,31 @@ fn with_deadline<T: Send + 'static>(
     let Some(limit) = deadline else {
         return pages;
     };
-    let state = (Some(pages), None::<Option<tokio::time::Instant>>);
-    stream::unfold(state, move |(pages, ends)| async move {
-        let mut pages = pages?;
-        // A deadline too far to add to the clock is no deadline.
-        let ends = ends.unwrap_or_else(|| tokio::time::Instant::now().checked_add(limit));
-        let next = match ends {
-            Some(ends) => tokio::time::timeout_at(ends, pages.next()).await,
-            None => Ok(pages.next().await),
+    let (mut pages, mut ends) = (Some(pages), None);
+    stream::poll_fn(move |cx| {
+        let Some(inner) = pages.as_mut() else {
+            return Poll::Ready(None);
         };
-        match next {
-            Ok(Some(item)) => Some((item, (Some(pages), Some(ends)))),
-            Ok(None) => None,
-            Err(_) => {
-                let error = Error::Deadline {
-                    operation,
-                    seconds: limit.as_secs_f64(),
-                };
-                Some((Err(error), (None, Some(ends))))
+        // A deadline too far to add to the clock is none (tokio's sleep).
+        let ends = ends.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if let Poll::Ready(next) = inner.poll_next_unpin(cx) {
+            if next.is_none() {
+                pages = None;
             }
+            return Poll::Ready(next);
         }
+        ready!(ends.as_mut().poll(cx));
+        pages = None;
+        Poll::Ready(Some(Err(deadline_passed(operation, limit))))
     })
     .boxed()
+}
+
+fn deadline_passed(operation: &'static str, limit: Duration) -> Error {
+    Error::Deadline {
+        operation,
+        seconds: limit.as_secs_f64(),
+    }
 }
 
 impl<T> TraceOf for Page<T> {
@@ -1464,10 +1385,6 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
-fn boxed<T: Record>(item: T) -> DynItem {
-    Box::new(item)
-}
-
 /// The listing of `op` with its items as [`DynItem`]s, read by `codec`:
 /// compiled once for every operation chosen at run time.
 pub(crate) fn dyn_listing(
@@ -1496,20 +1413,10 @@ pub(crate) fn dyn_page(
     op: &'static OperationSpec,
     codec: ItemCodec<DynItem>,
 ) -> BoxFuture<'static, Result<Page<DynItem>, Error>> {
-    let client = client.clone();
+    let made = Fetcher::new(client.clone(), &options, op, codec);
     Box::pin(async move {
-        let pagination = pagination_of(op)?;
-        let (start, size) = options.resolve(op, pagination)?;
-        let fetcher = Fetcher {
-            client,
-            page_size: size,
-            max_items: options.max_items_per_page,
-            call: options.call.clone(),
-            op,
-            pagination,
-            codec,
-        };
-        fetch_page(fetcher, start).await
+        let (fetcher, start) = made?;
+        fetcher.page(start).await
     })
 }
 

@@ -35,6 +35,7 @@
 //! `2 × concurrency × MAX_BUFFERED_PAGES` pages are held at once.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -62,6 +63,9 @@ struct Chunk<T> {
     busy: bool,
 }
 
+/// A decodable item's index in the page as received, and its key.
+type Key = (usize, Option<i64>);
+
 impl<T> Chunk<T> {
     fn new(id: u64, lo: i64, hi: Option<i64>) -> Self {
         Self {
@@ -81,24 +85,46 @@ impl<T> Chunk<T> {
             _ => 0,
         }
     }
+
+    /// A page fetched at `cursor` with these `keys`: trimmed to the chunk
+    /// (the items past its bound are the next chunk's), kept.
+    fn accept(&mut self, cursor: i64, mut page: Page<T>, keys: &[Key]) {
+        let cutoff = self.hi.and_then(|hi| {
+            let past = keys.iter().find(|(_, key)| key.is_some_and(|k| k > hi));
+            past.map(|(index, _)| *index)
+        });
+        if let Some(cutoff) = cutoff {
+            page.items.truncate(cutoff);
+            page.ids.truncate(cutoff);
+        }
+        let next = page.next_cursor;
+        self.done =
+            cutoff.is_some() || next.is_none_or(|next| self.hi.is_some_and(|hi| next >= hi));
+        self.cursor = next.unwrap_or(cursor);
+        if page.received() > 0 {
+            self.pages.push_back(page);
+        }
+    }
 }
 
 type Fetched<T> = BoxFuture<'static, (u64, i64, Result<Page<T>, Error>)>;
 
 enum State {
     First,
-    Probe,
+    /// Probing from the first page's next cursor, by its key span.
+    Probe {
+        from: i64,
+        span: i64,
+    },
     Scan,
     Done,
 }
 
 /// The engine; see the module's header.
 pub(super) struct PartitionEngine<T> {
-    fetcher: Fetcher<T>,
+    fetcher: Arc<Fetcher<T>>,
     key: &'static str,
     concurrency: usize,
-    max_pages: u32,
-    fetched: u32,
     start: i64,
     state: State,
     chunks: VecDeque<Chunk<T>>,
@@ -106,15 +132,12 @@ pub(super) struct PartitionEngine<T> {
     next_id: u64,
     /// Every item with a key up to this has been yielded, in order.
     safe_point: i64,
-    /// The first page's last key and key span (for the probes).
-    first: Option<(i64, i64)>,
     sequential: Option<CursorEngine<T>>,
     notice: Option<String>,
-    pending: Option<Error>,
 }
 
 impl<T: Send + 'static> PartitionEngine<T> {
-    pub(super) fn new(fetcher: Fetcher<T>, start: i64, concurrency: usize, max_pages: u32) -> Self {
+    pub(super) fn new(fetcher: Arc<Fetcher<T>>, start: i64, concurrency: usize) -> Self {
         let pagination = fetcher.pagination;
         let key = match pagination.style {
             PaginationStyle::Cursor { key: Some(key), .. } => key,
@@ -124,25 +147,18 @@ impl<T: Send + 'static> PartitionEngine<T> {
             fetcher,
             key,
             concurrency: concurrency.max(1),
-            max_pages,
-            fetched: 0,
             start,
             state: State::First,
             chunks: VecDeque::new(),
             inflight: FuturesUnordered::new(),
             next_id: 0,
             safe_point: start,
-            first: None,
             sequential: None,
             notice: None,
-            pending: None,
         }
     }
 
     pub(super) async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
-        if let Some(error) = self.pending.take() {
-            return Some(Err(error));
-        }
         if let Some(sequential) = &mut self.sequential {
             let mut page = sequential.next().await?;
             if let (Ok(page), Some(notice)) = (&mut page, self.notice.take()) {
@@ -150,42 +166,27 @@ impl<T: Send + 'static> PartitionEngine<T> {
             }
             return Some(page);
         }
-        loop {
-            match self.state {
-                State::Done => return None,
-                State::First => return Some(self.first_page().await),
-                State::Probe => {
-                    if let Err(e) = self.probe().await {
-                        return Some(self.fail(e));
-                    }
-                    if self.sequential.is_some() {
-                        return Box::pin(self.next()).await;
-                    }
-                }
-                State::Scan => return self.scan().await,
-            }
+        match self.state {
+            State::Done => None,
+            State::First => self.first_page().await,
+            State::Probe { from, span } => match self.probe(from, span).await {
+                Ok(()) => Box::pin(self.next()).await,
+                Err(e) => Some(self.fail(e)),
+            },
+            State::Scan => self.scan().await,
         }
     }
 
-    fn fail(&mut self, error: Error) -> Result<Page<T>, Error> {
+    /// Ends the scan: no more requests, the ones in flight dropped.
+    fn stop(&mut self) {
         self.state = State::Done;
         self.inflight = FuturesUnordered::new();
         self.chunks.clear();
-        Err(error)
     }
 
-    fn count(&mut self) -> Result<(), Error> {
-        if self.fetched >= self.max_pages {
-            return Err(Error::Pagination {
-                operation: self.fetcher.op.operation_id,
-                message: format!(
-                    "the listing reached its cap of {} pages (max_pages)",
-                    self.max_pages
-                ),
-            });
-        }
-        self.fetched += 1;
-        Ok(())
+    fn fail(&mut self, error: Error) -> Result<Page<T>, Error> {
+        self.stop();
+        Err(error)
     }
 
     /// Continues sequentially from the safe point, saying why.
@@ -199,107 +200,77 @@ impl<T: Send + 'static> PartitionEngine<T> {
             "the partitioned scan stopped ({why}); the rest was listed sequentially from key {}",
             self.safe_point
         ));
-        self.inflight = FuturesUnordered::new();
-        self.chunks.clear();
-        self.state = State::Done;
-        self.sequential = Some(CursorEngine::new(
-            self.fetcher.clone(),
-            self.safe_point,
-            self.max_pages.saturating_sub(self.fetched),
-        ));
+        self.stop();
+        // The same fetcher: what is left of the page cap is the rest's.
+        self.sequential = Some(CursorEngine::new(self.fetcher.clone(), self.safe_point));
     }
 
-    async fn first_page(&mut self) -> Result<Page<T>, Error> {
-        if let Err(e) = self.count() {
-            return self.fail(e);
-        }
+    fn keys(&self, page: &Page<T>) -> Vec<Key> {
+        let items = page.items.iter().enumerate();
+        let key_of = |item: &T| self.fetcher.integer(item, self.key);
+        items
+            .filter_map(|(index, item)| Some((index, key_of(item.as_ref().ok()?))))
+            .collect()
+    }
+
+    async fn first_page(&mut self) -> Option<Result<Page<T>, Error>> {
         let page = match self.fetcher.fetch(self.start).await {
             Ok(page) => page,
-            Err(e) => return self.fail(e),
+            Err(e) => return Some(self.fail(e)),
         };
-        let keys = keys_of(&self.fetcher, &page, self.key);
+        let keys = self.keys(&page);
         if let Err(why) = contract(self.start, &keys, page.next_cursor) {
-            self.safe_point = self.start;
-            self.fall_back(why);
             // The sequential engine starts over from the start; this page is
             // its first answer again, so it is not yielded twice.
-            return match self.sequential.as_mut() {
-                Some(sequential) => match sequential.next().await {
-                    Some(Ok(mut page)) => {
-                        page.notice = self.notice.take();
-                        Ok(page)
-                    }
-                    Some(Err(e)) => Err(e),
-                    None => Ok(page),
-                },
-                None => Ok(page),
-            };
+            self.fall_back(why);
+            return Box::pin(self.next()).await;
         }
         let full = page.received() >= self.fetcher.page_size as usize;
-        match (
-            page.next_cursor,
-            keys.first().and_then(|k| k.1),
-            keys.last().and_then(|k| k.1),
-        ) {
-            (Some(next), Some(first), Some(_)) if full => {
+        match (page.next_cursor, keys.first()) {
+            (Some(next), Some(&(_, Some(first)))) if full => {
                 self.safe_point = next;
-                self.first = Some((next, (next - first).max(1)));
-                self.state = State::Probe;
+                let span = (next - first).max(1);
+                self.state = State::Probe { from: next, span };
             }
-            (Some(next), ..) => {
+            (Some(next), _) => {
                 // A short page with a next cursor, or one without keys:
                 // nothing to partition by; go on as the spec says, in order.
                 self.safe_point = next;
                 self.fall_back("the first page gave no key range to partition".into());
                 self.notice = None;
             }
-            (None, ..) => self.state = State::Done,
+            (None, _) => self.state = State::Done,
         }
-        Ok(page)
+        Some(Ok(page))
     }
 
-    /// Probes the key space and cuts it into chunks.
-    async fn probe(&mut self) -> Result<(), Error> {
-        let Some((from, span)) = self.first else {
-            self.state = State::Done;
-            return Ok(());
-        };
+    /// Probes the key space above `from` and cuts it into chunks.
+    async fn probe(&mut self, from: i64, span: i64) -> Result<(), Error> {
         // Probe cursors: from + span × 2^j, as far as i64 goes.
-        let mut cursors = Vec::new();
-        let mut step = span;
-        while let Some(cursor) = from.checked_add(step) {
-            cursors.push(cursor);
-            match step.checked_mul(2) {
-                Some(next) => step = next,
-                None => break,
-            }
-        }
+        let cursors: Vec<i64> = std::iter::successors(Some(span), |step| step.checked_mul(2))
+            .map_while(|step| from.checked_add(step))
+            .collect();
         let mut probes: Vec<(i64, Page<T>)> = Vec::new();
         let mut complete = false;
         let mut first_keys = std::collections::HashSet::new();
         'batches: for batch in cursors.chunks(self.concurrency) {
             let mut news = false;
-            let mut answers = Vec::with_capacity(batch.len());
-            for &cursor in batch {
-                self.count()?;
-                answers.push(self.fetcher.fetch(cursor));
-            }
+            let answers = batch.iter().map(|&cursor| self.fetcher.fetch(cursor));
             let answers = futures::future::join_all(answers).await;
             for (&cursor, answer) in batch.iter().zip(answers) {
                 let page = answer?;
-                let keys = keys_of(&self.fetcher, &page, self.key);
+                let keys = self.keys(&page);
                 if let Err(why) = contract(cursor, &keys, page.next_cursor) {
                     self.fall_back(format!("probe at {cursor}: {why}"));
                     return Ok(());
                 }
-                let tail = page.next_cursor.is_none();
-                if let Some((_, Some(first))) = keys.first() {
-                    news |= first_keys.insert(*first);
+                if let Some(&(_, Some(first))) = keys.first() {
+                    news |= first_keys.insert(first);
                 }
+                // A last page: everything above this cursor is in it.
+                complete = page.next_cursor.is_none();
                 probes.push((cursor, page));
-                if tail {
-                    // Everything above this cursor is in this page.
-                    complete = true;
+                if complete {
                     break 'batches;
                 }
             }
@@ -317,113 +288,67 @@ impl<T: Send + 'static> PartitionEngine<T> {
 
     /// Cuts `(from, ∞)` into chunks at the probes and by sampled density.
     fn cut(&mut self, from: i64, probes: Vec<(i64, Page<T>)>, complete: bool) {
-        let page = i64::from(self.fetcher.page_size);
-        // (cursor, density per key) samples, the first page's included.
-        let mut bounds: Vec<(i64, Option<Page<T>>)> = vec![(from, None)];
-        let mut previous_density = None::<f64>;
-        let mut segments: Vec<(i64, i64, f64)> = Vec::new();
-        let mut lo = from;
-        for (cursor, page) in probes {
-            let keys = keys_of(&self.fetcher, &page, self.key);
-            let density = match (
-                keys.first().and_then(|k| k.1),
-                keys.last().and_then(|k| k.1),
-            ) {
-                (Some(_), Some(last)) if last > cursor => {
-                    page.received() as f64 / (last - cursor) as f64
-                }
-                _ => 0.0,
-            };
-            // Until this probe, the density of the last sample holds (the
-            // first segment: the density this probe found, a fair guess).
-            segments.push((lo, cursor, previous_density.unwrap_or(density)));
-            previous_density = Some(density);
-            lo = cursor;
-            bounds.push((cursor, Some(page)));
-        }
+        // The segments up to each probe, with the items estimated in each:
+        // until a probe, the density of keys the probe before it sampled
+        // holds (the first segment: the density the probe found, a fair guess).
+        let mut segments = Vec::with_capacity(probes.len());
+        let (mut lo, mut previous) = (from, None);
+        let probes: Vec<_> = probes
+            .into_iter()
+            .map(|(cursor, page)| {
+                let keys = self.keys(&page);
+                let density = keys
+                    .last()
+                    .and_then(|k| k.1)
+                    .map_or(0.0, |last| page.received() as f64 / (last - cursor) as f64);
+                let items = previous.unwrap_or(density) * (cursor - lo) as f64;
+                segments.push((lo, cursor, items));
+                (previous, lo) = (Some(density), cursor);
+                (cursor, page, keys)
+            })
+            .collect();
         // Chunks of at most CHUNK_PAGES pages, smaller when the listing is
         // short for the concurrency: about four chunks per request slot.
-        let estimated: f64 = segments
-            .iter()
-            .map(|(lo, hi, d)| d * (hi - lo) as f64)
-            .sum();
-        let pages_per_chunk = ((estimated / page as f64) / (4 * self.concurrency) as f64)
-            .clamp(2.0, CHUNK_PAGES as f64);
-        let target = pages_per_chunk * page as f64;
-        let mut cuts: Vec<(i64, Option<Page<T>>)> = Vec::new();
-        let mut bound_pages = bounds.into_iter();
-        if let Some(first) = bound_pages.next() {
-            cuts.push(first);
-        }
-        let mut probe_pages: VecDeque<_> = bound_pages.collect();
-        for (lo, hi, density) in segments {
-            let estimated = density * (hi - lo) as f64;
-            let pieces = ((estimated / target).ceil() as i64).clamp(1, 4096);
+        let page = f64::from(self.fetcher.page_size);
+        let estimated: f64 = segments.iter().map(|(_, _, items)| items).sum();
+        let pages_per_chunk =
+            (estimated / page / (4 * self.concurrency) as f64).clamp(2.0, CHUNK_PAGES as f64);
+        let target = pages_per_chunk * page;
+        let mut cuts = vec![(from, None)];
+        for ((lo, hi, items), (cursor, page, keys)) in segments.into_iter().zip(probes) {
+            let pieces = ((items / target).ceil() as i64).clamp(1, 4096);
             for piece in 1..pieces {
                 let cut = lo + ((hi - lo) as i128 * i128::from(piece) / i128::from(pieces)) as i64;
                 if cut > lo && cut < hi {
                     cuts.push((cut, None));
                 }
             }
-            if let Some(probe) = probe_pages.pop_front() {
-                cuts.push(probe);
-            }
+            cuts.push((cursor, Some((page, keys))));
         }
-        let last = cuts.len().saturating_sub(1);
-        let his: Vec<Option<i64>> = cuts.iter().skip(1).map(|(next, _)| Some(*next)).collect();
-        let his = his.into_iter().chain(std::iter::once(None));
-        for (i, ((lo, page), hi)) in cuts.into_iter().zip(his).enumerate() {
+        let his: Vec<_> = cuts
+            .iter()
+            .skip(1)
+            .map(|(lo, _)| Some(*lo))
+            .chain([None])
+            .collect();
+        let last = cuts.len() - 1;
+        for (i, ((lo, probed), hi)) in cuts.into_iter().zip(his).enumerate() {
             let mut chunk = Chunk::new(self.next_id, lo, hi);
             self.next_id += 1;
-            let probed = page.is_some();
-            if let Some(page) = page {
-                self.accept_into(&mut chunk, lo, page);
-            }
-            if i == last && complete && probed {
-                chunk.done = true;
+            if let Some((page, keys)) = probed {
+                chunk.accept(lo, page, &keys);
+                chunk.done |= i == last && complete;
             }
             self.chunks.push_back(chunk);
         }
     }
 
-    /// A page of `chunk`, fetched at `cursor`: trimmed to the chunk, kept.
-    fn accept_into(&self, chunk: &mut Chunk<T>, cursor: i64, page: Page<T>) {
-        let keys = keys_of(&self.fetcher, &page, self.key);
-        let cutoff = chunk.hi.and_then(|hi| {
-            keys.iter()
-                .find(|(_, key)| key.is_some_and(|k| k > hi))
-                .map(|(index, _)| *index)
-        });
-        let next = page.next_cursor;
-        let page = match cutoff {
-            Some(cutoff) => trim(page, cutoff),
-            None => page,
-        };
-        let past_end = match (next, chunk.hi) {
-            (None, _) => true,
-            (Some(next), Some(hi)) => next >= hi,
-            (Some(_), None) => false,
-        };
-        chunk.done = cutoff.is_some() || past_end;
-        chunk.cursor = next.unwrap_or(cursor);
-        if page.received() > 0 {
-            chunk.pages.push_back(page);
-        }
-    }
-
     async fn scan(&mut self) -> Option<Result<Page<T>, Error>> {
         loop {
-            if let Some(error) = self.pending.take() {
-                return Some(Err(error));
-            }
             // Yield what the head chunk has, in order.
             while let Some(head) = self.chunks.front_mut() {
                 if let Some(page) = head.pages.pop_front() {
-                    if let Some(last) = keys_of(&self.fetcher, &page, self.key)
-                        .iter()
-                        .rev()
-                        .find_map(|k| k.1)
-                    {
+                    if let Some(last) = self.keys(&page).iter().rev().find_map(|k| k.1) {
                         self.safe_point = self.safe_point.max(last);
                     }
                     return Some(Ok(page));
@@ -447,18 +372,14 @@ impl<T: Send + 'static> PartitionEngine<T> {
                 Ok(page) => page,
                 Err(e) => return Some(self.fail(e)),
             };
-            let keys = keys_of(&self.fetcher, &page, self.key);
+            let keys = self.keys(&page);
             if let Err(why) = contract(cursor, &keys, page.next_cursor) {
                 self.fall_back(format!("at {cursor}: {why}"));
                 return Box::pin(self.next()).await;
             }
-            let position = self.chunks.iter().position(|c| c.id == id);
-            if let Some(index) = position {
-                let mut chunk =
-                    std::mem::replace(&mut self.chunks[index], Chunk::new(u64::MAX, 0, None));
+            if let Some(chunk) = self.chunks.iter_mut().find(|c| c.id == id) {
                 chunk.busy = false;
-                self.accept_into(&mut chunk, cursor, page);
-                self.chunks[index] = chunk;
+                chunk.accept(cursor, page, &keys);
             }
         }
     }
@@ -476,19 +397,9 @@ impl<T: Send + 'static> PartitionEngine<T> {
                 .position(|(i, c)| {
                     !c.done && !c.busy && (i == 0 || c.pages.len() < MAX_BUFFERED_PAGES)
                 });
-            let index = match next {
-                Some(index) => index,
-                None => match self.split() {
-                    Some(index) => index,
-                    None => break,
-                },
+            let Some(index) = next.or_else(|| self.split()) else {
+                break;
             };
-            if let Err(e) = self.count() {
-                self.pending = Some(e);
-                self.inflight = FuturesUnordered::new();
-                self.chunks.clear();
-                return;
-            }
             let chunk = &mut self.chunks[index];
             chunk.busy = true;
             let (id, cursor) = (chunk.id, chunk.cursor);
@@ -526,28 +437,8 @@ impl<T: Send + 'static> PartitionEngine<T> {
     }
 }
 
-/// Each decodable item's index in the page as received, and its key.
-fn keys_of<T: Send + 'static>(
-    fetcher: &Fetcher<T>,
-    page: &Page<T>,
-    key: &str,
-) -> Vec<(usize, Option<i64>)> {
-    let key_of = |item: &T| fetcher.integer(item, key);
-    let items = page.items.iter().enumerate();
-    items
-        .filter_map(|(index, item)| Some((index, key_of(item.as_ref().ok()?))))
-        .collect()
-}
-
-/// The page without its items from index `cutoff` (as received) on.
-fn trim<T>(mut page: Page<T>, cutoff: usize) -> Page<T> {
-    page.items.truncate(cutoff);
-    page.ids.truncate(cutoff);
-    page
-}
-
 /// The monotone-key contract, for a page fetched at `cursor`.
-fn contract(cursor: i64, keys: &[(usize, Option<i64>)], next: Option<i64>) -> Result<(), String> {
+fn contract(cursor: i64, keys: &[Key], next: Option<i64>) -> Result<(), String> {
     let mut previous = cursor;
     for (index, key) in keys {
         let Some(key) = key else {
