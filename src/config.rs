@@ -224,7 +224,7 @@ impl Config {
     /// certificate that does not parse.
     pub fn http_client_builder(&self) -> Result<reqwest::ClientBuilder, Error> {
         Ok(reqwest::Client::builder()
-            .tls_backend_preconfigured(tls::client_config(self)?)
+            .tls_backend_preconfigured(tls_config(self)?)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
@@ -257,27 +257,20 @@ impl Config {
         use rustls::pki_types::pem::PemObject;
 
         let mut roots = Vec::new();
-        for (index, pem) in self.root_certificates.iter().enumerate() {
-            let number = index + 1;
+        for (number, pem) in (1..).zip(&self.root_certificates) {
+            let bad = |why: String| Error::config(format!("root certificate #{number} {why}"));
             let certificates = CertificateDer::pem_slice_iter(pem)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| {
-                    Error::config(format!("root certificate #{number} is not valid PEM: {e}"))
-                })?;
+                .map_err(|e| bad(format!("is not valid PEM: {e}")))?;
             if certificates.is_empty() {
-                return Err(Error::config(format!(
-                    "root certificate #{number} has no PEM CERTIFICATE block"
-                )));
+                return Err(bad("has no PEM CERTIFICATE block".into()));
             }
             // Parsed as a trust anchor now, so a broken certificate is a
             // configuration error rather than a failed handshake later.
-            let mut store = rustls::RootCertStore::empty();
             for certificate in &certificates {
-                store.add(certificate.clone()).map_err(|e| {
-                    Error::config(format!(
-                        "root certificate #{number} is not a usable X.509 certificate: {e}"
-                    ))
-                })?;
+                rustls::RootCertStore::empty()
+                    .add(certificate.clone())
+                    .map_err(|e| bad(format!("is not a usable X.509 certificate: {e}")))?;
             }
             roots.extend(certificates);
         }
@@ -373,65 +366,43 @@ impl fmt::Debug for Config {
     }
 }
 
-/// The rustls configuration of the client: the crypto provider the crate's
-/// features chose, the operating system's trust store plus
-/// [`Config::with_root_certificate`]'s roots, TLS 1.3 and 1.2, and ALPN for
-/// HTTP/2 and HTTP/1.1, as reqwest would set up by itself. reqwest is built
-/// without a provider of its own (`rustls-no-provider`), so the choice is made
-/// here rather than by whichever provider happens to be compiled in.
-mod tls {
-    use std::sync::Arc;
+#[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
+compile_error!(
+    "shiheng needs a TLS crypto provider: enable the feature `tls-ring` (the default) \
+     or `tls-aws-lc`"
+);
 
-    use rustls::crypto::CryptoProvider;
-
-    use crate::config::Config;
-    use crate::error::Error;
-
-    #[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
-    compile_error!(
-        "shiheng needs a TLS crypto provider: enable the feature `tls-ring` (the default) \
-         or `tls-aws-lc`"
-    );
-
-    /// The provider the features chose: aws-lc-rs. With both features on,
-    /// this one wins: `tls-ring` is in the default features, so having both
-    /// means someone asked for aws-lc-rs explicitly.
+/// The rustls configuration of the client: the crypto provider, the
+/// operating system's trust store plus [`Config::with_root_certificate`]'s
+/// roots, TLS 1.3 and 1.2, and ALPN for HTTP/2 and HTTP/1.1, as reqwest
+/// would set up by itself. reqwest is built without a provider of its own
+/// (`rustls-no-provider`), so the choice is made here rather than by
+/// whichever provider happens to be compiled in.
+fn tls_config(config: &Config) -> Result<rustls::ClientConfig, Error> {
+    // With both features on, aws-lc-rs wins: `tls-ring` is in the default
+    // features, so having both means someone asked for aws-lc-rs explicitly.
     #[cfg(feature = "tls-aws-lc")]
-    fn feature_provider() -> CryptoProvider {
-        rustls::crypto::aws_lc_rs::default_provider()
-    }
-
-    /// The provider the features chose: ring.
-    #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
-    fn feature_provider() -> CryptoProvider {
-        rustls::crypto::ring::default_provider()
-    }
-
-    /// The provider used: the program's process-wide one if it installed one
-    /// ([`CryptoProvider::install_default`]: an application's choice, e.g. a
-    /// FIPS build, outranks a library's), else the features' choice.
-    fn provider() -> Arc<CryptoProvider> {
-        CryptoProvider::get_default()
-            .cloned()
-            .unwrap_or_else(|| Arc::new(feature_provider()))
-    }
-
-    /// The configuration handed to reqwest for every HTTPS connection.
-    pub(crate) fn client_config(config: &Config) -> Result<rustls::ClientConfig, Error> {
-        let cannot = |e: rustls::Error| Error::config(format!("cannot set up TLS: {e}"));
-        let provider = provider();
-        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-            config.root_certificates_der()?,
-            provider.clone(),
-        )
-        .map_err(cannot)?;
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(cannot)?
-            .dangerous() // only to plug in the platform verifier: nothing is skipped
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(tls)
-    }
+    let feature_provider = rustls::crypto::aws_lc_rs::default_provider;
+    #[cfg(not(feature = "tls-aws-lc"))]
+    let feature_provider = rustls::crypto::ring::default_provider;
+    // The program's process-wide provider, if it installed one, outranks
+    // the features' choice: an application's choice (a FIPS build, say)
+    // outranks a library's.
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(feature_provider()));
+    let cannot = |e: rustls::Error| Error::config(format!("cannot set up TLS: {e}"));
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+        config.root_certificates_der()?,
+        provider.clone(),
+    )
+    .map_err(cannot)?;
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(cannot)?
+        .dangerous() // only to plug in the platform verifier: nothing is skipped
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tls)
 }

@@ -118,8 +118,8 @@ pub enum Error {
     #[error(
         "{operation}: the platform answered code {code}{msg} (traceId {trace}, HTTP {http})",
         msg = quoted(msg.as_deref()),
-        trace = or_unknown(trace_id.as_deref()),
-        http = status.map_or("unknown".to_string(), |s| s.to_string())
+        trace = or_unknown(trace_id),
+        http = or_unknown(status)
     )]
     Api {
         /// The spec's operationId.
@@ -161,8 +161,8 @@ pub enum Error {
     /// The answer could not be decoded into the spec's types.
     #[error(
         "{operation}: undecodable response (HTTP {http}, traceId {trace}): {what}; body: {snippet}",
-        http = status.map_or("unknown".to_string(), |s| s.to_string()),
-        trace = or_unknown(trace_id.as_deref())
+        http = or_unknown(status),
+        trace = or_unknown(trace_id)
     )]
     Decode {
         /// The spec's operationId.
@@ -221,7 +221,7 @@ pub enum Error {
     /// item as the platform sent it.
     #[error(
         "{operation}: item {index} of {position} could not be decoded (traceId {trace}): {what}; item: {item}",
-        trace = or_unknown(trace_id.as_deref()),
+        trace = or_unknown(trace_id),
         item = snippet(raw.get().as_bytes())
     )]
     UndecodableItem {
@@ -375,19 +375,15 @@ pub(crate) fn record_outcome<T>(outcome: &Result<T, Error>)
 where
     T: TraceOf,
 {
-    let span = tracing::Span::current();
-    match outcome {
-        Ok(value) => {
-            if let Some(trace_id) = value.trace_of() {
-                span.record("trace_id", trace_id);
-            }
-        }
-        Err(error) => {
-            if let Some(trace_id) = error.trace_id() {
-                span.record("trace_id", trace_id);
-            }
-            tracing::debug!(%error, "call failed");
-        }
+    let trace_id = match outcome {
+        Ok(value) => value.trace_of(),
+        Err(error) => error.trace_id(),
+    };
+    if let Some(trace_id) = trace_id {
+        tracing::Span::current().record("trace_id", trace_id);
+    }
+    if let Err(error) = outcome {
+        tracing::debug!(%error, "call failed");
     }
 }
 
@@ -416,10 +412,9 @@ impl EnvelopeHead {
     /// The head of `body`, when it is a JSON object.
     pub(crate) fn read(body: &[u8]) -> Option<Self> {
         // Only an object is an envelope (serde would also read a struct from an array).
-        let start = body.iter().find(|b| !b.is_ascii_whitespace())?;
-        (*start == b'{')
-            .then(|| serde_json::from_slice::<Self>(body).ok())
-            .flatten()
+        body.trim_ascii_start()
+            .starts_with(b"{")
+            .then(|| serde_json::from_slice(body).ok())?
     }
 
     /// The `code`, as text whatever its JSON type.
@@ -453,28 +448,27 @@ fn text(value: Option<&serde_json::Value>) -> Option<String> {
 /// which the same server sends again. The transport retries by this rule
 /// and [`Error::is_retryable`] answers by it.
 pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return !matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-            );
-        }
-        if e.downcast_ref::<hyper::Error>()
+    !sources(error).any(|e| {
+        e.downcast_ref::<hyper::Error>()
             .is_some_and(hyper::Error::is_parse)
-        {
-            return false;
-        }
-        // An io::Error's `source` skips the error it wraps: descend into it.
-        source = match e.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-    }
-    true
+            || matches!(
+                e.downcast_ref::<rustls::Error>(),
+                Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+            )
+    })
+}
+
+/// `error` and its sources, outermost first. An io::Error's `source` skips
+/// the error it wraps: this descends into it.
+pub(crate) fn sources<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
 }
 
 pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
@@ -518,8 +512,10 @@ fn quoted(msg: Option<&str>) -> String {
     }
 }
 
-fn or_unknown(value: Option<&str>) -> &str {
-    value.unwrap_or("unknown")
+fn or_unknown<T: fmt::Display>(value: &Option<T>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "unknown".to_string(), T::to_string)
 }
 
 fn transport_what(kind: TransportKind) -> &'static str {
@@ -532,15 +528,12 @@ fn transport_what(kind: TransportKind) -> &'static str {
 }
 
 /// An error and its sources on one line, without repeating a message.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for text in sources(error).map(ToString::to_string) {
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
-        source = e.source();
     }
     parts.join(": ")
 }

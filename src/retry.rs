@@ -143,25 +143,24 @@ impl RetryPolicy {
     /// attempts themselves (each up to the request timeout) and in the rate
     /// limiter comes on top.
     pub fn worst_case_wait(&self) -> Duration {
-        let retries = self.max_attempts.saturating_sub(1);
         let jitter = if self.jitter { 2 } else { 1 };
-        let mut backoffs = Duration::ZERO;
-        let mut retry_after_bound = Duration::ZERO;
+        // Only a retried status brings a `Retry-After` that may stretch a wait.
+        let honoured = if self.retry_statuses.is_empty() {
+            Duration::ZERO
+        } else {
+            self.max_retry_after
+        };
         let steady = RetryPolicy {
             jitter: false,
             ..self.clone()
         };
-        for delay in steady.backoff().build().take(retries as usize) {
-            backoffs = backoffs.saturating_add(delay.saturating_mul(jitter));
-            let longest = delay.saturating_mul(jitter).max(self.max_retry_after);
-            retry_after_bound = retry_after_bound.saturating_add(longest);
-        }
-        let uncapped = if self.retry_statuses.is_empty() {
-            backoffs
-        } else {
-            retry_after_bound
-        };
-        uncapped.min(self.max_total_wait)
+        // The backoff yields one delay per retry (`max_attempts - 1`).
+        steady
+            .backoff()
+            .build()
+            .map(|delay| delay.saturating_mul(jitter).max(honoured))
+            .fold(Duration::ZERO, Duration::saturating_add)
+            .min(self.max_total_wait)
     }
 
     /// Checks that the policy makes sense; the message says what does not.
@@ -287,20 +286,18 @@ pub(crate) fn validate_rate_limit(requests_per_second: f64) -> Result<(), String
     ))
 }
 
-/// The wait an answer's `Retry-After` header asks for, in either form (see
-/// [`retry_after_wait`]): the one place it is read, for the transport's
-/// waits and for [`crate::Error::Http`].
+/// The wait an answer's `Retry-After` header asks for (RFC 9110 §10.2.3):
+/// either delta-seconds, or an HTTP-date measured against `now_millis` (a
+/// date already past asks for no wait). `None` when there is none, or it is
+/// neither. Seconds too many to count saturate, so that the cap refuses
+/// them. The one place it is read, for the transport's waits and for
+/// [`crate::Error::Http`].
 pub(crate) fn retry_after(headers: &http::HeaderMap, now_millis: i64) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    retry_after_wait(value, now_millis)
-}
-
-/// The wait a `Retry-After` value asks for (RFC 9110 §10.2.3): either
-/// delta-seconds, or an HTTP-date measured against `now_millis` (a date
-/// already past asks for no wait). `None` when the value is neither.
-/// Seconds too many to count saturate, so that the cap refuses them.
-pub(crate) fn retry_after_wait(value: &str, now_millis: i64) -> Option<Duration> {
-    let value = value.trim();
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Duration::from_secs(
             value.parse::<u64>().unwrap_or(u64::MAX),
@@ -417,6 +414,12 @@ mod tests {
         for rate in [MIN_RATE_LIMIT, 0.5, 10.0, MAX_RATE_LIMIT] {
             assert!(RateLimiter::new(rate).is_some(), "{rate}");
         }
+    }
+
+    fn retry_after_wait(value: &str, now_millis: i64) -> Option<Duration> {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::RETRY_AFTER, value.parse().unwrap());
+        retry_after(&headers, now_millis)
     }
 
     #[test]

@@ -25,8 +25,9 @@ pub struct SignInput<'a> {
     pub param_content: Option<&'a Value>,
 }
 
-/// A computed signature, with the text it was computed over.
-#[derive(Clone, PartialEq, Eq)]
+/// A computed signature, with the text it was computed over (neither holds
+/// the secret, so Debug shows both).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Signature {
     /// The string to sign *without* the secret (what the platform's support
@@ -34,15 +35,6 @@ pub struct Signature {
     pub string_to_sign: String,
     /// The `sign` field's value.
     pub sign: String,
-}
-
-impl fmt::Debug for Signature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signature")
-            .field("string_to_sign", &self.string_to_sign)
-            .field("sign", &self.sign)
-            .finish()
-    }
 }
 
 /// A signing rule. The default is [`Md5Signer`]; implement this trait to plug
@@ -71,9 +63,7 @@ impl Md5Signer {
     pub fn uppercase() -> Self {
         Self { uppercase: true }
     }
-}
 
-impl Md5Signer {
     /// Signs an envelope whose `paramContent` is given as the JSON text
     /// sent (or received), canonicalised from that text by
     /// [`canonical_json_text`]: integers keep every digit whatever their
@@ -97,10 +87,19 @@ impl Md5Signer {
         let mut md5 = Md5::new();
         md5.update(string_to_sign.as_bytes());
         md5.update(secret.expose_secret().as_bytes());
-        let digest = md5.finalize();
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut sign: String = md5
+            .finalize()
+            .iter()
+            .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]])
+            .map(char::from)
+            .collect();
+        if self.uppercase {
+            sign.make_ascii_uppercase();
+        }
         Signature {
             string_to_sign,
-            sign: hex(&digest, self.uppercase),
+            sign,
         }
     }
 }
@@ -208,10 +207,17 @@ fn write_canonical_raw(
                     out.push_str(text);
                 }
             } else {
-                // Not an integer (the rule does not define these): as the
-                // Value form writes it.
+                // Not an integer (the rule does not define these): as
+                // serde_json writes the double, `-0.0` as `0`.
                 match serde_json::from_str::<Value>(text)? {
-                    Value::Number(n) => write_number(out, &n),
+                    Value::Number(n)
+                        if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) =>
+                    {
+                        out.push('0')
+                    }
+                    Value::Number(n) => {
+                        let _ = write!(out, "{n}");
+                    }
                     _ => return Err(serde_json::Error::custom("not a JSON value")),
                 }
             }
@@ -246,61 +252,20 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
     }
 }
 
-/// A number of a [`Value`]: integers as their digits, `-0` (which
-/// serde_json holds as the double -0.0) as `0`, other doubles as serde_json
-/// writes them.
-fn write_number(out: &mut String, n: &serde_json::Number) {
-    if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) {
-        out.push('0');
-    } else {
-        let _ = write!(out, "{n}");
-    }
-}
-
 /// Canonical JSON: compact, object keys sorted by byte order at every depth,
-/// array order kept, non-ASCII written as itself, only `"`, `\` and control
+/// array order kept, non-ASCII written as itself, only `"`, `\\` and control
 /// characters escaped, integers as decimal digits, `-0` as `0`. A [`Value`]
 /// holds integers beyond 64 bits as doubles: sign such a `paramContent`
 /// from its text, [`canonical_json_text`].
+///
+/// Written by the text form from the value's JSON text, so the client's
+/// signature and a verifier's (which signs the text it received) come from
+/// one writer. A value nested deeper than 128 levels, which no JSON text
+/// serde_json reads can hold, has no canonical form: it is written as
+/// serde_json writes it.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(&mut out, value);
-    out
-}
-
-fn write_canonical(out: &mut String, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            // Sorted here rather than trusting the map's order: a dependency
-            // that turns on serde_json's `preserve_order` must not change signs.
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, key);
-                out.push(':');
-                write_canonical(out, value);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(out, item);
-            }
-            out.push(']');
-        }
-        Value::String(s) => write_string(out, s),
-        Value::Number(n) => write_number(out, n),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Null => out.push_str("null"),
-    }
+    let text = value.to_string();
+    canonical_json_text(&text).unwrap_or(text)
 }
 
 fn write_string(out: &mut String, s: &str) {
@@ -321,20 +286,6 @@ fn write_string(out: &mut String, s: &str) {
         }
     }
     out.push('"');
-}
-
-fn hex(bytes: &[u8], uppercase: bool) -> String {
-    let digits: &[u8; 16] = if uppercase {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(digits[usize::from(b >> 4)] as char);
-        out.push(digits[usize::from(b & 0x0f)] as char);
-    }
-    out
 }
 
 /// Compares two signs in constant time (for verifiers), ignoring hex case.

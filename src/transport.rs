@@ -15,21 +15,19 @@
 //! Per-call settings ([`CallOptions`]) and the operation being served reach
 //! the transport as a task-local context set by the call layer.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
 use bytes::Bytes;
-use secrecy::SecretString;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::error::{EnvelopeHead, Error, RedirectRefusal, is_transient, snippet};
+use crate::error::{EnvelopeHead, Error, RedirectRefusal, is_transient, snippet, sources};
 use crate::intercept::{Attempt, Interceptor, Outcome};
 use crate::retry::{RateLimiter, RetryPolicy, retry_after};
-use crate::sign::{Clock, SignInput, Signature, Signer};
+use crate::sign::{SignInput, Signature};
 
 /// How the transport learns, for a call that did not come through the
 /// crate's request builders, the spec's operationId of a generated method
@@ -77,14 +75,17 @@ pub(crate) async fn within<F: Future>(context: CallContext, future: F) -> F::Out
 
 /// A failure the transport found in an answer or before sending, carried
 /// as the error of the answer's body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refusal {
     /// The body was over the size limit (bytes).
+    #[error("response body larger than the {0}-byte limit")]
     TooLarge(usize),
     /// A redirect that was not followed: its status, where it pointed, why.
+    #[error("HTTP {0} redirect to {1} not followed: {2}")]
     Redirect(u16, String, RedirectRefusal),
     /// The request body could not be signed.
+    #[error("could not sign the request: {0}")]
     Unsigned(String),
 }
 
@@ -105,14 +106,9 @@ impl Refusal {
 
     /// The refusal in `error`'s source chain, if reading a body met one.
     pub fn in_chain(error: &(dyn std::error::Error + 'static)) -> Option<Refusal> {
-        let mut source = Some(error);
-        while let Some(e) = source {
-            if let Some(refusal) = e.downcast_ref::<Refusal>() {
-                return Some(refusal.clone());
-            }
-            source = e.source();
-        }
-        None
+        sources(error)
+            .find_map(|e| e.downcast_ref::<Refusal>())
+            .cloned()
     }
 
     /// An answer with `status` whose body is this refusal.
@@ -126,61 +122,29 @@ impl Refusal {
     }
 }
 
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::TooLarge(limit) => {
-                write!(f, "response body larger than the {limit}-byte limit")
-            }
-            Refusal::Redirect(status, location, reason) => {
-                write!(
-                    f,
-                    "HTTP {status} redirect to {location} not followed: {reason}"
-                )
-            }
-            Refusal::Unsigned(message) => write!(f, "could not sign the request: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for Refusal {}
-
-/// Credentials, signer, clock and limits: the state every request needs.
-/// Cheap to clone; its Debug output never shows the secret.
-#[derive(Clone)]
+/// Credentials, signer, clock and limits: the client's configuration, which
+/// every request needs. Cheap to clone; its Debug output never shows the
+/// secret (the configuration's does not).
+#[derive(Clone, Debug)]
 pub struct Transport {
     state: Arc<State>,
 }
 
+#[derive(Debug)]
 struct State {
-    app_id: String,
-    app_secret: SecretString,
-    api_version: String,
-    signer: Arc<dyn Signer>,
-    clock: Arc<dyn Clock>,
-    max_response_bytes: usize,
-    retry: RetryPolicy,
+    config: Config,
     rate_limiter: Option<RateLimiter>,
-    redirect_hops: u32,
-    interceptors: Vec<Arc<dyn Interceptor>>,
     lookup: OperationLookup,
 }
 
 impl Transport {
     /// The transport of `config`; `lookup` names the generated methods.
     pub fn new(config: &Config, lookup: OperationLookup) -> Self {
+        let rate_limiter = config.rate_limit.and_then(RateLimiter::new);
         Self {
             state: Arc::new(State {
-                app_id: config.app_id.clone(),
-                app_secret: config.app_secret.clone(),
-                api_version: config.api_version.clone(),
-                signer: config.signer.clone(),
-                clock: config.clock.clone(),
-                max_response_bytes: config.max_response_bytes,
-                retry: config.retry.clone(),
-                rate_limiter: config.rate_limit.and_then(RateLimiter::new),
-                redirect_hops: config.same_origin_redirects,
-                interceptors: config.interceptors.clone(),
+                config: config.clone(),
+                rate_limiter,
                 lookup,
             }),
         }
@@ -195,19 +159,19 @@ impl Transport {
         if envelope.get("paramContent") == Some(&Value::Null) {
             envelope.remove("paramContent");
         }
-        let state = &self.state;
-        let timestamp = state.clock.now_millis();
-        let signature = state.signer.sign(
+        let config = &self.state.config;
+        let timestamp = config.clock.now_millis();
+        let signature = config.signer.sign(
             &SignInput {
-                app_id: &state.app_id,
+                app_id: &config.app_id,
                 timestamp,
-                version: &state.api_version,
+                version: &config.api_version,
                 param_content: envelope.get("paramContent"),
             },
-            &state.app_secret,
+            &config.app_secret,
         );
-        envelope.insert("appId".into(), Value::String(state.app_id.clone()));
-        envelope.insert("version".into(), Value::String(state.api_version.clone()));
+        envelope.insert("appId".into(), Value::String(config.app_id.clone()));
+        envelope.insert("version".into(), Value::String(config.api_version.clone()));
         envelope.insert("timestamp".into(), Value::from(timestamp));
         envelope.insert("sign".into(), Value::String(signature.sign.clone()));
         let body = serde_json::to_vec(&envelope).map_err(|e| e.to_string())?;
@@ -224,17 +188,12 @@ impl Transport {
         mut request: reqwest::Request,
         method: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
-        let state = &self.state;
         let context = CALL.try_with(CallContext::clone).ok();
         let (operation, idempotent) = match &context {
             Some(call) => (call.operation, call.idempotent),
-            None => (state.lookup)(method).unwrap_or((method, false)),
+            None => (self.state.lookup)(method).unwrap_or((method, false)),
         };
         let options = context.and_then(|call| call.options);
-        let policy = options
-            .as_ref()
-            .and_then(|o| o.retry.as_ref())
-            .unwrap_or(&state.retry);
         if let Some(options) = &options {
             for (name, value) in &options.headers {
                 request.headers_mut().insert(name, value.clone());
@@ -243,130 +202,133 @@ impl Transport {
                 *request.timeout_mut() = Some(timeout);
             }
         }
+        // Every attempt and hop is built from this request, without its
+        // body: the body is signed anew each time.
         let body = request
-            .body()
+            .body_mut()
+            .take()
+            .as_ref()
             .and_then(reqwest::Body::as_bytes)
             .map(Bytes::copy_from_slice)
             .unwrap_or_else(|| Bytes::from_static(b"{}"));
-        let parts = RequestParts::of(&request);
-        let mut request = match self.signed(&parts, parts.url.clone(), &body, operation) {
-            Ok(request) => request,
-            Err(refusal) => return Ok(refusal.answer(http::StatusCode::BAD_REQUEST)),
+        let call = Call {
+            http,
+            operation,
+            policy: options
+                .as_ref()
+                .and_then(|o| o.retry.as_ref())
+                .unwrap_or(&self.state.config.retry),
+            template: request,
+            body,
         };
-        let mut backoff = policy.backoff().build();
+        let mut backoff = call.policy.backoff().build();
         let mut waited = Duration::ZERO;
-        let mut number = 1;
+        let mut number = 0;
         loop {
-            let attempt = Try {
-                http,
-                operation,
-                number,
-                parts: &parts,
-                body: &body,
-            };
-            let failure = match self.attempt(request, &attempt).await {
+            number += 1;
+            let failure = match self.attempt(&call, number).await {
                 Ok(response) => return Ok(reqwest::Response::from(response)),
                 Err(failure) => failure,
             };
             if !failure.retryable(idempotent) {
                 return failure.into_result();
             }
-            let wait = match policy.wait_before_retry(
-                number,
-                backoff.next(),
-                failure.retry_after(),
-                waited,
-            ) {
-                Ok(wait) => wait,
+            let retry_after = match &failure {
+                Failure::Answer { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            match call
+                .policy
+                .wait_before_retry(number, backoff.next(), retry_after, waited)
+            {
+                Ok(wait) => {
+                    tracing::warn!(operation, reason = %failure, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                }
                 Err(why) => {
                     tracing::debug!(operation, reason = %failure, why, "not retrying");
                     return failure.into_result();
                 }
-            };
-            tracing::warn!(operation, reason = %failure, wait_ms = wait.as_millis() as u64, "retrying");
-            tokio::time::sleep(wait).await;
-            waited += wait;
-            number += 1;
-            request = match self.signed(&parts, parts.url.clone(), &body, operation) {
-                Ok(request) => request,
-                Err(refusal) => return Ok(refusal.answer(http::StatusCode::BAD_REQUEST)),
-            };
+            }
         }
     }
 
-    /// The request rebuilt from `parts` for `url`, `body` signed anew.
-    fn signed(
-        &self,
-        parts: &RequestParts,
-        url: reqwest::Url,
-        body: &[u8],
-        operation: &'static str,
-    ) -> Result<reqwest::Request, Refusal> {
-        let (signed, signature) = self.sign_body(body).map_err(Refusal::Unsigned)?;
-        tracing::trace!(operation, string_to_sign = %signature.string_to_sign, "signed request");
-        Ok(parts.build(url, Bytes::from(signed)))
+    /// The call's request for `url`, its body signed anew.
+    fn signed(&self, call: &Call<'_>, url: reqwest::Url) -> Result<reqwest::Request, Refusal> {
+        let (signed, signature) = self.sign_body(&call.body).map_err(Refusal::Unsigned)?;
+        tracing::trace!(operation = call.operation, string_to_sign = %signature.string_to_sign, "signed request");
+        let template = &call.template;
+        let mut request = reqwest::Request::new(template.method().clone(), url);
+        *request.headers_mut() = template.headers().clone();
+        *request.timeout_mut() = template.timeout().copied();
+        *request.version_mut() = template.version();
+        *request.body_mut() = Some(signed.into());
+        Ok(request)
     }
 
-    /// One attempt: waits for the rate limit, sends, reads the answer within
+    /// One attempt: signs, waits for the rate limit, sends, reads the answer within
     /// the size limit, follows the redirects the configuration allows, and
     /// sorts out the answers worth another attempt.
     async fn attempt(
         &self,
-        request: reqwest::Request,
-        attempt: &Try<'_>,
+        call: &Call<'_>,
+        number: u32,
     ) -> Result<http::Response<Bytes>, Failure> {
-        let state = &self.state;
+        let config = &self.state.config;
         let span = tracing::debug_span!(
             "shiheng.attempt",
-            operation = attempt.operation,
-            attempt = attempt.number,
+            operation = call.operation,
+            attempt = number,
             status = tracing::field::Empty,
             bytes = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
             redirects = tracing::field::Empty,
         );
         async move {
-            let mut request = request;
+            let mut request = self
+                .signed(call, call.template.url().clone())
+                .map_err(|refusal| Failure::Refused(http::StatusCode::BAD_REQUEST, refusal))?;
             // The URLs this attempt has been answered from, in order.
             let mut visited: Vec<reqwest::Url> = Vec::new();
             loop {
-                if let Some(limiter) = &state.rate_limiter {
+                if let Some(limiter) = &self.state.rate_limiter {
                     limiter.acquire().await;
                 }
                 let url = request.url().clone();
                 let seen = Attempt {
-                    operation: attempt.operation,
-                    number: attempt.number,
+                    operation: call.operation,
+                    number,
                     url: &url,
                 };
-                for interceptor in &state.interceptors {
+                for interceptor in &config.interceptors {
                     interceptor.before_send(&seen, request.headers_mut());
                 }
                 let started = Instant::now();
-                let response = match attempt.http.execute(request).await {
+                let response = match call.http.execute(request).await {
                     // A user-built HTTP client may follow redirects itself:
                     // its answer came from elsewhere and is not used.
                     Ok(response) if response.url() != &url => {
                         Ok(Err(followed_elsewhere(&response, &url)))
                     }
-                    Ok(response) => read_bounded(response, state.max_response_bytes).await,
+                    Ok(response) => read_bounded(response, config.max_response_bytes).await,
                     Err(e) => Err(e),
                 };
                 let latency = started.elapsed();
-                for interceptor in &state.interceptors {
-                    let outcome = match &response {
-                        Ok(Ok(answer)) => Outcome::Answered {
-                            status: answer.status().as_u16(),
-                            bytes: answer.body().len(),
-                            latency,
-                        },
-                        Ok(Err((status, _))) => Outcome::Answered {
-                            status: status.as_u16(),
-                            bytes: 0,
-                            latency,
-                        },
-                        Err(error) => Outcome::Failed { error, latency },
-                    };
+                let outcome = match &response {
+                    Ok(Ok(answer)) => Outcome::Answered {
+                        status: answer.status().as_u16(),
+                        bytes: answer.body().len(),
+                        latency,
+                    },
+                    Ok(Err((status, _))) => Outcome::Answered {
+                        status: status.as_u16(),
+                        bytes: 0,
+                        latency,
+                    },
+                    Err(error) => Outcome::Failed { error, latency },
+                };
+                for interceptor in &config.interceptors {
                     interceptor.after_answer(&seen, &outcome);
                 }
                 let span = tracing::Span::current();
@@ -389,42 +351,38 @@ impl Transport {
                 if is_redirect(status.as_u16()) {
                     visited.push(url);
                     let location = response.headers().get(reqwest::header::LOCATION);
-                    match redirect_target(
-                        state.redirect_hops,
+                    request = redirect_target(
+                        config.same_origin_redirects,
                         status.as_u16(),
                         location.map(|l| l.as_bytes()),
                         &visited,
-                    ) {
-                        Ok(target) => {
-                            span.record("redirects", visited.len());
-                            tracing::debug!(location = %target, "following a same-origin redirect");
-                            request = match self.signed(
-                                attempt.parts,
-                                target,
-                                attempt.body,
-                                attempt.operation,
-                            ) {
-                                Ok(request) => request,
-                                Err(refusal) => return Err(Failure::Refused(status, refusal)),
-                            };
-                            continue;
-                        }
-                        Err(refusal) => {
-                            tracing::debug!("redirect not followed");
-                            return Err(Failure::Refused(status, refusal));
-                        }
-                    }
+                    )
+                    .inspect(|target| {
+                        span.record("redirects", visited.len());
+                        tracing::debug!(location = %target, "following a same-origin redirect");
+                    })
+                    .inspect_err(|_| tracing::debug!("redirect not followed"))
+                    .and_then(|target| self.signed(call, target))
+                    .map_err(|refusal| Failure::Refused(status, refusal))?;
+                    continue;
                 }
-                let retry_after = retry_after(response.headers(), state.clock.now_millis());
-                if state.retry.retries_status(status.as_u16()) {
-                    return Err(Failure::Status(response, retry_after));
+                if call.policy.retries_status(status.as_u16()) {
+                    return Err(Failure::Answer {
+                        reason: format!("HTTP {}", status.as_u16()),
+                        retry_after: retry_after(response.headers(), config.clock.now_millis()),
+                        response,
+                    });
                 }
-                if !state.retry.retry_codes.is_empty()
+                if !call.policy.retry_codes.is_empty()
                     && let Some(code) =
                         EnvelopeHead::read(response.body()).and_then(|head| head.code())
-                    && state.retry.retries_code(&code)
+                    && call.policy.retries_code(&code)
                 {
-                    return Err(Failure::Code(response, code));
+                    return Err(Failure::Answer {
+                        reason: format!("platform code {code}"),
+                        retry_after: None,
+                        response,
+                    });
                 }
                 return Ok(response);
             }
@@ -434,68 +392,53 @@ impl Transport {
     }
 }
 
-impl fmt::Debug for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transport")
-            .field("app_id", &self.state.app_id)
-            .field("app_secret", &"[REDACTED]")
-            .field("api_version", &self.state.api_version)
-            .field("signer", &self.state.signer)
-            .field("max_response_bytes", &self.state.max_response_bytes)
-            .field("retry", &self.state.retry)
-            .field("rate_limiter", &self.state.rate_limiter)
-            .field("redirect_hops", &self.state.redirect_hops)
-            .field("interceptors", &self.state.interceptors)
-            .finish()
-    }
-}
-
 /// What every attempt of one call shares.
-struct Try<'a> {
+struct Call<'a> {
     http: &'a reqwest::Client,
     operation: &'static str,
-    number: u32,
-    parts: &'a RequestParts,
-    body: &'a Bytes,
+    policy: &'a RetryPolicy,
+    /// The request as the generated method built it, without its body.
+    template: reqwest::Request,
+    /// The unsigned envelope.
+    body: Bytes,
 }
 
 /// Why an attempt did not produce the final answer.
+#[derive(Debug, thiserror::Error)]
 enum Failure {
     /// reqwest could not send the request or read its answer; after a
     /// followed redirect, a server was reached before.
+    #[error("transport failure: {error}")]
     Transport {
         error: reqwest::Error,
         after_redirect: bool,
     },
-    /// A retryable HTTP status, with the server's `Retry-After`.
-    Status(http::Response<Bytes>, Option<Duration>),
-    /// A retryable business code.
-    Code(http::Response<Bytes>, String),
+    /// An answer the policy retries (its HTTP status, with the server's
+    /// `Retry-After`, or its business code).
+    #[error("{reason}")]
+    Answer {
+        response: http::Response<Bytes>,
+        retry_after: Option<Duration>,
+        reason: String,
+    },
     /// An answer refused (a redirect not followed, a body over the limit):
     /// never retried.
+    #[error("{1}")]
     Refused(http::StatusCode, Refusal),
 }
 
 impl Failure {
     fn retryable(&self, idempotent: bool) -> bool {
         match self {
-            Failure::Transport { error, .. } if !is_transient(error) => false,
             // No connection, and no redirect before it: the request provably
             // never reached a server. After a redirect, the first server
             // may have acted on it.
             Failure::Transport {
                 error,
-                after_redirect: false,
-            } if error.is_connect() => true,
+                after_redirect,
+            } => is_transient(error) && (idempotent || (error.is_connect() && !after_redirect)),
+            Failure::Answer { .. } => idempotent,
             Failure::Refused(..) => false,
-            Failure::Transport { .. } | Failure::Status(..) | Failure::Code(..) => idempotent,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Failure::Status(_, retry_after) => *retry_after,
-            _ => None,
         }
     }
 
@@ -503,52 +446,9 @@ impl Failure {
     fn into_result(self) -> reqwest::Result<reqwest::Response> {
         match self {
             Failure::Transport { error, .. } => Err(error),
-            Failure::Status(response, _) | Failure::Code(response, _) => {
-                Ok(reqwest::Response::from(response))
-            }
+            Failure::Answer { response, .. } => Ok(reqwest::Response::from(response)),
             Failure::Refused(status, refusal) => Ok(refusal.answer(status)),
         }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Transport { error, .. } => write!(f, "transport failure: {error}"),
-            Failure::Status(response, _) => write!(f, "HTTP {}", response.status().as_u16()),
-            Failure::Code(_, code) => write!(f, "platform code {code}"),
-            Failure::Refused(_, refusal) => refusal.fmt(f),
-        }
-    }
-}
-
-/// The parts of the first request every attempt reuses.
-struct RequestParts {
-    method: reqwest::Method,
-    url: reqwest::Url,
-    headers: reqwest::header::HeaderMap,
-    timeout: Option<Duration>,
-    version: reqwest::Version,
-}
-
-impl RequestParts {
-    fn of(request: &reqwest::Request) -> Self {
-        Self {
-            method: request.method().clone(),
-            url: request.url().clone(),
-            headers: request.headers().clone(),
-            timeout: request.timeout().copied(),
-            version: request.version(),
-        }
-    }
-
-    fn build(&self, url: reqwest::Url, body: Bytes) -> reqwest::Request {
-        let mut request = reqwest::Request::new(self.method.clone(), url);
-        *request.headers_mut() = self.headers.clone();
-        *request.timeout_mut() = self.timeout;
-        *request.version_mut() = self.version;
-        *request.body_mut() = Some(body.into());
-        request
     }
 }
 
@@ -585,29 +485,26 @@ fn redirect_target(
     };
     target.set_fragment(None);
     let shown = shown_url(&target);
-    if max_hops == 0 {
-        return refuse(RedirectRefusal::Disabled, &shown);
-    }
     let has_credentials = !target.username().is_empty() || target.password().is_some();
-    if !matches!(target.scheme(), "http" | "https") || has_credentials {
-        return refuse(RedirectRefusal::BadLocation, &shown);
-    }
     let same_origin = target.scheme() == from.scheme()
         && target.host_str() == from.host_str()
         && target.port_or_known_default() == from.port_or_known_default();
-    if !same_origin {
-        return refuse(RedirectRefusal::CrossOrigin, &shown);
-    }
-    if !matches!(status, 307 | 308) {
-        return refuse(RedirectRefusal::MethodChange, &shown);
-    }
-    if visited.contains(&target) {
-        return refuse(RedirectRefusal::Loop, &shown);
-    }
-    if visited.len() > max_hops as usize {
-        return refuse(RedirectRefusal::TooMany, &shown);
-    }
-    Ok(target)
+    let refused = if max_hops == 0 {
+        RedirectRefusal::Disabled
+    } else if !matches!(target.scheme(), "http" | "https") || has_credentials {
+        RedirectRefusal::BadLocation
+    } else if !same_origin {
+        RedirectRefusal::CrossOrigin
+    } else if !matches!(status, 307 | 308) {
+        RedirectRefusal::MethodChange
+    } else if visited.contains(&target) {
+        RedirectRefusal::Loop
+    } else if visited.len() > max_hops as usize {
+        RedirectRefusal::TooMany
+    } else {
+        return Ok(target);
+    };
+    refuse(refused, &shown)
 }
 
 /// A URL as an error may show it: without user name or password.
@@ -643,41 +540,30 @@ type Read = Result<http::Response<Bytes>, (http::StatusCode, Refusal)>;
 /// Reads the whole body, refusing more than `limit` bytes.
 async fn read_bounded(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Read> {
     let status = response.status();
-    let mut builder = http::Response::builder()
-        .status(status)
-        .version(response.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = std::mem::take(response.headers_mut());
-    }
-    let declared = response.content_length().unwrap_or(0);
     let too_large = Err((status, Refusal::TooLarge(limit)));
-    if declared > limit as u64 {
+    if response.content_length().unwrap_or(0) > limit as u64 {
         return Ok(too_large);
     }
-    // Most answers arrive in one chunk: keep it as it is, copy only to join.
-    let mut first: Option<Bytes> = None;
-    let mut joined: Vec<u8> = Vec::new();
+    let mut chunks = Vec::new();
     let mut len = 0usize;
     while let Some(chunk) = response.chunk().await? {
         len += chunk.len();
         if len > limit {
             return Ok(too_large);
         }
-        match first.take() {
-            None if joined.is_empty() => first = Some(chunk),
-            None => joined.extend_from_slice(&chunk),
-            Some(head) => {
-                joined.reserve(declared.min(limit as u64) as usize);
-                joined.extend_from_slice(&head);
-                joined.extend_from_slice(&chunk);
-            }
-        }
+        chunks.push(chunk);
     }
-    let body = first.unwrap_or_else(|| Bytes::from(joined));
+    // Most answers arrive in one chunk: kept as it is, copied only to join.
+    let body = match <[Bytes; 1]>::try_from(chunks) {
+        Ok([only]) => only,
+        Err(chunks) => Bytes::from(chunks.concat()),
+    };
     tracing::Span::current().record("bytes", body.len());
-    Ok(Ok(builder.body(body).expect(
-        "status, version and headers came from a valid response",
-    )))
+    let mut answer = http::Response::new(body);
+    *answer.status_mut() = status;
+    *answer.version_mut() = response.version();
+    *answer.headers_mut() = std::mem::take(response.headers_mut());
+    Ok(Ok(answer))
 }
 
 #[cfg(test)]

@@ -133,6 +133,35 @@ async fn a_retry_policy_overrides_the_clients_for_its_call_only() {
 }
 
 #[tokio::test]
+async fn a_calls_retry_policy_also_decides_which_statuses_are_retried() {
+    let server = MockServer::start_async().await;
+    let failing = server
+        .mock_async(|when, then| {
+            when.method(POST).path(PAGE_PATH);
+            then.status(500).body("oops");
+        })
+        .await;
+    let c = client(&server.base_url());
+    // The client's policy does not retry a 500: one attempt.
+    c.list_wecom_employees().send().await.unwrap_err();
+    assert_eq!(failing.calls_async().await, 1);
+    // This call's policy does: three attempts.
+    let e = c
+        .list_wecom_employees()
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(2))
+                .with_retry_statuses([500]),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(500));
+    assert_eq!(failing.calls_async().await, 4, "three more");
+}
+
+#[tokio::test]
 async fn listings_take_the_settings_on_every_page() {
     let server = MockServer::start_async().await;
     let first = server
