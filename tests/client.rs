@@ -584,3 +584,47 @@ async fn call_raw_returns_business_errors_as_errors() {
     );
     assert_eq!(error.status(), Some(200));
 }
+
+/// The call chosen at run time (the CLI's, `shiheng::dynamic`) classifies
+/// the envelope as every call does, then decodes the `result` by the
+/// operation's own decoder: a `result` that is not the spec's is a decode
+/// error naming `result`, with the answer's traceId and status.
+#[tokio::test]
+async fn a_dynamic_call_decodes_its_result_or_names_why_not() {
+    let server = MockServer::start_async().await;
+    let op = shiheng::dynamic::all()
+        .iter()
+        .find(|op| !op.spec().params_required)
+        .copied()
+        .expect("the spec has an operation callable without paramContent");
+    let path = op.spec().path;
+    let bad = server
+        .mock_async(|when, then| {
+            when.method(POST).path(path);
+            then.status(200)
+                .json_body(json!({"code": "0", "msg": "ok", "traceId": "t-dyn", "result": [1, 2]}));
+        })
+        .await;
+    let c = client(&server.base_url());
+    let e = op.call(&c, None).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
+    assert_eq!(
+        (e.trace_id(), e.status()),
+        (Some("t-dyn"), Some(200)),
+        "{e}"
+    );
+    assert!(e.to_string().contains("`result`"), "{e}");
+    bad.delete_async().await;
+    // A business error is the business error, whatever the result.
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(path);
+            then.status(200).json_body(
+                json!({"code": "40001", "msg": "invalid sign", "traceId": "t-dyn2", "result": [1]}),
+            );
+        })
+        .await;
+    let e = op.call(&c, None).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Api, Some("40001")), "{e}");
+    assert_eq!(e.trace_id(), Some("t-dyn2"));
+}

@@ -93,12 +93,7 @@ async fn a_header_goes_with_every_attempt_of_its_call_and_no_other() {
 #[tokio::test]
 async fn a_retry_policy_overrides_the_clients_for_its_call_only() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(POST).path(PAGE_PATH);
-            then.status(503).body("busy");
-        })
-        .await;
+    let failing = always(&server, 503).await;
     let c = client(&server.base_url());
     let once = c
         .list_wecom_employees()
@@ -135,12 +130,7 @@ async fn a_retry_policy_overrides_the_clients_for_its_call_only() {
 #[tokio::test]
 async fn a_calls_retry_policy_also_decides_which_statuses_are_retried() {
     let server = MockServer::start_async().await;
-    let failing = server
-        .mock_async(|when, then| {
-            when.method(POST).path(PAGE_PATH);
-            then.status(500).body("oops");
-        })
-        .await;
+    let failing = always(&server, 500).await;
     let c = client(&server.base_url());
     // The client's policy does not retry a 500: one attempt.
     c.list_wecom_employees().send().await.unwrap_err();
@@ -250,4 +240,14 @@ async fn a_deadline_bounds_one_page_too() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// A page endpoint that always answers `status`.
+async fn always(server: &MockServer, status: u16) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(PAGE_PATH);
+            then.status(status).body("unavailable");
+        })
+        .await
 }
