@@ -123,6 +123,9 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     )
     .map_err(relocate)?;
     let plain = view::apply(&mut doc, &response_side)?;
+    let known: BTreeMap<String, String> =
+        model.replacements.iter().chain(&plain).cloned().collect();
+    let envelopes = view::request_envelopes(&doc, &known);
 
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)
         .map_err(|e| spec::Problem::new("", format!("not an OpenAPI 3.0 document: {e}")))?;
@@ -136,10 +139,14 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     for (schema, rust_type) in model.replacements.iter().chain(&plain) {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
+    for alias in &envelopes {
+        let path = format!("crate::generated::types::{}", spec::type_name(&alias.name));
+        settings.with_replacement(&alias.name, &path, std::iter::empty());
+    }
     let codegen =
         without_panics(|| progenitor::Generator::new(&settings).generate_tokens(&openapi))?
             .map_err(|e| spec::Problem::new("", format!("the generator rejected it: {e}")))?;
-    let codegen = lower_level(codegen, "codegen.rs")?;
+    let codegen = lower_level(codegen, &envelopes, "codegen.rs")?;
     // The generated client's one hook: every request it sends goes through
     // the transport (signing, retries, limits, tracing, interceptors).
     let codegen = quote! {
@@ -213,8 +220,13 @@ fn without_panics<T>(run: impl FnOnce() -> T) -> spec::Result<T> {
 /// `Config` (no validation, its own timeouts) and its prelude would present
 /// it as the entry point. Both stay usable, hidden from the docs, with a
 /// pointer to `shiheng::Client`.
+///
+/// Also names the request envelopes: each replaced request schema becomes
+/// an alias of `RequestEnvelope<P>` in the `types` module, where
+/// progenitor's own struct would have been.
 fn lower_level(
     tokens: proc_macro2::TokenStream,
+    envelopes: &[view::EnvelopeAlias],
     what: &str,
 ) -> spec::Result<proc_macro2::TokenStream> {
     let mut file: syn::File = syn::parse2(tokens)
@@ -227,6 +239,24 @@ fn lower_level(
         match item {
             syn::Item::Mod(module) if module.ident == "prelude" => {
                 module.attrs.push(hidden.clone())
+            }
+            syn::Item::Mod(module) if module.ident == "types" => {
+                if let Some((_, items)) = &mut module.content {
+                    for alias in envelopes {
+                        let name = quote::format_ident!("{}", spec::type_name(&alias.name));
+                        let rust: syn::Type = syn::parse_str(&alias.rust).map_err(|e| {
+                            spec::Problem::new(
+                                "",
+                                format!("`{}` is not a Rust type: {e}", alias.rust),
+                            )
+                        })?;
+                        let doc = &alias.doc;
+                        items.push(syn::parse_quote! {
+                            #[doc = #doc]
+                            pub type #name = #rust;
+                        });
+                    }
+                }
             }
             syn::Item::Impl(block) if block.trait_.is_none() => {
                 for member in &mut block.items {

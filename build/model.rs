@@ -31,7 +31,13 @@ struct Record {
     schema: String,
     doc: String,
     fields: Vec<Field>,
+    /// The response envelope: generic over its `result` (`T`).
+    generic: bool,
 }
+
+/// The one generic record every envelope-shaped response is (see
+/// [`envelope_result`]).
+const ENVELOPE: &str = "ResponseEnvelope";
 
 struct Field {
     wire: String,
@@ -91,9 +97,34 @@ pub fn generate(doc: &Value) -> Result<Model> {
         names: BTreeSet::new(),
     };
     let mut replacements = Vec::new();
+    let mut aliases = Vec::new();
+    // The head (`code`, `msg`, `traceId`, and what is required) of the
+    // envelope the generic record was made from: a response with another
+    // head gets a record of its own.
+    let mut envelope_head: Option<Value> = None;
     for name in response_side(doc) {
         let schema = spec::component(doc, &name).unwrap_or(&Value::Null);
         let at = format!("components.schemas.{name}");
+        if let Some((head, result)) = envelope_result(doc, schema) {
+            if envelope_head.is_none() {
+                builder.envelope(&name, schema, &at)?;
+                envelope_head = Some(head.clone());
+            }
+            if envelope_head.as_ref() == Some(&head) {
+                let result_at = format!("{at}.properties.result");
+                let (ty, _) = builder.field_type(result, "", &result_at)?;
+                let alias = format_ident!("{}", spec::type_name(&name));
+                let envelope = format_ident!("{ENVELOPE}");
+                let doc = spec::str_at(schema, "description")
+                    .map_or_else(|| format!("`{name}`."), str::to_string);
+                aliases.push(quote! {
+                    #[doc = #doc]
+                    pub type #alias = #envelope<#ty>;
+                });
+                replacements.push((name.clone(), format!("{MODULE}::{alias}")));
+                continue;
+            }
+        }
         let rust = if is_record(schema) {
             builder.record(&spec::type_name(&name), &name, schema, &at)?;
             format!("{MODULE}::{}", spec::type_name(&name))
@@ -104,7 +135,7 @@ pub fn generate(doc: &Value) -> Result<Model> {
     }
     let records = builder.records.iter().map(emit);
     Ok(Model {
-        tokens: quote! { #(#records)* },
+        tokens: quote! { #(#records)* #(#aliases)* },
         replacements,
     })
 }
@@ -115,6 +146,38 @@ fn is_record(schema: &Value) -> bool {
             .get("properties")
             .and_then(Value::as_object)
             .is_some()
+}
+
+/// When `schema` is the platform's response envelope and nothing else
+/// (documentation, `type: object`, `required`, and the properties `code`,
+/// `msg`, `traceId` and `result`, each a bare `$ref`), its head and its
+/// `result` property. Such responses differ only in their result, so they
+/// are one generic record (`ResponseEnvelope<T>`) rather than a record,
+/// with its decoder, per operation (docs/generated-code.md).
+fn envelope_result<'a>(doc: &Value, schema: &'a Value) -> Option<(Value, &'a Value)> {
+    let obj = schema.as_object()?;
+    let plain = obj.iter().all(|(k, v)| {
+        k.starts_with("x-")
+            || ["description", "title", "required", "properties", "example"].contains(&k.as_str())
+            || (k == "type" && v == "object")
+    });
+    let props = schema.get("properties")?.as_object()?;
+    let bare = |key: &str| {
+        props
+            .get(key)
+            .filter(|p| p.as_object().is_some_and(|o| o.len() == 1))
+            .and_then(spec::ref_name)
+    };
+    let head = ["code", "msg", "traceId"].map(bare);
+    let result = props.get("result").filter(|_| bare("result").is_some())?;
+    let usable = plain
+        && props.len() == 4
+        && head.iter().all(Option::is_some)
+        && spec::component(doc, ENVELOPE).is_none();
+    usable.then(|| {
+        let head = serde_json::json!({ "refs": head, "required": schema.get("required") });
+        (head, result)
+    })
 }
 
 struct Builder<'a> {
@@ -180,7 +243,29 @@ impl Builder<'_> {
             schema: schema_name.to_string(),
             doc,
             fields,
+            generic: false,
         });
+        Ok(())
+    }
+
+    /// The generic envelope record, made from the envelope `schema_name`
+    /// with its `result` as `T`.
+    fn envelope(&mut self, schema_name: &str, schema: &Value, at: &str) -> Result<()> {
+        self.record(ENVELOPE, ENVELOPE, schema, at)?;
+        let Some(envelope) = self.records.iter_mut().find(|r| r.type_name == ENVELOPE) else {
+            return Ok(());
+        };
+        envelope.generic = true;
+        envelope.doc = format!(
+            "The platform's response envelope: `code`, `msg`, `traceId` and the \
+             operation's `result` (`T`). Every `…Response` schema of this form \
+             (the first is `{schema_name}`) is this type with its result."
+        );
+        if let Some(result) = envelope.fields.iter_mut().find(|f| f.wire == "result") {
+            result.ty = quote! { T };
+            result.known.clear();
+            result.doc = "The operation's result; null when the call failed.".into();
+        }
         Ok(())
     }
 
@@ -348,11 +433,29 @@ fn emit(record: &Record) -> TokenStream {
         .map(|(i, f)| (f.wire.as_str(), i))
         .collect();
     let (match_names, match_indexes): (Vec<_>, Vec<_>) = by_name.into_iter().unzip();
+    let (params, args, bounds) = if record.generic {
+        (
+            quote! { <T> },
+            quote! { <T> },
+            quote! {
+                <T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+                    + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static>
+            },
+        )
+    } else {
+        (quote! {}, quote! {}, quote! {})
+    };
+    let de_bounds = if record.generic {
+        quote! { <'de, T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static> }
+    } else {
+        quote! { <'de> }
+    };
     quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, Default, PartialEq)]
         #[non_exhaustive]
-        pub struct #name {
+        pub struct #name #params {
             #(
                 #[doc = #docs]
                 pub #idents: ::std::option::Option<#types>,
@@ -363,7 +466,7 @@ fn emit(record: &Record) -> TokenStream {
             pub extra: crate::record::Extra,
         }
 
-        impl crate::record::Record for #name {
+        impl #bounds crate::record::Record for #name #args {
             const SCHEMA: &'static str = #schema;
             const FIELDS: &'static [crate::record::Field] = &[
                 #(
@@ -414,13 +517,13 @@ fn emit(record: &Record) -> TokenStream {
             }
         }
 
-        impl ::serde::Serialize for #name {
+        impl #bounds ::serde::Serialize for #name #args {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                 crate::record::serialize(self, s)
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for #name {
+        impl #de_bounds ::serde::Deserialize<'de> for #name #args {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
                 crate::record::deserialize(d)
             }

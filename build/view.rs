@@ -104,3 +104,88 @@ fn plain_rust_type(schema: &Value) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// A request schema that is the platform's envelope exactly: its Rust type
+/// is `crate::operation::RequestEnvelope<P>`, named by an alias in
+/// progenitor's `types` module, rather than a struct (and a serde decoder)
+/// of its own per operation.
+pub struct EnvelopeAlias {
+    pub name: String,
+    pub doc: String,
+    pub rust: String,
+}
+
+/// The envelope aliases of the spec (after [`apply`]): schemas whose keys
+/// are only documentation, `type: object`, `required` and `properties`, and
+/// whose properties are the four signer-filled fields (as `$ref`s to
+/// components of the types `RequestEnvelope` has) and a `paramContent`
+/// that is a `$ref`. Any other form keeps progenitor's own struct.
+pub fn request_envelopes(
+    doc: &Value,
+    replacements: &std::collections::BTreeMap<String, String>,
+) -> Vec<EnvelopeAlias> {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    let signer_field = |prop: Option<&Value>, ty: &str, format: Option<&str>| {
+        let Some(target) = prop.and_then(only_ref).and_then(|n| schemas.get(n)) else {
+            return false;
+        };
+        target.get("x-signer-filled") == Some(&Value::Bool(true))
+            && target.get("enum").is_none()
+            && target.get("type").and_then(Value::as_str) == Some(ty)
+            && target.get("format").and_then(Value::as_str) == format
+    };
+    let mut aliases = Vec::new();
+    for (name, schema) in schemas {
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            continue;
+        };
+        let plain_keys = schema.as_object().is_some_and(|obj| {
+            obj.keys().all(|k| {
+                k.starts_with("x-")
+                    || ["description", "title", "required", "properties", "example"]
+                        .contains(&k.as_str())
+                    || (k == "type" && obj[k] == "object")
+            })
+        });
+        let params = props.get("paramContent").and_then(only_ref);
+        let (true, 5, Some(params)) = (plain_keys, props.len(), params) else {
+            continue;
+        };
+        if !(signer_field(props.get("appId"), "string", None)
+            && signer_field(props.get("sign"), "string", None)
+            && signer_field(props.get("version"), "string", None)
+            && signer_field(props.get("timestamp"), "integer", Some("int64")))
+        {
+            continue;
+        }
+        let params_type = replacements
+            .get(params)
+            .cloned()
+            .unwrap_or_else(|| format!("crate::generated::types::{}", spec::type_name(params)));
+        let params_type = if spec::is_required(schema, "paramContent") {
+            params_type
+        } else {
+            format!("::std::option::Option<{params_type}>")
+        };
+        aliases.push(EnvelopeAlias {
+            name: name.clone(),
+            doc: spec::str_at(schema, "description")
+                .unwrap_or("")
+                .to_string(),
+            rust: format!("crate::operation::RequestEnvelope<{params_type}>"),
+        });
+    }
+    aliases
+}
+
+/// The component a property names when it is nothing but a `$ref`.
+fn only_ref(prop: &Value) -> Option<&str> {
+    let obj = prop.as_object()?;
+    (obj.len() == 1).then_some(())?;
+    spec::ref_name(prop)
+}

@@ -26,6 +26,35 @@ pub type Sent = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteS
 /// without the signer's fields) in, the answer out.
 pub type SendFn = for<'a> fn(&'a crate::generated::Client, Value) -> BoxFuture<'a, Sent>;
 
+/// The request envelope of every operation whose request schema is the
+/// platform's (`appId`, `sign`, `version`, `timestamp`, `paramContent`):
+/// the spec's `{OperationId}Request` types are this type
+/// (`types::ListWecomEmployeesRequest` is
+/// `RequestEnvelope<types::EmployeePageParams>`; `P` is an `Option` where
+/// the spec lets `paramContent` be left out). One generic type rather
+/// than a generated struct per operation keeps the crate's build from
+/// growing with a serde decoder per operation (docs/generated-code.md).
+/// Leave the signer's fields `None`: the transport fills them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct RequestEnvelope<P> {
+    /// `appId`, filled by the signer.
+    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// `paramContent`: the operation's parameters. A `None` is sent as no
+    /// `paramContent` at all.
+    #[serde(rename = "paramContent")]
+    pub param_content: P,
+    /// `sign`, filled by the signer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<String>,
+    /// `timestamp` (epoch milliseconds), filled by the signer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    /// `version`, filled by the signer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
 /// Reads `envelope` as the generated request type `B` (what each
 /// [`OperationSpec::send`] does before calling its generated method),
 /// naming the field that does not fit. One pass, through

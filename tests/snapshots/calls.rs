@@ -12,8 +12,6 @@ Page-number pagination over the corp's WeCom employees.
             crate::operations::ListWecomEmployees,
         >>::new(self.clone())
     }
-}
-impl crate::Client {
     /**List WeCom customers by cursor (企微客户列表).
 
 Cursor pagination over the corp's WeCom customers (external contacts).
@@ -26,8 +24,6 @@ Cursor pagination over the corp's WeCom customers (external contacts).
             crate::operations::ListWecomCustomers,
         >>::new(self.clone())
     }
-}
-impl crate::Client {
     /**List WeCom customer group chats by cursor (企微客户群列表).
 
 Cursor pagination over the corp's WeCom customer group chats.

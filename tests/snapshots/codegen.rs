@@ -26,60 +26,6 @@ pub mod types {
         #[serde(rename = "pageSize")]
         pub page_size: ::std::num::NonZeroU32,
     }
-    ///Request envelope of listWecomCustomers.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct ListWecomCustomersRequest {
-        #[serde(
-            rename = "appId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub app_id: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "paramContent")]
-        pub param_content: CursorPageParams,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sign: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub timestamp: ::std::option::Option<i64>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub version: ::std::option::Option<::std::string::String>,
-    }
-    ///Request envelope of listWecomEmployees.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct ListWecomEmployeesRequest {
-        #[serde(
-            rename = "appId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub app_id: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "paramContent")]
-        pub param_content: EmployeePageParams,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sign: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub timestamp: ::std::option::Option<i64>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub version: ::std::option::Option<::std::string::String>,
-    }
-    ///Request envelope of listWecomGroupChats. The platform marks paramContent optional on this endpoint, but its fields are required when it is sent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct ListWecomGroupChatsRequest {
-        #[serde(
-            rename = "appId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub app_id: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "paramContent",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub param_content: ::std::option::Option<CursorPageParams>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sign: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub timestamp: ::std::option::Option<i64>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub version: ::std::option::Option<::std::string::String>,
-    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -112,6 +58,18 @@ pub mod types {
             }
         }
     }
+    ///Request envelope of listWecomEmployees.
+    pub type ListWecomEmployeesRequest = crate::operation::RequestEnvelope<
+        crate::generated::types::EmployeePageParams,
+    >;
+    ///Request envelope of listWecomCustomers.
+    pub type ListWecomCustomersRequest = crate::operation::RequestEnvelope<
+        crate::generated::types::CursorPageParams,
+    >;
+    ///Request envelope of listWecomGroupChats. The platform marks paramContent optional on this endpoint, but its fields are required when it is sent.
+    pub type ListWecomGroupChatsRequest = crate::operation::RequestEnvelope<
+        ::std::option::Option<crate::generated::types::CursorPageParams>,
+    >;
 }
 #[derive(Clone, Debug)]
 /**Client for Shiheng Open Platform — WeCom data (食亨开放平台 · 企业微信)
@@ -322,7 +280,7 @@ Sends a `POST` request to `/wecom/employee/page`
 */
     pub async fn list_wecom_employees<'a>(
         &'a self,
-        body: &'a types::ListWecomEmployeesRequest,
+        body: &'a crate::generated::types::ListWecomEmployeesRequest,
     ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!("{}/wecom/employee/page", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -354,7 +312,7 @@ Sends a `POST` request to `/wecom/customer/list`
 */
     pub async fn list_wecom_customers<'a>(
         &'a self,
-        body: &'a types::ListWecomCustomersRequest,
+        body: &'a crate::generated::types::ListWecomCustomersRequest,
     ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!("{}/wecom/customer/list", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -386,7 +344,7 @@ Sends a `POST` request to `/wecom/group-chat/list`
 */
     pub async fn list_wecom_group_chats<'a>(
         &'a self,
-        body: &'a types::ListWecomGroupChatsRequest,
+        body: &'a crate::generated::types::ListWecomGroupChatsRequest,
     ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!("{}/wecom/group-chat/list", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);

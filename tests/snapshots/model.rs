@@ -1277,447 +1277,169 @@ impl<'de> ::serde::Deserialize<'de> for GroupChatPage {
         crate::record::deserialize(d)
     }
 }
+///The platform's response envelope: `code`, `msg`, `traceId` and the operation's `result` (`T`). Every `…Response` schema of this form (the first is `ListWecomCustomersResponse`) is this type with its result.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ResponseEnvelope<T> {
+    /**"0" on success; anything else is a business error, with `result` null and
+`msg` saying what failed. Quote `traceId` when you report one.
+
+| code | meaning | HTTP status | what to do |
+|---|---|---|---|
+| `0` | success | 200 | read `result` |
+| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
+| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
+| `40003` | unknown appId | 200 | check the credentials; do not retry |
+| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
+
+Any other code is possible (this is not an `enum`): treat it as an error
+and report it with `msg` and `traceId`.*/
+    pub code: ::std::option::Option<::std::string::String>,
+    ///Error message; null on success.
+    pub msg: ::std::option::Option<::std::string::String>,
+    /**The platform's trace id for this call; quote it in every error report.
+
+JSON: `traceId`.*/
+    pub trace_id: ::std::option::Option<::std::string::String>,
+    ///The operation's result; null when the call failed.
+    pub result: ::std::option::Option<T>,
+    /// Fields the platform sent that the spec does not declare, as
+    /// received: a field the platform adds reaches you before the
+    /// spec names it (and `shiheng check` reports it).
+    pub extra: crate::record::Extra,
+}
+impl<
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> crate::record::Record for ResponseEnvelope<T> {
+    const SCHEMA: &'static str = "ResponseEnvelope";
+    const FIELDS: &'static [crate::record::Field] = &[
+        crate::record::Field::new(
+            "code",
+            "code",
+            <::std::string::String as crate::record::FieldValue>::KIND,
+            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
+        ),
+        crate::record::Field::new(
+            "msg",
+            "msg",
+            <::std::string::String as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+        crate::record::Field::new(
+            "traceId",
+            "trace_id",
+            <::std::string::String as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+        crate::record::Field::new(
+            "result",
+            "result",
+            <T as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+    ];
+    fn extra(&self) -> &crate::record::Extra {
+        &self.extra
+    }
+    fn index_of(name: &str) -> ::std::option::Option<usize> {
+        match name {
+            "code" => ::std::option::Option::Some(0usize),
+            "msg" => ::std::option::Option::Some(1usize),
+            "result" => ::std::option::Option::Some(3usize),
+            "traceId" => ::std::option::Option::Some(2usize),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
+        match index {
+            0usize => self.code.as_ref().map(crate::record::FieldValue::cell),
+            1usize => self.msg.as_ref().map(crate::record::FieldValue::cell),
+            2usize => self.trace_id.as_ref().map(crate::record::FieldValue::cell),
+            3usize => self.result.as_ref().map(crate::record::FieldValue::cell),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> ::std::result::Result<(), A::Error> {
+        let fields = <Self as crate::record::Record>::FIELDS;
+        match index {
+            0usize => {
+                self.code = crate::record::read(
+                    map,
+                    "ResponseEnvelope",
+                    &fields[0usize],
+                )?;
+            }
+            1usize => {
+                self.msg = crate::record::read(map, "ResponseEnvelope", &fields[1usize])?;
+            }
+            2usize => {
+                self.trace_id = crate::record::read(
+                    map,
+                    "ResponseEnvelope",
+                    &fields[2usize],
+                )?;
+            }
+            3usize => {
+                self.result = crate::record::read(
+                    map,
+                    "ResponseEnvelope",
+                    &fields[3usize],
+                )?;
+            }
+            _ => {}
+        }
+        ::std::result::Result::Ok(())
+    }
+    fn write_fields<M: ::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("code", &self.code)?;
+        map.serialize_entry("msg", &self.msg)?;
+        map.serialize_entry("traceId", &self.trace_id)?;
+        map.serialize_entry("result", &self.result)?;
+        ::std::result::Result::Ok(())
+    }
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
+        &mut self.extra
+    }
+}
+impl<
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> ::serde::Serialize for ResponseEnvelope<T> {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        crate::record::serialize(self, s)
+    }
+}
+impl<
+    'de,
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> ::serde::Deserialize<'de> for ResponseEnvelope<T> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        crate::record::deserialize(d)
+    }
+}
 ///Response envelope of listWecomCustomers.
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct ListWecomCustomersResponse {
-    /**"0" on success; anything else is a business error, with `result` null and
-`msg` saying what failed. Quote `traceId` when you report one.
-
-| code | meaning | HTTP status | what to do |
-|---|---|---|---|
-| `0` | success | 200 | read `result` |
-| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
-| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
-| `40003` | unknown appId | 200 | check the credentials; do not retry |
-| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
-
-Any other code is possible (this is not an `enum`): treat it as an error
-and report it with `msg` and `traceId`.*/
-    pub code: ::std::option::Option<::std::string::String>,
-    ///Error message; null on success.
-    pub msg: ::std::option::Option<::std::string::String>,
-    /**The platform's trace id for this call; quote it in every error report.
-
-JSON: `traceId`.*/
-    pub trace_id: ::std::option::Option<::std::string::String>,
-    ///One page of customers; null when the call failed.
-    pub result: ::std::option::Option<crate::generated::model::CustomerPage>,
-    /// Fields the platform sent that the spec does not declare, as
-    /// received: a field the platform adds reaches you before the
-    /// spec names it (and `shiheng check` reports it).
-    pub extra: crate::record::Extra,
-}
-impl crate::record::Record for ListWecomCustomersResponse {
-    const SCHEMA: &'static str = "ListWecomCustomersResponse";
-    const FIELDS: &'static [crate::record::Field] = &[
-        crate::record::Field::new(
-            "code",
-            "code",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
-        ),
-        crate::record::Field::new(
-            "msg",
-            "msg",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "traceId",
-            "trace_id",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "result",
-            "result",
-            <crate::generated::model::CustomerPage as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-    ];
-    fn extra(&self) -> &crate::record::Extra {
-        &self.extra
-    }
-    fn index_of(name: &str) -> ::std::option::Option<usize> {
-        match name {
-            "code" => ::std::option::Option::Some(0usize),
-            "msg" => ::std::option::Option::Some(1usize),
-            "result" => ::std::option::Option::Some(3usize),
-            "traceId" => ::std::option::Option::Some(2usize),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
-        match index {
-            0usize => self.code.as_ref().map(crate::record::FieldValue::cell),
-            1usize => self.msg.as_ref().map(crate::record::FieldValue::cell),
-            2usize => self.trace_id.as_ref().map(crate::record::FieldValue::cell),
-            3usize => self.result.as_ref().map(crate::record::FieldValue::cell),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> ::std::result::Result<(), A::Error> {
-        let fields = <Self as crate::record::Record>::FIELDS;
-        match index {
-            0usize => {
-                self.code = crate::record::read(
-                    map,
-                    "ListWecomCustomersResponse",
-                    &fields[0usize],
-                )?;
-            }
-            1usize => {
-                self.msg = crate::record::read(
-                    map,
-                    "ListWecomCustomersResponse",
-                    &fields[1usize],
-                )?;
-            }
-            2usize => {
-                self.trace_id = crate::record::read(
-                    map,
-                    "ListWecomCustomersResponse",
-                    &fields[2usize],
-                )?;
-            }
-            3usize => {
-                self.result = crate::record::read(
-                    map,
-                    "ListWecomCustomersResponse",
-                    &fields[3usize],
-                )?;
-            }
-            _ => {}
-        }
-        ::std::result::Result::Ok(())
-    }
-    fn write_fields<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("code", &self.code)?;
-        map.serialize_entry("msg", &self.msg)?;
-        map.serialize_entry("traceId", &self.trace_id)?;
-        map.serialize_entry("result", &self.result)?;
-        ::std::result::Result::Ok(())
-    }
-    fn extra_mut(&mut self) -> &mut crate::record::Extra {
-        &mut self.extra
-    }
-}
-impl ::serde::Serialize for ListWecomCustomersResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        crate::record::serialize(self, s)
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ListWecomCustomersResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        crate::record::deserialize(d)
-    }
-}
+pub type ListWecomCustomersResponse = ResponseEnvelope<
+    crate::generated::model::CustomerPage,
+>;
 ///Response envelope of listWecomEmployees.
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct ListWecomEmployeesResponse {
-    /**"0" on success; anything else is a business error, with `result` null and
-`msg` saying what failed. Quote `traceId` when you report one.
-
-| code | meaning | HTTP status | what to do |
-|---|---|---|---|
-| `0` | success | 200 | read `result` |
-| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
-| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
-| `40003` | unknown appId | 200 | check the credentials; do not retry |
-| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
-
-Any other code is possible (this is not an `enum`): treat it as an error
-and report it with `msg` and `traceId`.*/
-    pub code: ::std::option::Option<::std::string::String>,
-    ///Error message; null on success.
-    pub msg: ::std::option::Option<::std::string::String>,
-    /**The platform's trace id for this call; quote it in every error report.
-
-JSON: `traceId`.*/
-    pub trace_id: ::std::option::Option<::std::string::String>,
-    ///One page of employees; null when the call failed.
-    pub result: ::std::option::Option<crate::generated::model::EmployeePage>,
-    /// Fields the platform sent that the spec does not declare, as
-    /// received: a field the platform adds reaches you before the
-    /// spec names it (and `shiheng check` reports it).
-    pub extra: crate::record::Extra,
-}
-impl crate::record::Record for ListWecomEmployeesResponse {
-    const SCHEMA: &'static str = "ListWecomEmployeesResponse";
-    const FIELDS: &'static [crate::record::Field] = &[
-        crate::record::Field::new(
-            "code",
-            "code",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
-        ),
-        crate::record::Field::new(
-            "msg",
-            "msg",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "traceId",
-            "trace_id",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "result",
-            "result",
-            <crate::generated::model::EmployeePage as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-    ];
-    fn extra(&self) -> &crate::record::Extra {
-        &self.extra
-    }
-    fn index_of(name: &str) -> ::std::option::Option<usize> {
-        match name {
-            "code" => ::std::option::Option::Some(0usize),
-            "msg" => ::std::option::Option::Some(1usize),
-            "result" => ::std::option::Option::Some(3usize),
-            "traceId" => ::std::option::Option::Some(2usize),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
-        match index {
-            0usize => self.code.as_ref().map(crate::record::FieldValue::cell),
-            1usize => self.msg.as_ref().map(crate::record::FieldValue::cell),
-            2usize => self.trace_id.as_ref().map(crate::record::FieldValue::cell),
-            3usize => self.result.as_ref().map(crate::record::FieldValue::cell),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> ::std::result::Result<(), A::Error> {
-        let fields = <Self as crate::record::Record>::FIELDS;
-        match index {
-            0usize => {
-                self.code = crate::record::read(
-                    map,
-                    "ListWecomEmployeesResponse",
-                    &fields[0usize],
-                )?;
-            }
-            1usize => {
-                self.msg = crate::record::read(
-                    map,
-                    "ListWecomEmployeesResponse",
-                    &fields[1usize],
-                )?;
-            }
-            2usize => {
-                self.trace_id = crate::record::read(
-                    map,
-                    "ListWecomEmployeesResponse",
-                    &fields[2usize],
-                )?;
-            }
-            3usize => {
-                self.result = crate::record::read(
-                    map,
-                    "ListWecomEmployeesResponse",
-                    &fields[3usize],
-                )?;
-            }
-            _ => {}
-        }
-        ::std::result::Result::Ok(())
-    }
-    fn write_fields<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("code", &self.code)?;
-        map.serialize_entry("msg", &self.msg)?;
-        map.serialize_entry("traceId", &self.trace_id)?;
-        map.serialize_entry("result", &self.result)?;
-        ::std::result::Result::Ok(())
-    }
-    fn extra_mut(&mut self) -> &mut crate::record::Extra {
-        &mut self.extra
-    }
-}
-impl ::serde::Serialize for ListWecomEmployeesResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        crate::record::serialize(self, s)
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ListWecomEmployeesResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        crate::record::deserialize(d)
-    }
-}
+pub type ListWecomEmployeesResponse = ResponseEnvelope<
+    crate::generated::model::EmployeePage,
+>;
 ///Response envelope of listWecomGroupChats.
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct ListWecomGroupChatsResponse {
-    /**"0" on success; anything else is a business error, with `result` null and
-`msg` saying what failed. Quote `traceId` when you report one.
-
-| code | meaning | HTTP status | what to do |
-|---|---|---|---|
-| `0` | success | 200 | read `result` |
-| `40001` | invalid sign: the sign does not match the request (see the signing rule in this document's description) | 200 | fix the signer: compare its string to sign with the sign vectors; do not retry |
-| `40002` | the timestamp is more than 300 s away from the server's clock | 200 | fix the clock; do not resend the same request |
-| `40003` | unknown appId | 200 | check the credentials; do not retry |
-| `40004` | invalid parameter: the body breaks the request schema (HTTP 400), or `version` is not supported (HTTP 200) | 400 or 200 | fix the request; do not retry |
-
-Any other code is possible (this is not an `enum`): treat it as an error
-and report it with `msg` and `traceId`.*/
-    pub code: ::std::option::Option<::std::string::String>,
-    ///Error message; null on success.
-    pub msg: ::std::option::Option<::std::string::String>,
-    /**The platform's trace id for this call; quote it in every error report.
-
-JSON: `traceId`.*/
-    pub trace_id: ::std::option::Option<::std::string::String>,
-    ///One page of customer group chats; null when the call failed.
-    pub result: ::std::option::Option<crate::generated::model::GroupChatPage>,
-    /// Fields the platform sent that the spec does not declare, as
-    /// received: a field the platform adds reaches you before the
-    /// spec names it (and `shiheng check` reports it).
-    pub extra: crate::record::Extra,
-}
-impl crate::record::Record for ListWecomGroupChatsResponse {
-    const SCHEMA: &'static str = "ListWecomGroupChatsResponse";
-    const FIELDS: &'static [crate::record::Field] = &[
-        crate::record::Field::new(
-            "code",
-            "code",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &["\"0\"", "\"40001\"", "\"40002\"", "\"40003\"", "\"40004\""],
-        ),
-        crate::record::Field::new(
-            "msg",
-            "msg",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "traceId",
-            "trace_id",
-            <::std::string::String as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "result",
-            "result",
-            <crate::generated::model::GroupChatPage as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-    ];
-    fn extra(&self) -> &crate::record::Extra {
-        &self.extra
-    }
-    fn index_of(name: &str) -> ::std::option::Option<usize> {
-        match name {
-            "code" => ::std::option::Option::Some(0usize),
-            "msg" => ::std::option::Option::Some(1usize),
-            "result" => ::std::option::Option::Some(3usize),
-            "traceId" => ::std::option::Option::Some(2usize),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
-        match index {
-            0usize => self.code.as_ref().map(crate::record::FieldValue::cell),
-            1usize => self.msg.as_ref().map(crate::record::FieldValue::cell),
-            2usize => self.trace_id.as_ref().map(crate::record::FieldValue::cell),
-            3usize => self.result.as_ref().map(crate::record::FieldValue::cell),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> ::std::result::Result<(), A::Error> {
-        let fields = <Self as crate::record::Record>::FIELDS;
-        match index {
-            0usize => {
-                self.code = crate::record::read(
-                    map,
-                    "ListWecomGroupChatsResponse",
-                    &fields[0usize],
-                )?;
-            }
-            1usize => {
-                self.msg = crate::record::read(
-                    map,
-                    "ListWecomGroupChatsResponse",
-                    &fields[1usize],
-                )?;
-            }
-            2usize => {
-                self.trace_id = crate::record::read(
-                    map,
-                    "ListWecomGroupChatsResponse",
-                    &fields[2usize],
-                )?;
-            }
-            3usize => {
-                self.result = crate::record::read(
-                    map,
-                    "ListWecomGroupChatsResponse",
-                    &fields[3usize],
-                )?;
-            }
-            _ => {}
-        }
-        ::std::result::Result::Ok(())
-    }
-    fn write_fields<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("code", &self.code)?;
-        map.serialize_entry("msg", &self.msg)?;
-        map.serialize_entry("traceId", &self.trace_id)?;
-        map.serialize_entry("result", &self.result)?;
-        ::std::result::Result::Ok(())
-    }
-    fn extra_mut(&mut self) -> &mut crate::record::Extra {
-        &mut self.extra
-    }
-}
-impl ::serde::Serialize for ListWecomGroupChatsResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        crate::record::serialize(self, s)
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ListWecomGroupChatsResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        crate::record::deserialize(d)
-    }
-}
+pub type ListWecomGroupChatsResponse = ResponseEnvelope<
+    crate::generated::model::GroupChatPage,
+>;
