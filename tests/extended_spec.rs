@@ -91,6 +91,41 @@ fn a_new_field_appears_on_the_generated_type() {
     );
 }
 
+#[test]
+fn envelopes_in_the_platforms_form_are_the_generic_types_others_keep_their_own() {
+    use shiheng::types::{
+        CorpInfo, CursorPageParams, GetCorpInfoRequest, GetCorpInfoResponse, ListWecomTagsRequest,
+        ListWecomTagsResponse, ResponseEnvelope, TagPage,
+    };
+    fn request<P>(_: Option<&shiheng::operation::RequestEnvelope<P>>) {}
+    fn response<T>(_: Option<&ResponseEnvelope<T>>) {}
+    request::<CursorPageParams>(None::<&ListWecomTagsRequest>);
+    response::<TagPage>(None::<&ListWecomTagsResponse>);
+    // `additionalProperties` is not the plain form: generated types of their own.
+    let own = |name: &str| name.rsplit("::").next().map(str::to_string);
+    assert_eq!(
+        own(std::any::type_name::<GetCorpInfoRequest>()).as_deref(),
+        Some("GetCorpInfoRequest")
+    );
+    assert_eq!(
+        own(std::any::type_name::<GetCorpInfoResponse>()).as_deref(),
+        Some("GetCorpInfoResponse")
+    );
+    let answer: GetCorpInfoResponse =
+        serde_json::from_str(r#"{"code": "0", "traceId": "t1", "result": {"corpId": "ww1"}}"#)
+            .unwrap();
+    assert_eq!(answer.trace_id.as_deref(), Some("t1"));
+    assert_eq!(
+        answer.result.and_then(|r: CorpInfo| r.corp_id).as_deref(),
+        Some("ww1")
+    );
+    let tags: ListWecomTagsResponse =
+        serde_json::from_str(r#"{"code": 0, "result": {"nextStartId": null, "result": []}}"#)
+            .unwrap();
+    assert_eq!(tags.code.as_deref(), Some("0"));
+    assert_eq!(tags.result.and_then(|p| p.result).map(|r| r.len()), Some(0));
+}
+
 /// The new endpoints served by the sandbox, listed and called through the
 /// typed client, and checked by `shiheng_spec::drift::check`.
 mod sandbox {
