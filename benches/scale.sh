@@ -9,13 +9,17 @@
 # - the peak memory (max RSS) of that rustc process, not cargo's;
 # - the generated Rust in OUT_DIR, and its bytes per added operation.
 #
-# Usage: benches/scale.sh [--smoke] [--ns "0 100 300"] [--profiles "debug release"]
+# Usage: benches/scale.sh [--smoke] [--ns "0 100 300"] [--profiles "debug release incremental"]
 #                         [--features "tls-ring,tag-wecom"]
 #   --features: build with these features and no default ones; the added
 #            operations are tagged `scale`, so `tag-wecom` measures a
 #            service that selects the shipped operations of a large spec.
 #   --smoke: N = 0 and 5, debug only (CI: proves the benchmark and a
 #            grown spec build, in about the time of two library builds).
+#   profile `incremental`: a debug build with incremental compilation (a
+#            developer's default), measured after an edit of the spec (one
+#            operation's summary changed) with the cache of the build before
+#            it: what `cargo build` costs after a spec edit.
 # The builds use target/scale (CARGO_TARGET_DIR) so that the benchmark's
 # specs never invalidate the ordinary target directory.
 set -euo pipefail
@@ -30,7 +34,7 @@ while [ $# -gt 0 ]; do
     --ns) ns="$2"; shift ;;
     --profiles) profiles="$2"; shift ;;
     --features) features="$2"; shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -50,6 +54,8 @@ rows=()
 for profile in $profiles; do
     flag=()
     [ "$profile" = release ] && flag=(--release)
+    incremental=0
+    [ "$profile" = incremental ] && incremental=1
     [ -n "$features" ] && flag+=(--no-default-features --features "$features")
     gen0=""
     for n in $ns; do
@@ -58,12 +64,20 @@ for profile in $profiles; do
         export SHIHENG_SPEC="$spec"
         # Builds the dependencies and runs the build script (not measured),
         # then rebuilds the library alone, measured by the wrapper.
-        (cd "$root" && cargo build -q -p shiheng --lib "${flag[@]}")
-        touch "$root/src/lib.rs"
+        (cd "$root" && CARGO_INCREMENTAL=$incremental cargo build -q -p shiheng --lib "${flag[@]}")
+        if [ "$incremental" = 1 ]; then
+            edited="$work/spec-$n-edited.json"
+            python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); op=next(iter(next(iter(d["paths"].values())).values())); op["summary"]=op.get("summary","")+" (edited)"; json.dump(d,open(sys.argv[2],"w"))' "$spec" "$edited"
+            export SHIHENG_SPEC="$edited"
+        else
+            touch "$root/src/lib.rs"
+        fi
         rm -f "$SCALE_TIMING_FILE"
-        (cd "$root" && cargo build -q -p shiheng --lib "${flag[@]}")
+        (cd "$root" && CARGO_INCREMENTAL=$incremental cargo build -q -p shiheng --lib "${flag[@]}")
         read -r wall user sys rss <"$SCALE_TIMING_FILE"
-        out=$(dirname "$(ls -t "$CARGO_TARGET_DIR/$profile"/build/shiheng-*/out/model.rs | head -1)")
+        dir=$profile
+        [ "$profile" = incremental ] && dir=debug
+        out=$(dirname "$(ls -t "$CARGO_TARGET_DIR/$dir"/build/shiheng-*/out/model.rs | head -1)")
         gen=$(cat "$out"/*.rs | wc -c)
         json=$(wc -c <"$out/spec.json")
         [ -z "$gen0" ] && { gen0=$gen; n0=$n; }
