@@ -485,7 +485,11 @@ pub(crate) type ResultJson = fn(&str) -> serde_json::Result<Value>;
 pub(crate) fn result_json<T: serde::de::DeserializeOwned + serde::Serialize>(
     text: &str,
 ) -> serde_json::Result<Value> {
-    serde_json::from_str::<T>(text).and_then(|result| serde_json::to_value(&result))
+    // Through the JSON text rather than `to_value`: the records' encoders
+    // for text are compiled anyway (the CLI writes items as text), one for
+    // `Value` would be one more per record.
+    let result = serde_json::from_str::<T>(text)?;
+    serde_json::from_slice(&serde_json::to_vec(&result)?)
 }
 
 /// Calls `op` once and returns its `result`, decoded by `decode`, as JSON:
