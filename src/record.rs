@@ -687,11 +687,11 @@ impl<'de, T: FieldValue> Visitor<'de> for ListVisitor<'_, T> {
         }
         Ok(Some(out))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
     }
 }
 
@@ -707,7 +707,9 @@ impl<'de, T: FieldValue> DeserializeSeed<'de> for ElementSeed<'_, T> {
 impl<T: FieldValue> FieldValue for Vec<T> {
     const KIND: FieldKind = FieldKind::List;
     fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error> {
-        d.deserialize_any(ListVisitor::<T>(at, PhantomData))
+        // Null, else an array: `deserialize_any` would compile the parser's
+        // every path into each list's decoder.
+        d.deserialize_option(ListVisitor::<T>(at, PhantomData))
     }
     fn cell(&self) -> Cell<'_> {
         Cell::Json(serde_json::to_string(self).unwrap_or_default())
@@ -744,8 +746,12 @@ pub(crate) fn serialize<T: Record, S: Serializer>(record: &T, s: S) -> Result<S:
 
 /// Reads a record from a JSON object by the decoding rule. The
 /// `Deserialize` impl that `build.rs` generates for each record calls this.
+/// Anything but an object is refused by the format ("invalid type: …,
+/// expected an object (Employee)"); `deserialize_map` rather than
+/// `deserialize_any` keeps the parser's scalar paths out of each record's
+/// decoder.
 pub(crate) fn deserialize<'de, T: Record, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
-    d.deserialize_any(RecordVisitor::<T>(PhantomData))
+    d.deserialize_map(RecordVisitor::<T>(PhantomData))
 }
 
 /// Reads one declared field (the `index`th of `T::FIELDS`) from `map`; the
@@ -782,35 +788,6 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
         }
         Ok(out)
     }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        Err(object_expected::<T, E>(de::Unexpected::Str(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-        Err(object_expected::<T, E>(de::Unexpected::Signed(v)))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        Err(object_expected::<T, E>(de::Unexpected::Unsigned(v)))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-        Err(object_expected::<T, E>(de::Unexpected::Float(v)))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
-        Err(object_expected::<T, E>(de::Unexpected::Bool(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-        Err(object_expected::<T, E>(de::Unexpected::Other("null")))
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<T, A::Error> {
-        Err(object_expected::<T, A::Error>(de::Unexpected::Seq))
-    }
-}
-
-fn object_expected<T: Record, E: de::Error>(found: de::Unexpected<'_>) -> E {
-    E::custom(format_args!(
-        "{found} where the spec says an object ({})",
-        T::SCHEMA
-    ))
 }
 
 /// A field name: the index of a declared field, or an undeclared name.

@@ -347,3 +347,26 @@ async fn a_short_page_while_later_pages_are_reported_is_an_error() {
     let e = fatal.expect("a pagination error");
     assert!(e.to_string().contains("page 3 held 10 of 50 items"), "{e}");
 }
+
+#[test]
+fn a_record_or_list_of_another_json_form_is_refused_naming_what_was_expected() {
+    for text in [r#""x""#, "[1]", "7", "true"] {
+        let error = serde_json::from_str::<shiheng::types::Employee>(text)
+            .expect_err("only an object is an Employee");
+        assert!(
+            error.to_string().contains("expected an object (Employee)"),
+            "{text}: {error}"
+        );
+    }
+    // Nested: a page whose item is a string.
+    let error = serde_json::from_str::<shiheng::types::EmployeePage>(r#"{"result": ["x"]}"#)
+        .expect_err("an item must be an object");
+    assert!(error.to_string().contains("(Employee)"), "{error}");
+    // A list is null (none) or an array, nothing else.
+    let page: shiheng::types::EmployeePage =
+        serde_json::from_str(r#"{"result": null, "total": 0}"#).unwrap();
+    assert_eq!((page.result, page.total), (None, Some(0)));
+    let error = serde_json::from_str::<shiheng::types::EmployeePage>(r#"{"result": "x"}"#)
+        .expect_err("a list must be an array");
+    assert!(error.to_string().contains("expected an array"), "{error}");
+}
