@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use md5::{Digest, Md5};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -41,8 +41,13 @@ pub struct Signature {
 /// in another rule (another digest, another placement of the secret) without
 /// forking the client.
 pub trait Signer: Send + Sync + fmt::Debug {
-    /// Signs `input` with `secret`.
-    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature;
+    /// Signs `input` with `secret`; fails when `input` has no string to
+    /// sign (a `paramContent` without a canonical form).
+    fn sign(
+        &self,
+        input: &SignInput<'_>,
+        secret: &SecretString,
+    ) -> Result<Signature, serde_json::Error>;
 }
 
 /// The platform's default rule (see `spec/shiheng-open.yaml`, `info.description`):
@@ -105,22 +110,33 @@ impl Md5Signer {
 }
 
 impl Signer for Md5Signer {
-    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature {
-        self.digest(string_to_sign(input), secret)
+    fn sign(
+        &self,
+        input: &SignInput<'_>,
+        secret: &SecretString,
+    ) -> Result<Signature, serde_json::Error> {
+        Ok(self.digest(string_to_sign(input)?, secret))
     }
 }
 
 /// The default rule's string to sign, before the secret: parameter names in
 /// byte order (`appId` < `paramContent` < `timestamp` < `version`), each as
-/// `name=value`, joined with `&`.
-pub fn string_to_sign(input: &SignInput<'_>) -> String {
-    let canonical = input.param_content.map(canonical_json);
-    assemble(
+/// `name=value`, joined with `&`; `paramContent` in the canonical form of
+/// its JSON text ([`canonical_json_text`]). A [`Value`] holds integers
+/// beyond 64 bits as doubles: sign such a `paramContent` from its text,
+/// [`Md5Signer::sign_json_text`]. Fails when `paramContent` is nested
+/// deeper than 128 levels, which has no canonical form.
+pub fn string_to_sign(input: &SignInput<'_>) -> Result<String, serde_json::Error> {
+    let canonical = input
+        .param_content
+        .map(|value| canonical_json_text(&value.to_string()))
+        .transpose()?;
+    Ok(assemble(
         input.app_id,
         input.timestamp,
         input.version,
         canonical.as_deref(),
-    )
+    ))
 }
 
 fn assemble(app_id: &str, timestamp: i64, version: &str, params: Option<&str>) -> String {
@@ -137,12 +153,14 @@ fn assemble(app_id: &str, timestamp: i64, version: &str, params: Option<&str>) -
     out
 }
 
-/// The canonical JSON of a JSON text (see [`canonical_json`]), numbers
-/// taken from the text itself: an integer is written as its decimal
-/// digits, exact at any size (`18446744073709551616` stays so; a
-/// [`Value`] would hold it as a double), `-0` as `0`. Fails when the text
-/// is not JSON or an object in it repeats a key (which value a repeated
-/// key means depends on the parser: no signature can cover it).
+/// The canonical JSON of a JSON text: compact, object keys sorted by byte
+/// order at every depth, array order kept, non-ASCII written as itself,
+/// only `"`, `\\` and control characters escaped, numbers taken from the
+/// text itself: an integer is written as its decimal digits, exact at any
+/// size (`18446744073709551616` stays so; a [`Value`] would hold it as a
+/// double), `-0` as `0`. Fails when the text is not JSON, is nested deeper
+/// than 128 levels, or an object in it repeats a key (which value a
+/// repeated key means depends on the parser: no signature can cover it).
 pub fn canonical_json_text(text: &str) -> Result<String, serde_json::Error> {
     let raw: &RawValue = serde_json::from_str(text)?;
     let mut out = String::with_capacity(text.len());
@@ -160,7 +178,9 @@ fn write_canonical_raw(
 ) -> Result<(), serde_json::Error> {
     use serde::de::Error as _;
     if depth > MAX_DEPTH {
-        return Err(serde_json::Error::custom("nested too deeply"));
+        return Err(serde_json::Error::custom(format!(
+            "nested deeper than {MAX_DEPTH} levels: no canonical form"
+        )));
     }
     let text = raw.get().trim();
     match text.as_bytes().first() {
@@ -244,28 +264,9 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
                 }
                 Ok(RawObject(entries))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-                Err(de::Error::invalid_type(de::Unexpected::Seq, &self))
-            }
         }
         d.deserialize_map(Entries(std::marker::PhantomData))
     }
-}
-
-/// Canonical JSON: compact, object keys sorted by byte order at every depth,
-/// array order kept, non-ASCII written as itself, only `"`, `\\` and control
-/// characters escaped, integers as decimal digits, `-0` as `0`. A [`Value`]
-/// holds integers beyond 64 bits as doubles: sign such a `paramContent`
-/// from its text, [`canonical_json_text`].
-///
-/// Written by the text form from the value's JSON text, so the client's
-/// signature and a verifier's (which signs the text it received) come from
-/// one writer. A value nested deeper than 128 levels, which no JSON text
-/// serde_json reads can hold, has no canonical form: it is written as
-/// serde_json writes it.
-pub fn canonical_json(value: &Value) -> String {
-    let text = value.to_string();
-    canonical_json_text(&text).unwrap_or(text)
 }
 
 fn write_string(out: &mut String, s: &str) {
@@ -291,14 +292,10 @@ fn write_string(out: &mut String, s: &str) {
 /// Compares two signs in constant time (for verifiers), ignoring hex case.
 pub fn signs_match(expected: &str, received: &str) -> bool {
     let (a, b) = (expected.as_bytes(), received.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x.to_ascii_lowercase() ^ y.to_ascii_lowercase();
-    }
-    diff == 0
+    let diff = (a.iter().zip(b)).fold(0u8, |diff, (x, y)| {
+        diff | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())
+    });
+    a.len() == b.len() && diff == 0
 }
 
 /// Where request timestamps come from; inject a fixed clock in tests.
@@ -339,7 +336,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r#"{"b":[{"z":1,"a":"é\u0001"}],"a":"张三","c":null}"#).unwrap();
         assert_eq!(
-            canonical_json(&v),
+            canonical_json_text(&v.to_string()).unwrap(),
             r#"{"a":"张三","b":[{"a":"é\u0001","z":1}],"c":null}"#
         );
     }

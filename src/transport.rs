@@ -161,15 +161,18 @@ impl Transport {
         }
         let config = &self.state.config;
         let timestamp = config.clock.now_millis();
-        let signature = config.signer.sign(
-            &SignInput {
-                app_id: &config.app_id,
-                timestamp,
-                version: &config.api_version,
-                param_content: envelope.get("paramContent"),
-            },
-            &config.app_secret,
-        );
+        let signature = config
+            .signer
+            .sign(
+                &SignInput {
+                    app_id: &config.app_id,
+                    timestamp,
+                    version: &config.api_version,
+                    param_content: envelope.get("paramContent"),
+                },
+                &config.app_secret,
+            )
+            .map_err(|e| e.to_string())?;
         envelope.insert("appId".into(), Value::String(config.app_id.clone()));
         envelope.insert("version".into(), Value::String(config.api_version.clone()));
         envelope.insert("timestamp".into(), Value::from(timestamp));
@@ -375,7 +378,7 @@ impl Transport {
                 }
                 if !call.policy.retry_codes.is_empty()
                     && let Some(code) =
-                        EnvelopeHead::read(response.body()).and_then(|head| head.code())
+                        EnvelopeHead::read(response.body()).and_then(|head| head.code)
                     && call.policy.retries_code(&code)
                 {
                     return Err(Failure::Answer {
