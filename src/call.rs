@@ -43,12 +43,20 @@ impl Answer {
         self.response.headers()
     }
 
-    /// Reads the whole body of `response`.
+    /// Reads the whole body of `response`, which the transport already
+    /// holds in memory (one chunk: no copy), or the refusal it carries.
     async fn read(
         operation: &'static str,
         mut response: ResponseValue<ByteStream>,
     ) -> Result<Self, Error> {
-        let body = read_body(operation, &mut **response).await?;
+        let mut chunks = Vec::new();
+        while let Some(chunk) = response.next().await {
+            chunks.push(chunk.map_err(|e| transport_error(operation, e))?);
+        }
+        let body = match <[Bytes; 1]>::try_from(chunks) {
+            Ok([only]) => only,
+            Err(chunks) => Bytes::from(chunks.concat()),
+        };
         Ok(Answer {
             status: response.status().as_u16(),
             response,
@@ -114,22 +122,6 @@ fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
         return "the body starts with a UTF-8 byte-order mark, which JSON does not allow".into();
     }
     error.to_string()
-}
-
-/// The whole body of an answer the transport already holds in memory
-/// (one chunk: no copy), or the refusal it carries.
-async fn read_body<S>(operation: &'static str, stream: &mut S) -> Result<Bytes, Error>
-where
-    S: futures::Stream<Item = reqwest::Result<Bytes>> + Unpin + ?Sized,
-{
-    let mut chunks = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        chunks.push(chunk.map_err(|e| transport_error(operation, e))?);
-    }
-    Ok(match <[Bytes; 1]>::try_from(chunks) {
-        Ok([only]) => only,
-        Err(chunks) => Bytes::from(chunks.concat()),
-    })
 }
 
 /// A transport failure, or the refusal the transport put in the body.

@@ -198,7 +198,7 @@ fn write_canonical_raw(
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(out, &key);
+                out.push_str(&serde_json::to_string(&key)?);
                 out.push(':');
                 write_canonical_raw(out, value, depth + 1)?;
             }
@@ -215,33 +215,26 @@ fn write_canonical_raw(
             }
             out.push(']');
         }
-        Some(b'"') => write_string(out, &serde_json::from_str::<String>(text)?),
-        Some(b't' | b'f' | b'n') => out.push_str(text),
-        _ => {
-            let digits = text.strip_prefix('-').unwrap_or(text);
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                // An integer: its digits as sent, at any size; -0 is 0.
-                if digits.bytes().all(|b| b == b'0') {
-                    out.push('0');
-                } else {
-                    out.push_str(text);
-                }
-            } else {
-                // Not an integer (the rule does not define these): as
-                // serde_json writes the double, `-0.0` as `0`.
-                match serde_json::from_str::<Value>(text)? {
-                    Value::Number(n)
-                        if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) =>
-                    {
-                        out.push('0')
-                    }
-                    Value::Number(n) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    _ => return Err(serde_json::Error::custom("not a JSON value")),
-                }
-            }
+        // Only `"`, `\\` and control characters escaped, as serde_json
+        // escapes them (`\n`, `\u001f`, ...); non-ASCII written as itself.
+        Some(b'"') => {
+            let string: String = serde_json::from_str(text)?;
+            out.push_str(&serde_json::to_string(&string)?);
         }
+        Some(b't' | b'f' | b'n') => out.push_str(text),
+        // An integer (the text is JSON: digits after an optional minus):
+        // its digits as sent, at any size; -0 is 0.
+        _ if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+            out.push_str(if text == "-0" { "0" } else { text })
+        }
+        // Not an integer (the rule does not define these): as serde_json
+        // writes the double, `-0.0` as `0`.
+        _ => match serde_json::from_str::<serde_json::Number>(text)? {
+            n if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => out.push('0'),
+            n => {
+                let _ = write!(out, "{n}");
+            }
+        },
     }
     Ok(())
 }
@@ -267,26 +260,6 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
         }
         d.deserialize_map(Entries(std::marker::PhantomData))
     }
-}
-
-fn write_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Compares two signs in constant time (for verifiers), ignoring hex case.
@@ -339,6 +312,31 @@ mod tests {
             canonical_json_text(&v.to_string()).unwrap(),
             r#"{"a":"张三","b":[{"a":"é\u0001","z":1}],"c":null}"#
         );
+    }
+
+    #[test]
+    fn strings_escape_only_quotes_backslashes_and_control_characters() {
+        let text: String = (0u8..0x20)
+            .map(char::from)
+            .chain("\"\\/\u{7f}é张".chars())
+            .collect();
+        let mut expected = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => expected.push_str("\\\""),
+                '\\' => expected.push_str("\\\\"),
+                '\n' => expected.push_str("\\n"),
+                '\r' => expected.push_str("\\r"),
+                '\t' => expected.push_str("\\t"),
+                '\u{08}' => expected.push_str("\\b"),
+                '\u{0c}' => expected.push_str("\\f"),
+                c if (c as u32) < 0x20 => expected.push_str(&format!("\\u{:04x}", c as u32)),
+                c => expected.push(c),
+            }
+        }
+        expected.push('"');
+        let json = serde_json::to_string(&text).unwrap();
+        assert_eq!(canonical_json_text(&json).unwrap(), expected);
     }
 
     #[test]
