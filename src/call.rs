@@ -296,16 +296,6 @@ where
             .deserialize(&mut de)
             .and_then(|value| de.end().map(|()| value))
     });
-    (settle(operation, answer, parsed), observed)
-}
-
-/// The generic part of the classifier: moves the result; everything else
-/// is decided once, for every result type, by `settle_head`.
-fn settle<T>(
-    operation: &'static str,
-    answer: &Answer,
-    parsed: Result<Envelope<T>, serde_json::Error>,
-) -> Result<Reply<T>, Error> {
     let (head, result, why) = match parsed {
         Ok(envelope) => (envelope.head, envelope.result, None),
         // Not the envelope the spec says: its head read leniently.
@@ -315,19 +305,23 @@ fn settle<T>(
             Some(why_undecodable(answer, &e)),
         ),
     };
-    let trace_id = settle_head(operation, answer, head, why)?;
-    let Some(payload) = result else {
-        let what =
-            "code \"0\" without a `result`: the answer says it succeeded but carries nothing";
-        return Err(undecodable(operation, answer, what.into(), trace_id));
+    // The rest is decided once, for every result type, by `settle_head`.
+    let reply = match (settle_head(operation, answer, head, why), result) {
+        (Ok(trace_id), Some(payload)) => Ok(Reply {
+            payload,
+            trace_id,
+            status: answer.status,
+            // Copied only for a reply that gives them out (`call_typed`).
+            headers: reqwest::header::HeaderMap::new(),
+        }),
+        (Ok(trace_id), None) => {
+            let what =
+                "code \"0\" without a `result`: the answer says it succeeded but carries nothing";
+            Err(undecodable(operation, answer, what.into(), trace_id))
+        }
+        (Err(error), _) => Err(error),
     };
-    Ok(Reply {
-        payload,
-        trace_id,
-        status: answer.status,
-        // Copied only for a reply that gives them out (`call_typed`).
-        headers: reqwest::header::HeaderMap::new(),
-    })
+    (reply, observed)
 }
 
 fn undecodable(

@@ -482,22 +482,20 @@ fn redirect_target(
     let same_origin = target.scheme() == from.scheme()
         && target.host_str() == from.host_str()
         && target.port_or_known_default() == from.port_or_known_default();
-    let refused = if max_hops == 0 {
-        RedirectRefusal::Disabled
-    } else if !matches!(target.scheme(), "http" | "https") || has_credentials {
-        RedirectRefusal::BadLocation
-    } else if !same_origin {
-        RedirectRefusal::CrossOrigin
-    } else if !matches!(status, 307 | 308) {
-        RedirectRefusal::MethodChange
-    } else if visited.contains(&target) {
-        RedirectRefusal::Loop
-    } else if visited.len() > max_hops as usize {
-        RedirectRefusal::TooMany
-    } else {
-        return Ok(target);
-    };
-    refuse(refused, &shown)
+    let usable = matches!(target.scheme(), "http" | "https") && !has_credentials;
+    // The first rule broken says why.
+    let rules = [
+        (max_hops == 0, RedirectRefusal::Disabled),
+        (!usable, RedirectRefusal::BadLocation),
+        (!same_origin, RedirectRefusal::CrossOrigin),
+        (!matches!(status, 307 | 308), RedirectRefusal::MethodChange),
+        (visited.contains(&target), RedirectRefusal::Loop),
+        (visited.len() > max_hops as usize, RedirectRefusal::TooMany),
+    ];
+    match rules.into_iter().find(|(broken, _)| *broken) {
+        Some((_, reason)) => refuse(reason, &shown),
+        None => Ok(target),
+    }
 }
 
 /// A URL as an error may show it: without user name or password.

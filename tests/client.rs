@@ -466,7 +466,7 @@ async fn a_param_content_too_deep_to_sign_is_refused_before_sending() {
         .unwrap_err();
     assert!(matches!(e, Error::Signing { .. }), "{e:?}");
     assert!(e.to_string().contains("could not sign the request"), "{e}");
-    assert_eq!(mock.hits_async().await, 0);
+    assert_eq!(mock.calls_async().await, 0);
 }
 
 /// What a generated call meets when the secret is wrong: the platform's
