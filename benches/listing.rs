@@ -220,7 +220,7 @@ fn cpu() {
     };
     let signer = Md5Signer::new();
     let ns = time_per_op(200_000, || {
-        std::hint::black_box(signer.sign(std::hint::black_box(&input), &secret));
+        let _ = std::hint::black_box(signer.sign(std::hint::black_box(&input), &secret));
     });
     println!("| sign (canonical JSON + MD5) | {ns:.0} |");
 

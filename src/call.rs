@@ -14,7 +14,6 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -26,7 +25,6 @@ use crate::client::Client;
 use crate::error::{self, EnvelopeHead, Error, Reply, snippet};
 use crate::operation::{Operation, OperationSpec, Sent};
 use crate::record::{FieldSeed, Observed, observe};
-use crate::retry::RetryPolicy;
 pub use crate::transport::CallOptions;
 use crate::transport::{self, CallContext, Refusal};
 use progenitor_client::{ByteStream, ResponseValue};
@@ -45,12 +43,20 @@ impl Answer {
         self.response.headers()
     }
 
-    /// Reads the whole body of `response`.
+    /// Reads the whole body of `response`, which the transport already
+    /// holds in memory (one chunk: no copy), or the refusal it carries.
     async fn read(
         operation: &'static str,
         mut response: ResponseValue<ByteStream>,
     ) -> Result<Self, Error> {
-        let body = read_body(operation, &mut **response).await?;
+        let mut chunks = Vec::new();
+        while let Some(chunk) = response.next().await {
+            chunks.push(chunk.map_err(|e| transport_error(operation, e))?);
+        }
+        let body = match <[Bytes; 1]>::try_from(chunks) {
+            Ok([only]) => only,
+            Err(chunks) => Bytes::from(chunks.concat()),
+        };
         Ok(Answer {
             status: response.status().as_u16(),
             response,
@@ -67,17 +73,21 @@ pub(crate) async fn exchange(
     param_content: Option<Value>,
     options: Option<Arc<CallOptions>>,
 ) -> Result<Answer, Error> {
-    let mut envelope = Map::new();
-    if let Some(params) = param_content {
-        envelope.insert("paramContent".into(), params);
-    }
     let context = CallContext {
         operation: op.operation_id,
         idempotent: op.idempotent,
         options,
     };
-    let sent = (op.send)(client.generated(), Value::Object(envelope));
+    let sent = (op.send)(client.generated(), envelope(param_content));
     answer_of(op.operation_id, transport::within(context, sent).await).await
+}
+
+/// A request envelope with `param_content`, unsigned: the transport fills
+/// the rest.
+fn envelope(param_content: Option<Value>) -> Value {
+    Value::Object(Map::from_iter(
+        param_content.map(|params| ("paramContent".to_owned(), params)),
+    ))
 }
 
 /// What a generated method returned, read whole.
@@ -114,28 +124,6 @@ fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
     error.to_string()
 }
 
-/// The whole body of an answer the transport already holds in memory
-/// (one chunk: no copy), or the refusal it carries.
-async fn read_body<S>(operation: &'static str, stream: &mut S) -> Result<Bytes, Error>
-where
-    S: futures::Stream<Item = reqwest::Result<Bytes>> + Unpin + ?Sized,
-{
-    let mut body: Option<Bytes> = None;
-    let mut joined = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| transport_error(operation, e))?;
-        match body.take() {
-            None if joined.is_empty() => body = Some(chunk),
-            Some(first) => {
-                joined.extend_from_slice(&first);
-                joined.extend_from_slice(&chunk);
-            }
-            None => joined.extend_from_slice(&chunk),
-        }
-    }
-    Ok(body.unwrap_or_else(|| Bytes::from(joined)))
-}
-
 /// A transport failure, or the refusal the transport put in the body.
 fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
     match Refusal::in_chain(&e) {
@@ -150,32 +138,30 @@ fn from_generated(
     error: progenitor_client::Error<progenitor_client::ByteStream>,
 ) -> Error {
     use progenitor_client::Error as G;
-    match error {
+    let status = match error {
         G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
-            transport_error(operation, e)
+            return transport_error(operation, e);
         }
-        G::ErrorResponse(value) => Error::Http {
-            operation,
-            status: value.status().as_u16(),
-            snippet: "(body not read)".into(),
-            retry_after: None,
-        },
-        G::UnexpectedResponse(response) => Error::Http {
-            operation,
-            status: response.status().as_u16(),
-            snippet: "(body not read)".into(),
-            retry_after: None,
-        },
-        G::InvalidResponsePayload(body, e) => Error::Decode {
-            operation,
-            status: None,
-            what: e.to_string(),
-            snippet: snippet(&body),
-            trace_id: None,
-        },
+        G::ErrorResponse(value) => value.status(),
+        G::UnexpectedResponse(response) => response.status(),
+        G::InvalidResponsePayload(body, e) => {
+            return Error::Decode {
+                operation,
+                status: None,
+                what: e.to_string(),
+                snippet: snippet(&body),
+                trace_id: None,
+            };
+        }
         G::InvalidRequest(message) | G::Custom(message) => {
-            Error::invalid_argument(operation, message)
+            return Error::invalid_argument(operation, message);
         }
+    };
+    Error::Http {
+        operation,
+        status: status.as_u16(),
+        snippet: "(body not read)".into(),
+        retry_after: None,
     }
 }
 
@@ -191,16 +177,8 @@ impl From<progenitor_client::Error<progenitor_client::ByteStream>> for Error {
 
 /// The parts of an answer envelope, with `result` decoded by a seed.
 pub(crate) struct Envelope<T> {
-    pub(crate) head: Head,
+    pub(crate) head: EnvelopeHead,
     pub(crate) result: Option<T>,
-}
-
-/// An envelope's `code`, `msg` and `traceId`.
-#[derive(Default)]
-pub(crate) struct Head {
-    code: Option<String>,
-    msg: Option<String>,
-    trace_id: Option<String>,
 }
 
 /// Decodes an envelope (`code`, `msg`, `traceId` by the decoding rule;
@@ -214,13 +192,11 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for EnvelopeSeed<S> {
     type Value = Envelope<S::Value>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(EnvelopeVisitor(self))
+        d.deserialize_map(self)
     }
 }
 
-struct EnvelopeVisitor<S>(EnvelopeSeed<S>);
-
-impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeSeed<S> {
     type Value = Envelope<S::Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -228,45 +204,34 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let schema = self.0.schema;
-        let mut seed = Some(self.0.result);
-        let mut out = Envelope {
-            head: Head::default(),
-            result: None,
-        };
+        let mut seed = Some(self.result);
+        let mut head = EnvelopeHead::default();
+        let mut result = None;
         // A key the envelope repeats makes it ambiguous (parsers differ on
         // which one wins): refused, whichever key it is.
-        let mut seen = [false; 4];
+        let twice = |name| de::Error::custom(format_args!("the envelope has `{name}` twice"));
+        let mut seen = [false; 3];
         while let Some(key) = map.next_key::<EnvelopeKey>()? {
-            let (index, name) = match key {
-                EnvelopeKey::Code => (0, "code"),
-                EnvelopeKey::Msg => (1, "msg"),
-                EnvelopeKey::TraceId => (2, "traceId"),
-                EnvelopeKey::Result => (3, "result"),
+            let (field, name) = match key {
+                EnvelopeKey::Code => (&mut head.code, "code"),
+                EnvelopeKey::Msg => (&mut head.msg, "msg"),
+                EnvelopeKey::TraceId => (&mut head.trace_id, "traceId"),
+                EnvelopeKey::Result => {
+                    let seed = seed.take().ok_or_else(|| twice("result"))?;
+                    result = map.next_value_seed(OptionSeed(seed))?;
+                    continue;
+                }
                 EnvelopeKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
                 }
             };
-            if std::mem::replace(&mut seen[index], true) {
-                return Err(de::Error::custom(format_args!(
-                    "the envelope has `{name}` twice"
-                )));
+            if std::mem::replace(&mut seen[key as usize], true) {
+                return Err(twice(name));
             }
-            let text = || FieldSeed::<String>::new(schema, name, &[]);
-            match key {
-                EnvelopeKey::Code => out.head.code = map.next_value_seed(text())?,
-                EnvelopeKey::Msg => out.head.msg = map.next_value_seed(text())?,
-                EnvelopeKey::TraceId => out.head.trace_id = map.next_value_seed(text())?,
-                _ => match seed.take() {
-                    Some(seed) => out.result = map.next_value_seed(OptionSeed(seed))?,
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                },
-            }
+            *field = map.next_value_seed(FieldSeed::<String>::new(self.schema, name, &[]))?;
         }
-        Ok(out)
+        Ok(Envelope { head, result })
     }
 }
 
@@ -331,37 +296,32 @@ where
             .deserialize(&mut de)
             .and_then(|value| de.end().map(|()| value))
     });
-    (settle(operation, answer, parsed), observed)
-}
-
-/// The generic part of the classifier: moves the result; everything else
-/// is decided once, for every result type, by `settle_head`.
-fn settle<T>(
-    operation: &'static str,
-    answer: &Answer,
-    parsed: Result<Envelope<T>, serde_json::Error>,
-) -> Result<Reply<T>, Error> {
-    let (head, result) = match parsed {
-        Ok(envelope) => (Ok(envelope.head), envelope.result),
-        Err(e) => (Err(e), None),
+    let (head, result, why) = match parsed {
+        Ok(envelope) => (envelope.head, envelope.result, None),
+        // Not the envelope the spec says: its head read leniently.
+        Err(e) => (
+            EnvelopeHead::read(&answer.body).unwrap_or_default(),
+            None,
+            Some(why_undecodable(answer, &e)),
+        ),
     };
-    let trace_id = settle_head(operation, answer, head)?;
-    match result {
-        Some(payload) => Ok(Reply {
+    // The rest is decided once, for every result type, by `settle_head`.
+    let reply = match (settle_head(operation, answer, head, why), result) {
+        (Ok(trace_id), Some(payload)) => Ok(Reply {
             payload,
             trace_id,
             status: answer.status,
             // Copied only for a reply that gives them out (`call_typed`).
             headers: reqwest::header::HeaderMap::new(),
         }),
-        None => Err(undecodable(
-            operation,
-            answer,
-            "code \"0\" without a `result`: the answer says it succeeded but carries nothing"
-                .into(),
-            trace_id,
-        )),
-    }
+        (Ok(trace_id), None) => {
+            let what =
+                "code \"0\" without a `result`: the answer says it succeeded but carries nothing";
+            Err(undecodable(operation, answer, what.into(), trace_id))
+        }
+        (Err(error), _) => Err(error),
+    };
+    (reply, observed)
 }
 
 fn undecodable(
@@ -379,71 +339,48 @@ fn undecodable(
     }
 }
 
-/// The envelope's head (`code`, `msg`, `traceId`), or why it could not be
-/// read, as the `traceId` of a success or the [`Error`] it says.
+/// The envelope's head and why it is not the envelope the spec says (if it
+/// is not), as the `traceId` of a success or the [`Error`] they say: a
+/// `code` other than "0" is a business error, else a non-2xx status an
+/// HTTP error, else anything amiss a decode error.
 fn settle_head(
     operation: &'static str,
     answer: &Answer,
-    head: Result<Head, serde_json::Error>,
+    head: EnvelopeHead,
+    why: Option<String>,
 ) -> Result<Option<String>, Error> {
-    let status = answer.status;
-    let success = (200..300).contains(&status);
-    let http = || Error::Http {
-        operation,
-        status,
-        snippet: snippet(&answer.body),
-        retry_after: crate::retry::retry_after(
-            answer.headers(),
-            crate::sign::Clock::now_millis(&crate::sign::SystemClock),
-        ),
-    };
-    let Head {
+    let EnvelopeHead {
         code,
         msg,
         trace_id,
-    } = match head {
-        Ok(head) => head,
-        // Not the envelope the spec says: a business error if its head
-        // says so, else by the status.
-        Err(decode_error) => {
-            let head = EnvelopeHead::read(&answer.body);
-            let trace_id = head.as_ref().and_then(EnvelopeHead::trace_id);
-            return Err(match head.as_ref().and_then(EnvelopeHead::code) {
-                Some(code) if code != error::SUCCESS_CODE => Error::Api {
-                    operation,
-                    code,
-                    msg: head.as_ref().and_then(EnvelopeHead::msg),
-                    trace_id,
-                    status: Some(status),
-                },
-                _ if success => undecodable(
-                    operation,
-                    answer,
-                    why_undecodable(answer, &decode_error),
-                    trace_id,
-                ),
-                _ => http(),
+    } = head;
+    let status = answer.status;
+    let what = match (code, why) {
+        (Some(code), _) if code != error::SUCCESS_CODE => {
+            return Err(Error::Api {
+                operation,
+                code,
+                msg,
+                trace_id,
+                status: Some(status),
             });
         }
+        _ if !(200..300).contains(&status) => {
+            return Err(Error::Http {
+                operation,
+                status,
+                snippet: snippet(&answer.body),
+                retry_after: crate::retry::retry_after(
+                    answer.headers(),
+                    crate::sign::Clock::now_millis(&crate::sign::SystemClock),
+                ),
+            });
+        }
+        (_, Some(why)) => why,
+        (None, None) => "the envelope has no `code`".into(),
+        (Some(_), None) => return Ok(trace_id),
     };
-    match code.as_deref() {
-        Some(error::SUCCESS_CODE) if success => Ok(trace_id),
-        Some(code) if code != error::SUCCESS_CODE => Err(Error::Api {
-            operation,
-            code: code.to_owned(),
-            msg,
-            trace_id,
-            status: Some(status),
-        }),
-        _ if !success => Err(http()),
-        None => Err(undecodable(
-            operation,
-            answer,
-            "the envelope has no `code`".into(),
-            trace_id,
-        )),
-        Some(_) => Ok(trace_id),
-    }
+    Err(undecodable(operation, answer, what, trace_id))
 }
 
 /// Calls `Op` once and returns its typed `result`.
@@ -555,17 +492,13 @@ impl Client {
         path: &str,
         param_content: Option<&Value>,
     ) -> Result<RawReply, Error> {
-        let mut envelope = Map::new();
-        if let Some(params) = param_content {
-            envelope.insert("paramContent".into(), params.clone());
-        }
         use progenitor_client::ClientInfo;
         let raw = self.generated();
         let request = raw
             .client()
             .post(format!("{}{path}", self.base_url()))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Value::Object(envelope).to_string())
+            .body(envelope(param_content.cloned()).to_string())
             .build()
             .map_err(|e| error::transport(operation, e))?;
         let spec = OperationSpec::by_id(operation);
@@ -614,13 +547,8 @@ fn whole(
         Ok(_) | Err(Error::Decode { .. }) => {}
         Err(error) => return Err(error),
     }
-    let body = serde_json::from_slice(&answer.body).map_err(|e| Error::Decode {
-        operation,
-        status: Some(answer.status),
-        what: e.to_string(),
-        snippet: snippet(&answer.body),
-        trace_id: None,
-    })?;
+    let body = serde_json::from_slice(&answer.body)
+        .map_err(|e| undecodable(operation, answer, e.to_string(), None))?;
     Ok(RawReply {
         status: answer.status,
         body,
@@ -641,15 +569,11 @@ pub struct RawReply {
 /// parse kept to be reported when the call is sent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PerCall {
-    options: CallOptions,
+    pub(crate) options: CallOptions,
     invalid: Option<String>,
 }
 
 impl PerCall {
-    pub(crate) fn timeout(&mut self, timeout: Duration) {
-        self.options.timeout = Some(timeout);
-    }
-
     pub(crate) fn header(&mut self, name: &str, value: &str) {
         match (
             reqwest::header::HeaderName::from_bytes(name.as_bytes()),
@@ -660,10 +584,6 @@ impl PerCall {
             }
             _ => self.invalid = Some(format!("header {name:?} is not a valid HTTP header")),
         }
-    }
-
-    pub(crate) fn retry_policy(&mut self, policy: RetryPolicy) {
-        self.options.retry = Some(policy);
     }
 
     /// The options to send with, or the reason they cannot be.
@@ -692,7 +612,7 @@ macro_rules! per_call_methods {
         /// The timeout of each attempt of this call alone (the client's
         /// otherwise).
         pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.per_call.timeout(timeout);
+            self.per_call.options.timeout = Some(timeout);
             self
         }
 
@@ -707,7 +627,7 @@ macro_rules! per_call_methods {
 
         /// The retry policy of this call alone (the client's otherwise).
         pub fn retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
-            self.per_call.retry_policy(policy);
+            self.per_call.options.retry = Some(policy);
             self
         }
     };

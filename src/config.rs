@@ -30,6 +30,21 @@ pub const DEFAULT_API_VERSION: &str = "1.0";
 /// ([`Config::with_same_origin_redirects`]).
 pub const MAX_REDIRECT_HOPS: u32 = 10;
 
+/// `with_*` setters: each sets one field (to the expression after `=`,
+/// which may use the argument) and returns the value.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $arg: $ty) -> Self {
+                self.$field = $value;
+                self
+            }
+        )*
+    };
+}
+pub(crate) use setters;
+
 /// Everything a [`crate::Client`] needs. Build with [`Config::new`] or
 /// [`Config::from_env`], then adjust with the `with_*` methods.
 #[derive(Clone)]
@@ -108,81 +123,69 @@ impl Config {
         Ok(config)
     }
 
-    /// The API version sent in every envelope (default "1.0").
-    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
-        self.api_version = version.into();
-        self
-    }
+    setters! {
+        /// The API version sent in every envelope (default "1.0").
+        with_api_version(version: impl Into<String>) => api_version = version.into();
 
-    /// The timeout of one HTTP request, from sending to the last byte
-    /// (zero is refused by [`crate::Client::new`]; a huge one saturates).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// The timeout of one HTTP request, from sending to the last byte
+        /// (zero is refused by [`crate::Client::new`]; a huge one saturates).
+        with_timeout(timeout: Duration) => timeout = timeout;
 
-    /// The timeout for establishing a connection (zero is refused).
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
+        /// The timeout for establishing a connection (zero is refused).
+        with_connect_timeout(timeout: Duration) => connect_timeout = timeout;
 
-    /// The `User-Agent` header.
-    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
+        /// The `User-Agent` header.
+        with_user_agent(user_agent: impl Into<String>) => user_agent = user_agent.into();
 
-    /// Another signing rule (the default is [`Md5Signer`]).
-    pub fn with_signer(mut self, signer: impl Signer + 'static) -> Self {
-        self.signer = Arc::new(signer);
-        self
-    }
+        /// Another signing rule (the default is [`Md5Signer`]).
+        with_signer(signer: impl Signer + 'static) => signer = Arc::new(signer);
 
-    /// Another clock for request timestamps (the default is the system clock).
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
+        /// Another clock for request timestamps (the default is the system clock).
+        with_clock(clock: impl Clock + 'static) => clock = Arc::new(clock);
 
-    /// The largest response body accepted, in bytes (default 16 MiB); a
-    /// larger one fails with [`Error::ResponseTooLarge`] instead of filling memory.
-    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = limit;
-        self
-    }
+        /// The largest response body accepted, in bytes (default 16 MiB); a
+        /// larger one fails with [`Error::ResponseTooLarge`] instead of filling memory.
+        with_max_response_bytes(limit: usize) => max_response_bytes = limit;
 
-    /// The retry policy (default: [`RetryPolicy::default`]; turn retries off
-    /// with [`RetryPolicy::disabled`]).
-    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
+        /// The retry policy (default: [`RetryPolicy::default`]; turn retries off
+        /// with [`RetryPolicy::disabled`]).
+        with_retry(policy: RetryPolicy) => retry = policy;
 
-    /// At most this many requests per second from this client, all calls and
-    /// concurrent page fetches together (default: no cap). The rate must be
-    /// a finite number from 1/3600 to 1,000,000: anything else (0, negative,
-    /// NaN, infinite, 1e-20) makes [`crate::Client::new`] fail with
-    /// [`Error::Config`]; it never silently means "no limit".
-    pub fn with_rate_limit(mut self, requests_per_second: f64) -> Self {
-        self.rate_limit = Some(requests_per_second);
-        self
-    }
+        /// At most this many requests per second from this client, all calls and
+        /// concurrent page fetches together (default: no cap). The rate must be
+        /// a finite number from 1/3600 to 1,000,000: anything else (0, negative,
+        /// NaN, infinite, 1e-20) makes [`crate::Client::new`] fail with
+        /// [`Error::Config`]; it never silently means "no limit".
+        with_rate_limit(requests_per_second: f64) => rate_limit = Some(requests_per_second);
 
-    /// Follow up to `max_hops` redirects per request, but only those that
-    /// stay on the base URL's origin (same scheme, host and port) and keep
-    /// the method and body: HTTP 307 and 308. Each hop re-sends the
-    /// envelope signed anew (a fresh timestamp, the same `paramContent`),
-    /// as a retry does. A 301, 302 or 303 (which would turn the POST into a
-    /// GET), a redirect to another origin, a loop, or more hops than
-    /// `max_hops` fail with [`Error::Redirect`] and are not retried.
-    ///
-    /// For clients behind a gateway that moves paths around. The default,
-    /// 0, follows no redirect at all: a signed request is never sent
-    /// anywhere but where it was addressed. At most [`MAX_REDIRECT_HOPS`].
-    pub fn with_same_origin_redirects(mut self, max_hops: u32) -> Self {
-        self.same_origin_redirects = max_hops;
-        self
+        /// Follow up to `max_hops` redirects per request, but only those that
+        /// stay on the base URL's origin (same scheme, host and port) and keep
+        /// the method and body: HTTP 307 and 308. Each hop re-sends the
+        /// envelope signed anew (a fresh timestamp, the same `paramContent`),
+        /// as a retry does. A 301, 302 or 303 (which would turn the POST into a
+        /// GET), a redirect to another origin, a loop, or more hops than
+        /// `max_hops` fail with [`Error::Redirect`] and are not retried.
+        ///
+        /// For clients behind a gateway that moves paths around. The default,
+        /// 0, follows no redirect at all: a signed request is never sent
+        /// anywhere but where it was addressed. At most [`MAX_REDIRECT_HOPS`].
+        with_same_origin_redirects(max_hops: u32) => same_origin_redirects = max_hops;
+
+        /// Sends requests with this `reqwest::Client` (a proxy, connection pool
+        /// settings, shared with the rest of a service) instead of one built
+        /// from this configuration. Start from [`Config::http_client_builder`]:
+        /// it has this crate's TLS setup (the crypto provider, the trust store,
+        /// [`with_root_certificate`](Self::with_root_certificate)'s roots) and
+        /// redirects off. The client's settings are then yours:
+        /// [`with_timeout`](Self::with_timeout),
+        /// [`with_connect_timeout`](Self::with_connect_timeout) and
+        /// [`with_user_agent`](Self::with_user_agent) are not applied (a
+        /// deadline on a listing still is). A client with reqwest's default
+        /// redirect policy would re-send a signed request to wherever a redirect
+        /// points before this crate sees it: an answer that arrives from another
+        /// URL than the request's is refused as [`Error::Redirect`], but the
+        /// request went there.
+        with_http_client(client: reqwest::Client) => http_client = Some(client);
     }
 
     /// Calls `interceptor` for every request this client sends (each
@@ -195,25 +198,6 @@ impl Config {
         interceptor: impl crate::intercept::Interceptor + 'static,
     ) -> Self {
         self.interceptors.push(Arc::new(interceptor));
-        self
-    }
-
-    /// Sends requests with this `reqwest::Client` (a proxy, connection pool
-    /// settings, shared with the rest of a service) instead of one built
-    /// from this configuration. Start from [`Config::http_client_builder`]:
-    /// it has this crate's TLS setup (the crypto provider, the trust store,
-    /// [`with_root_certificate`](Self::with_root_certificate)'s roots) and
-    /// redirects off. The client's settings are then yours:
-    /// [`with_timeout`](Self::with_timeout),
-    /// [`with_connect_timeout`](Self::with_connect_timeout) and
-    /// [`with_user_agent`](Self::with_user_agent) are not applied (a
-    /// deadline on a listing still is). A client with reqwest's default
-    /// redirect policy would re-send a signed request to wherever a redirect
-    /// points before this crate sees it: an answer that arrives from another
-    /// URL than the request's is refused as [`Error::Redirect`], but the
-    /// request went there.
-    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
         self
     }
 

@@ -76,8 +76,6 @@ pub enum RedirectRefusal {
     TooMany,
     /// The `Location` is missing, not a URL, not http(s), or carries credentials.
     BadLocation,
-    /// The request's body is not in memory, so it cannot be sent again.
-    Unrepeatable,
 }
 
 impl fmt::Display for RedirectRefusal {
@@ -91,7 +89,6 @@ impl fmt::Display for RedirectRefusal {
             RedirectRefusal::Loop => "it leads back to a URL already visited (a redirect loop)",
             RedirectRefusal::TooMany => "too many redirects",
             RedirectRefusal::BadLocation => "its Location is not a usable http(s) URL",
-            RedirectRefusal::Unrepeatable => "the request body cannot be sent again",
         })
     }
 }
@@ -398,14 +395,19 @@ impl<T> TraceOf for Reply<T> {
     }
 }
 
-/// The head of any envelope, read leniently: for answers that are not what
-/// the spec says, and for the transport's retryable business codes.
-#[derive(Deserialize)]
+/// The head of an envelope: its `code`, `msg` and `traceId`. The
+/// classifier reads it by the decoding rule; [`EnvelopeHead::read`] reads
+/// it leniently (any JSON type, as text), for answers that are not what the
+/// spec says and for the transport's retryable business codes.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub(crate) struct EnvelopeHead {
-    code: Option<serde_json::Value>,
-    msg: Option<serde_json::Value>,
-    #[serde(rename = "traceId")]
-    trace_id: Option<serde_json::Value>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) code: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) msg: Option<String>,
+    #[serde(rename = "traceId", deserialize_with = "text")]
+    pub(crate) trace_id: Option<String>,
 }
 
 impl EnvelopeHead {
@@ -416,29 +418,15 @@ impl EnvelopeHead {
             .starts_with(b"{")
             .then(|| serde_json::from_slice(body).ok())?
     }
-
-    /// The `code`, as text whatever its JSON type.
-    pub(crate) fn code(&self) -> Option<String> {
-        text(self.code.as_ref())
-    }
-
-    /// The `msg`, as text.
-    pub(crate) fn msg(&self) -> Option<String> {
-        text(self.msg.as_ref())
-    }
-
-    /// The `traceId`, as text.
-    pub(crate) fn trace_id(&self) -> Option<String> {
-        text(self.trace_id.as_ref())
-    }
 }
 
-fn text(value: Option<&serde_json::Value>) -> Option<String> {
-    match value? {
+/// Any JSON value as text (a string as itself), `null` as `None`.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::String(s) => Some(s),
         other => Some(other.to_string()),
-    }
+    })
 }
 
 /// Whether a transport failure may pass on its own: not a TLS certificate

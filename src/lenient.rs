@@ -84,8 +84,10 @@ impl<'de> Deserialize<'de> for EmployeeStatus {
 }
 
 /// A point in time as the platform sends it: epoch milliseconds as a JSON
-/// number (what the samples send) or text (what the tables say).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// number (what the samples send) or text (what the tables say). Written
+/// back as it came: the number, or the text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
 pub enum PlatformTime {
     /// Epoch milliseconds.
     EpochMillis(i64),
@@ -108,15 +110,6 @@ impl fmt::Display for PlatformTime {
         match self {
             Self::EpochMillis(ms) => write!(f, "{ms}"),
             Self::Text(text) => f.write_str(text),
-        }
-    }
-}
-
-impl Serialize for PlatformTime {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::EpochMillis(ms) => s.serialize_i64(*ms),
-            Self::Text(text) => s.serialize_str(text),
         }
     }
 }

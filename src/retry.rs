@@ -95,11 +95,24 @@ impl RetryPolicy {
         }
     }
 
-    /// The number of attempts in all (0 counts as 1; over [`MAX_ATTEMPTS`]
-    /// is refused by [`crate::Client::new`]).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
+    crate::config::setters! {
+        /// The number of attempts in all (0 counts as 1; over [`MAX_ATTEMPTS`]
+        /// is refused by [`crate::Client::new`]).
+        with_max_attempts(attempts: u32) => max_attempts = attempts.max(1);
+
+        /// Whether a random part is added to each backoff (default: yes).
+        with_jitter(jitter: bool) => jitter = jitter;
+
+        /// The HTTP statuses that are retried (default 429, 502, 503, 504).
+        with_retry_statuses(statuses: impl IntoIterator<Item = u16>) =>
+            retry_statuses = statuses.into_iter().collect();
+
+        /// The longest `Retry-After` honoured (see [`RetryPolicy::max_retry_after`]).
+        with_max_retry_after(max: Duration) => max_retry_after = max;
+
+        /// The most one call may wait between attempts, all waits together
+        /// (see [`RetryPolicy::max_total_wait`]).
+        with_max_total_wait(max: Duration) => max_total_wait = max;
     }
 
     /// The first and the longest backoff (a maximum shorter than the first
@@ -107,31 +120,6 @@ impl RetryPolicy {
     pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max.max(initial);
-        self
-    }
-
-    /// Whether a random part is added to each backoff (default: yes).
-    pub fn with_jitter(mut self, jitter: bool) -> Self {
-        self.jitter = jitter;
-        self
-    }
-
-    /// The HTTP statuses that are retried (default 429, 502, 503, 504).
-    pub fn with_retry_statuses(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
-        self.retry_statuses = statuses.into_iter().collect();
-        self
-    }
-
-    /// The longest `Retry-After` honoured (see [`RetryPolicy::max_retry_after`]).
-    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
-        self.max_retry_after = max;
-        self
-    }
-
-    /// The most one call may wait between attempts, all waits together
-    /// (see [`RetryPolicy::max_total_wait`]).
-    pub fn with_max_total_wait(mut self, max: Duration) -> Self {
-        self.max_total_wait = max;
         self
     }
 

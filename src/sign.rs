@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use md5::{Digest, Md5};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -41,8 +41,13 @@ pub struct Signature {
 /// in another rule (another digest, another placement of the secret) without
 /// forking the client.
 pub trait Signer: Send + Sync + fmt::Debug {
-    /// Signs `input` with `secret`.
-    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature;
+    /// Signs `input` with `secret`; fails when `input` has no string to
+    /// sign (a `paramContent` without a canonical form).
+    fn sign(
+        &self,
+        input: &SignInput<'_>,
+        secret: &SecretString,
+    ) -> Result<Signature, serde_json::Error>;
 }
 
 /// The platform's default rule (see `spec/shiheng-open.yaml`, `info.description`):
@@ -105,22 +110,33 @@ impl Md5Signer {
 }
 
 impl Signer for Md5Signer {
-    fn sign(&self, input: &SignInput<'_>, secret: &SecretString) -> Signature {
-        self.digest(string_to_sign(input), secret)
+    fn sign(
+        &self,
+        input: &SignInput<'_>,
+        secret: &SecretString,
+    ) -> Result<Signature, serde_json::Error> {
+        Ok(self.digest(string_to_sign(input)?, secret))
     }
 }
 
 /// The default rule's string to sign, before the secret: parameter names in
 /// byte order (`appId` < `paramContent` < `timestamp` < `version`), each as
-/// `name=value`, joined with `&`.
-pub fn string_to_sign(input: &SignInput<'_>) -> String {
-    let canonical = input.param_content.map(canonical_json);
-    assemble(
+/// `name=value`, joined with `&`; `paramContent` in the canonical form of
+/// its JSON text ([`canonical_json_text`]). A [`Value`] holds integers
+/// beyond 64 bits as doubles: sign such a `paramContent` from its text,
+/// [`Md5Signer::sign_json_text`]. Fails when `paramContent` is nested
+/// deeper than 128 levels, which has no canonical form.
+pub fn string_to_sign(input: &SignInput<'_>) -> Result<String, serde_json::Error> {
+    let canonical = input
+        .param_content
+        .map(|value| canonical_json_text(&value.to_string()))
+        .transpose()?;
+    Ok(assemble(
         input.app_id,
         input.timestamp,
         input.version,
         canonical.as_deref(),
-    )
+    ))
 }
 
 fn assemble(app_id: &str, timestamp: i64, version: &str, params: Option<&str>) -> String {
@@ -137,12 +153,14 @@ fn assemble(app_id: &str, timestamp: i64, version: &str, params: Option<&str>) -
     out
 }
 
-/// The canonical JSON of a JSON text (see [`canonical_json`]), numbers
-/// taken from the text itself: an integer is written as its decimal
-/// digits, exact at any size (`18446744073709551616` stays so; a
-/// [`Value`] would hold it as a double), `-0` as `0`. Fails when the text
-/// is not JSON or an object in it repeats a key (which value a repeated
-/// key means depends on the parser: no signature can cover it).
+/// The canonical JSON of a JSON text: compact, object keys sorted by byte
+/// order at every depth, array order kept, non-ASCII written as itself,
+/// only `"`, `\\` and control characters escaped, numbers taken from the
+/// text itself: an integer is written as its decimal digits, exact at any
+/// size (`18446744073709551616` stays so; a [`Value`] would hold it as a
+/// double), `-0` as `0`. Fails when the text is not JSON, is nested deeper
+/// than 128 levels, or an object in it repeats a key (which value a
+/// repeated key means depends on the parser: no signature can cover it).
 pub fn canonical_json_text(text: &str) -> Result<String, serde_json::Error> {
     let raw: &RawValue = serde_json::from_str(text)?;
     let mut out = String::with_capacity(text.len());
@@ -160,7 +178,9 @@ fn write_canonical_raw(
 ) -> Result<(), serde_json::Error> {
     use serde::de::Error as _;
     if depth > MAX_DEPTH {
-        return Err(serde_json::Error::custom("nested too deeply"));
+        return Err(serde_json::Error::custom(format!(
+            "nested deeper than {MAX_DEPTH} levels: no canonical form"
+        )));
     }
     let text = raw.get().trim();
     match text.as_bytes().first() {
@@ -178,7 +198,7 @@ fn write_canonical_raw(
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(out, &key);
+                out.push_str(&serde_json::to_string(&key)?);
                 out.push(':');
                 write_canonical_raw(out, value, depth + 1)?;
             }
@@ -195,33 +215,26 @@ fn write_canonical_raw(
             }
             out.push(']');
         }
-        Some(b'"') => write_string(out, &serde_json::from_str::<String>(text)?),
-        Some(b't' | b'f' | b'n') => out.push_str(text),
-        _ => {
-            let digits = text.strip_prefix('-').unwrap_or(text);
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                // An integer: its digits as sent, at any size; -0 is 0.
-                if digits.bytes().all(|b| b == b'0') {
-                    out.push('0');
-                } else {
-                    out.push_str(text);
-                }
-            } else {
-                // Not an integer (the rule does not define these): as
-                // serde_json writes the double, `-0.0` as `0`.
-                match serde_json::from_str::<Value>(text)? {
-                    Value::Number(n)
-                        if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) =>
-                    {
-                        out.push('0')
-                    }
-                    Value::Number(n) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    _ => return Err(serde_json::Error::custom("not a JSON value")),
-                }
-            }
+        // Only `"`, `\\` and control characters escaped, as serde_json
+        // escapes them (`\n`, `\u001f`, ...); non-ASCII written as itself.
+        Some(b'"') => {
+            let string: String = serde_json::from_str(text)?;
+            out.push_str(&serde_json::to_string(&string)?);
         }
+        Some(b't' | b'f' | b'n') => out.push_str(text),
+        // An integer (the text is JSON: digits after an optional minus):
+        // its digits as sent, at any size; -0 is 0.
+        _ if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+            out.push_str(if text == "-0" { "0" } else { text })
+        }
+        // Not an integer (the rule does not define these): as serde_json
+        // writes the double, `-0.0` as `0`.
+        _ => match serde_json::from_str::<serde_json::Number>(text)? {
+            n if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => out.push('0'),
+            n => {
+                let _ = write!(out, "{n}");
+            }
+        },
     }
     Ok(())
 }
@@ -244,61 +257,18 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
                 }
                 Ok(RawObject(entries))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-                Err(de::Error::invalid_type(de::Unexpected::Seq, &self))
-            }
         }
         d.deserialize_map(Entries(std::marker::PhantomData))
     }
 }
 
-/// Canonical JSON: compact, object keys sorted by byte order at every depth,
-/// array order kept, non-ASCII written as itself, only `"`, `\\` and control
-/// characters escaped, integers as decimal digits, `-0` as `0`. A [`Value`]
-/// holds integers beyond 64 bits as doubles: sign such a `paramContent`
-/// from its text, [`canonical_json_text`].
-///
-/// Written by the text form from the value's JSON text, so the client's
-/// signature and a verifier's (which signs the text it received) come from
-/// one writer. A value nested deeper than 128 levels, which no JSON text
-/// serde_json reads can hold, has no canonical form: it is written as
-/// serde_json writes it.
-pub fn canonical_json(value: &Value) -> String {
-    let text = value.to_string();
-    canonical_json_text(&text).unwrap_or(text)
-}
-
-fn write_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// Compares two signs in constant time (for verifiers), ignoring hex case.
 pub fn signs_match(expected: &str, received: &str) -> bool {
     let (a, b) = (expected.as_bytes(), received.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x.to_ascii_lowercase() ^ y.to_ascii_lowercase();
-    }
-    diff == 0
+    let diff = (a.iter().zip(b)).fold(0u8, |diff, (x, y)| {
+        diff | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())
+    });
+    a.len() == b.len() && diff == 0
 }
 
 /// Where request timestamps come from; inject a fixed clock in tests.
@@ -339,9 +309,34 @@ mod tests {
         let v: Value =
             serde_json::from_str(r#"{"b":[{"z":1,"a":"é\u0001"}],"a":"张三","c":null}"#).unwrap();
         assert_eq!(
-            canonical_json(&v),
+            canonical_json_text(&v.to_string()).unwrap(),
             r#"{"a":"张三","b":[{"a":"é\u0001","z":1}],"c":null}"#
         );
+    }
+
+    #[test]
+    fn strings_escape_only_quotes_backslashes_and_control_characters() {
+        let text: String = (0u8..0x20)
+            .map(char::from)
+            .chain("\"\\/\u{7f}é张".chars())
+            .collect();
+        let mut expected = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => expected.push_str("\\\""),
+                '\\' => expected.push_str("\\\\"),
+                '\n' => expected.push_str("\\n"),
+                '\r' => expected.push_str("\\r"),
+                '\t' => expected.push_str("\\t"),
+                '\u{08}' => expected.push_str("\\b"),
+                '\u{0c}' => expected.push_str("\\f"),
+                c if (c as u32) < 0x20 => expected.push_str(&format!("\\u{:04x}", c as u32)),
+                c => expected.push(c),
+            }
+        }
+        expected.push('"');
+        let json = serde_json::to_string(&text).unwrap();
+        assert_eq!(canonical_json_text(&json).unwrap(), expected);
     }
 
     #[test]

@@ -161,15 +161,18 @@ impl Transport {
         }
         let config = &self.state.config;
         let timestamp = config.clock.now_millis();
-        let signature = config.signer.sign(
-            &SignInput {
-                app_id: &config.app_id,
-                timestamp,
-                version: &config.api_version,
-                param_content: envelope.get("paramContent"),
-            },
-            &config.app_secret,
-        );
+        let signature = config
+            .signer
+            .sign(
+                &SignInput {
+                    app_id: &config.app_id,
+                    timestamp,
+                    version: &config.api_version,
+                    param_content: envelope.get("paramContent"),
+                },
+                &config.app_secret,
+            )
+            .map_err(|e| e.to_string())?;
         envelope.insert("appId".into(), Value::String(config.app_id.clone()));
         envelope.insert("version".into(), Value::String(config.api_version.clone()));
         envelope.insert("timestamp".into(), Value::from(timestamp));
@@ -309,21 +312,16 @@ impl Transport {
                     // A user-built HTTP client may follow redirects itself:
                     // its answer came from elsewhere and is not used.
                     Ok(response) if response.url() != &url => {
-                        Ok(Err(followed_elsewhere(&response, &url)))
+                        Ok(followed_elsewhere(&response, &url))
                     }
                     Ok(response) => read_bounded(response, config.max_response_bytes).await,
                     Err(e) => Err(e),
                 };
                 let latency = started.elapsed();
                 let outcome = match &response {
-                    Ok(Ok(answer)) => Outcome::Answered {
+                    Ok(answer) => Outcome::Answered {
                         status: answer.status().as_u16(),
                         bytes: answer.body().len(),
-                        latency,
-                    },
-                    Ok(Err((status, _))) => Outcome::Answered {
-                        status: status.as_u16(),
-                        bytes: 0,
                         latency,
                     },
                     Err(error) => Outcome::Failed { error, latency },
@@ -333,22 +331,23 @@ impl Transport {
                 }
                 let span = tracing::Span::current();
                 span.record("latency_ms", latency.as_millis() as u64);
-                let response = match response {
-                    Ok(Ok(response)) => response,
-                    Ok(Err((status, refusal))) => return Err(Failure::Refused(status, refusal)),
-                    Err(error) => {
-                        tracing::debug!(error = %error, "transport failure");
-                        let after_redirect = !visited.is_empty();
-                        return Err(Failure::Transport {
-                            error,
-                            after_redirect,
-                        });
+                let mut response = response.map_err(|error| {
+                    tracing::debug!(error = %error, "transport failure");
+                    let after_redirect = !visited.is_empty();
+                    Failure::Transport {
+                        error,
+                        after_redirect,
                     }
-                };
+                })?;
                 let status = response.status();
+                if let Some(refusal) = response.extensions_mut().remove::<Refusal>() {
+                    return Err(Failure::Refused(status, refusal));
+                }
                 span.record("status", status.as_u16());
                 tracing::debug!("answered");
-                if is_redirect(status.as_u16()) {
+                // The statuses that redirect (RFC 9110 §15.4); 300, 304 and
+                // the unused 305/306 are answers like any other.
+                if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
                     visited.push(url);
                     let location = response.headers().get(reqwest::header::LOCATION);
                     request = redirect_target(
@@ -375,7 +374,7 @@ impl Transport {
                 }
                 if !call.policy.retry_codes.is_empty()
                     && let Some(code) =
-                        EnvelopeHead::read(response.body()).and_then(|head| head.code())
+                        EnvelopeHead::read(response.body()).and_then(|head| head.code)
                     && call.policy.retries_code(&code)
                 {
                     return Err(Failure::Answer {
@@ -452,12 +451,6 @@ impl Failure {
     }
 }
 
-/// The statuses that redirect (RFC 9110 §15.4); 300, 304 and the unused
-/// 305/306 are answers like any other.
-fn is_redirect(status: u16) -> bool {
-    matches!(status, 301 | 302 | 303 | 307 | 308)
-}
-
 /// Where a redirect answered from the last of `visited` may be followed,
 /// or why not. Only 307 and 308 keep the method and body; only the same
 /// origin (scheme, host, port) is trusted with a signed envelope.
@@ -489,22 +482,20 @@ fn redirect_target(
     let same_origin = target.scheme() == from.scheme()
         && target.host_str() == from.host_str()
         && target.port_or_known_default() == from.port_or_known_default();
-    let refused = if max_hops == 0 {
-        RedirectRefusal::Disabled
-    } else if !matches!(target.scheme(), "http" | "https") || has_credentials {
-        RedirectRefusal::BadLocation
-    } else if !same_origin {
-        RedirectRefusal::CrossOrigin
-    } else if !matches!(status, 307 | 308) {
-        RedirectRefusal::MethodChange
-    } else if visited.contains(&target) {
-        RedirectRefusal::Loop
-    } else if visited.len() > max_hops as usize {
-        RedirectRefusal::TooMany
-    } else {
-        return Ok(target);
-    };
-    refuse(refused, &shown)
+    let usable = matches!(target.scheme(), "http" | "https") && !has_credentials;
+    // The first rule broken says why.
+    let rules = [
+        (max_hops == 0, RedirectRefusal::Disabled),
+        (!usable, RedirectRefusal::BadLocation),
+        (!same_origin, RedirectRefusal::CrossOrigin),
+        (!matches!(status, 307 | 308), RedirectRefusal::MethodChange),
+        (visited.contains(&target), RedirectRefusal::Loop),
+        (visited.len() > max_hops as usize, RedirectRefusal::TooMany),
+    ];
+    match rules.into_iter().find(|(broken, _)| *broken) {
+        Some((_, reason)) => refuse(reason, &shown),
+        None => Ok(target),
+    }
 }
 
 /// A URL as an error may show it: without user name or password.
@@ -517,10 +508,7 @@ fn shown_url(url: &reqwest::Url) -> String {
 
 /// The refusal of an answer a user-built HTTP client fetched by following a
 /// redirect on its own.
-fn followed_elsewhere(
-    response: &reqwest::Response,
-    requested: &reqwest::Url,
-) -> (http::StatusCode, Refusal) {
+fn followed_elsewhere(response: &reqwest::Response, requested: &reqwest::Url) -> Read {
     let location = shown_url(response.url());
     let status = if response.status().is_redirection() {
         response.status()
@@ -528,28 +516,37 @@ fn followed_elsewhere(
         http::StatusCode::TEMPORARY_REDIRECT
     };
     tracing::warn!(from = %shown_url(requested), to = %location, "the HTTP client followed a redirect; answer refused");
-    (
+    refused(
         status,
         Refusal::Redirect(status.as_u16(), location, RedirectRefusal::Disabled),
     )
 }
 
-/// An answer read whole, or refused with its status.
-type Read = Result<http::Response<Bytes>, (http::StatusCode, Refusal)>;
+/// An answer read whole, or refused: then its body is empty and its
+/// extensions hold the [`Refusal`].
+type Read = http::Response<Bytes>;
+
+/// An answer with `status` refused for `refusal`.
+fn refused(status: http::StatusCode, refusal: Refusal) -> Read {
+    let mut answer = http::Response::new(Bytes::new());
+    *answer.status_mut() = status;
+    answer.extensions_mut().insert(refusal);
+    answer
+}
 
 /// Reads the whole body, refusing more than `limit` bytes.
 async fn read_bounded(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Read> {
     let status = response.status();
-    let too_large = Err((status, Refusal::TooLarge(limit)));
+    let too_large = || Ok(refused(status, Refusal::TooLarge(limit)));
     if response.content_length().unwrap_or(0) > limit as u64 {
-        return Ok(too_large);
+        return too_large();
     }
     let mut chunks = Vec::new();
     let mut len = 0usize;
     while let Some(chunk) = response.chunk().await? {
         len += chunk.len();
         if len > limit {
-            return Ok(too_large);
+            return too_large();
         }
         chunks.push(chunk);
     }
@@ -563,7 +560,7 @@ async fn read_bounded(mut response: reqwest::Response, limit: usize) -> reqwest:
     *answer.status_mut() = status;
     *answer.version_mut() = response.version();
     *answer.headers_mut() = std::mem::take(response.headers_mut());
-    Ok(Ok(answer))
+    Ok(answer)
 }
 
 #[cfg(test)]

@@ -444,6 +444,31 @@ async fn call_raw_is_signed_keeps_every_field_and_shares_the_limits() {
     assert_eq!(e.kind(), ErrorKind::ResponseTooLarge, "{e}");
 }
 
+/// A `paramContent` nested deeper than 128 levels has no canonical form:
+/// the call fails with `Error::Signing` and nothing is sent.
+#[tokio::test]
+async fn a_param_content_too_deep_to_sign_is_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST);
+            then.status(200)
+                .json_body(json!({"code": "0", "result": {}}));
+        })
+        .await;
+    let mut params = json!({"b": 1, "a": 2});
+    for _ in 0..200 {
+        params = json!([params]);
+    }
+    let e = client(&server.base_url())
+        .call_raw("listWecomEmployees", "/wecom/employee/page", Some(&params))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Signing { .. }), "{e:?}");
+    assert!(e.to_string().contains("could not sign the request"), "{e}");
+    assert_eq!(mock.calls_async().await, 0);
+}
+
 /// What a generated call meets when the secret is wrong: the platform's
 /// HTTP 200 envelope with code 40001.
 async fn wrong_secret(server: &MockServer) -> httpmock::Mock<'_> {

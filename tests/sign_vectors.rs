@@ -47,18 +47,18 @@ fn every_vector_reproduces_string_to_sign_and_sign() {
         let secret = SecretString::from(case["appSecret"].as_str().unwrap());
 
         assert_eq!(
-            string_to_sign(&input),
+            string_to_sign(&input).unwrap(),
             case["stringToSign"].as_str().unwrap(),
             "{name}: string to sign"
         );
-        let lower = Md5Signer::new().sign(&input, &secret);
+        let lower = Md5Signer::new().sign(&input, &secret).unwrap();
         assert_eq!(
             lower.string_to_sign,
             case["stringToSign"].as_str().unwrap(),
             "{name}"
         );
         assert_eq!(lower.sign, case["sign"].as_str().unwrap(), "{name}: sign");
-        let upper = Md5Signer::uppercase().sign(&input, &secret);
+        let upper = Md5Signer::uppercase().sign(&input, &secret).unwrap();
         assert_eq!(
             upper.sign,
             case["signUppercase"].as_str().unwrap(),
@@ -116,10 +116,10 @@ fn the_canonical_form_keeps_integers_exact_and_writes_minus_zero_as_zero() {
         canonical_json_text(r#" {"z":-0, "y":[ -0, 0 ]} "#).unwrap(),
         r#"{"y":[0,0],"z":0}"#
     );
-    // The Value form agrees where a Value can hold the number.
+    // A Value's text agrees where a Value can hold the number.
     let value: Value = serde_json::from_str(r#"{"offset":-0,"n":9007199254740993}"#).unwrap();
     assert_eq!(
-        shiheng::sign::canonical_json(&value),
+        canonical_json_text(&value.to_string()).unwrap(),
         r#"{"n":9007199254740993,"offset":0}"#
     );
     // A repeated key has no canonical form.
@@ -139,7 +139,39 @@ fn signature_never_contains_the_secret() {
         version: "1.0",
         param_content: None,
     };
-    let signature = Md5Signer::new().sign(&input, &secret);
+    let signature = Md5Signer::new().sign(&input, &secret).unwrap();
     assert!(!format!("{signature:?}").contains("demo-secret"));
     assert!(!signature.string_to_sign.contains("demo-secret"));
+}
+
+/// A `paramContent` nested deeper than 128 levels has no canonical form:
+/// signing it is refused with an error saying so, never signed over some
+/// other (unsorted) text.
+#[test]
+fn a_value_nested_too_deeply_is_refused_not_signed_unsorted() {
+    let mut value = serde_json::json!({"b": 1, "a": 2});
+    for _ in 0..200 {
+        value = serde_json::json!([value]);
+    }
+    let input = SignInput {
+        app_id: "demo-app",
+        timestamp: 1_700_000_000_000,
+        version: "1.0",
+        param_content: Some(&value),
+    };
+    let refused = string_to_sign(&input).unwrap_err();
+    assert!(refused.to_string().contains("128 levels"), "{refused}");
+    let secret = SecretString::from("demo-secret");
+    let refused = Md5Signer::new().sign(&input, &secret).unwrap_err();
+    assert!(refused.to_string().contains("128 levels"), "{refused}");
+    let text = value.to_string();
+    let refused = canonical_json_text(&text).unwrap_err();
+    assert!(refused.to_string().contains("128 levels"), "{refused}");
+    // At the limit, the canonical form is written (and sorted).
+    let mut value = serde_json::json!({"b": 1, "a": 2});
+    for _ in 0..127 {
+        value = serde_json::json!([value]);
+    }
+    let canonical = canonical_json_text(&value.to_string()).unwrap();
+    assert!(canonical.contains(r#"{"a":2,"b":1}"#), "{canonical}");
 }

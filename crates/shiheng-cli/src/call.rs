@@ -83,7 +83,7 @@ pub fn read_params(
 fn sendable_exactly(text: &str, value: &Value) -> Result<(), String> {
     let given = shiheng::sign::canonical_json_text(text)
         .map_err(|e| format!("--param-content is not JSON: {e}"))?;
-    if given != shiheng::sign::canonical_json(value) {
+    if shiheng::sign::canonical_json_text(&value.to_string()).ok() != Some(given) {
         return Err(
             "--param-content holds a number the client cannot send exactly (an integer \
              beyond 64 bits): refused rather than sent with other digits"

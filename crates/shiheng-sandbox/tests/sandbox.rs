@@ -29,15 +29,17 @@ fn client(sandbox: &Sandbox, secret: &str) -> Client {
 
 /// A request envelope signed like the client signs, for hand-made requests.
 fn envelope(app_id: &str, secret: &str, timestamp: i64, params: Option<Value>) -> Value {
-    let signature = Md5Signer::new().sign(
-        &SignInput {
-            app_id,
-            timestamp,
-            version: "1.0",
-            param_content: params.as_ref(),
-        },
-        &SecretString::from(secret.to_string()),
-    );
+    let signature = Md5Signer::new()
+        .sign(
+            &SignInput {
+                app_id,
+                timestamp,
+                version: "1.0",
+                param_content: params.as_ref(),
+            },
+            &SecretString::from(secret.to_string()),
+        )
+        .expect("a signable paramContent");
     let mut body = json!({
         "appId": app_id,
         "sign": signature.sign,

@@ -38,15 +38,17 @@ fn paginated() -> impl Iterator<Item = &'static OperationSpec> {
 /// A signed envelope around `params`, as the client would send it.
 fn envelope(params: &Value) -> Value {
     let timestamp = SystemClock.now_millis();
-    let signature = Md5Signer::new().sign(
-        &SignInput {
-            app_id: "demo-app",
-            timestamp,
-            version: "1.0",
-            param_content: Some(params),
-        },
-        &SecretString::from("demo-secret"),
-    );
+    let signature = Md5Signer::new()
+        .sign(
+            &SignInput {
+                app_id: "demo-app",
+                timestamp,
+                version: "1.0",
+                param_content: Some(params),
+            },
+            &SecretString::from("demo-secret"),
+        )
+        .expect("a signable paramContent");
     json!({"appId": "demo-app", "sign": signature.sign, "version": "1.0",
            "timestamp": timestamp, "paramContent": params})
 }
