@@ -115,17 +115,21 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
     let response_side = model::response_side(&doc);
     let model = model::generate(&doc).map_err(relocate)?;
     let replacements: BTreeMap<String, String> = model.replacements.iter().cloned().collect();
+    // The Rust view is progenitor's; the table reads the spec itself.
+    let mut view_doc = doc.clone();
+    let plain = view::apply(&mut view_doc, &response_side)?;
+    let known: BTreeMap<String, String> =
+        model.replacements.iter().chain(&plain).cloned().collect();
+    let envelopes = view::request_envelopes(&view_doc, &known);
     let table = table::generate(
         &doc,
         &table::Types {
             replacements: &replacements,
+            envelopes: &envelopes,
         },
     )
     .map_err(relocate)?;
-    let plain = view::apply(&mut doc, &response_side)?;
-    let known: BTreeMap<String, String> =
-        model.replacements.iter().chain(&plain).cloned().collect();
-    let envelopes = view::request_envelopes(&doc, &known);
+    let doc = view_doc;
 
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)
         .map_err(|e| spec::Problem::new("", format!("not an OpenAPI 3.0 document: {e}")))?;

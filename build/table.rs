@@ -257,6 +257,8 @@ pub fn pagination(doc: &Value, op: &Value, value: &Value, at: &str) -> Result<Pa
 /// model's records, by schema name.
 pub struct Types<'a> {
     pub replacements: &'a BTreeMap<String, String>,
+    /// The request schemas that are `RequestEnvelope<P>`.
+    pub envelopes: &'a [crate::view::EnvelopeAlias],
 }
 
 impl Types<'_> {
@@ -312,7 +314,23 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
             .and_then(spec::json_schema)
             .unwrap_or(&Value::Null);
         let request_schema = spec::ref_name(body).unwrap_or("").to_string();
-        let request_body_type = types.of(&request_schema, &at)?;
+        // An envelope's body is its `paramContent` read as `P` (the signer's
+        // fields are the transport's): one decoder per parameters type.
+        let read_body = match types.envelopes.iter().find(|e| e.name == request_schema) {
+            Some(envelope) => {
+                let params = syn::parse_str::<syn::Type>(&envelope.params).map_err(|e| {
+                    Problem::new(
+                        &at,
+                        format!("`{}` is not a Rust type: {e}", envelope.params),
+                    )
+                })?;
+                quote! { crate::operation::request_envelope::<#params> }
+            }
+            None => {
+                let body = types.of(&request_schema, &at)?;
+                quote! { crate::operation::request_body::<#body> }
+            }
+        };
         let request = spec::resolve(doc, body);
         let params_ref = request.pointer("/properties/paramContent");
         let params_schema = params_ref.and_then(spec::ref_name);
@@ -446,7 +464,7 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
                         envelope: ::serde_json::Value,
                     ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
                         ::std::boxed::Box::pin(async move {
-                            let body = crate::operation::request_body::<#request_body_type>(&envelope)
+                            let body = #read_body(&envelope)
                                 .map_err(::progenitor_client::Error::InvalidRequest)?;
                             client.#progenitor_ident(&body).await
                         })

@@ -112,6 +112,9 @@ fn plain_rust_type(schema: &Value) -> Option<&'static str> {
 pub struct EnvelopeAlias {
     pub name: String,
     pub doc: String,
+    /// `P`: the parameters' type, an `Option` when `paramContent` may be
+    /// left out.
+    pub params: String,
     pub rust: String,
 }
 
@@ -178,6 +181,7 @@ pub fn request_envelopes(
                 .unwrap_or("")
                 .to_string(),
             rust: format!("crate::operation::RequestEnvelope<{params_type}>"),
+            params: params_type,
         });
     }
     aliases

@@ -55,6 +55,39 @@ pub struct RequestEnvelope<P> {
     pub version: Option<String>,
 }
 
+/// Reads `envelope`'s `paramContent` as `P`, for an operation whose
+/// request is a [`RequestEnvelope`] (what its [`OperationSpec::send`] does
+/// before calling its generated method), naming the field that does not
+/// fit (`paramContent.corpId`). The signer's fields are left `None`: the
+/// transport fills them, whatever the envelope held. One decoder per
+/// parameters type, none per envelope.
+#[doc(hidden)]
+pub fn request_envelope<P: serde::de::DeserializeOwned>(
+    envelope: &Value,
+) -> Result<RequestEnvelope<P>, String> {
+    let params = envelope.get("paramContent").unwrap_or(&Value::Null);
+    let param_content = serde_path_to_error::deserialize::<_, P>(params).map_err(unfit_params)?;
+    Ok(RequestEnvelope {
+        app_id: None,
+        param_content,
+        sign: None,
+        timestamp: None,
+        version: None,
+    })
+}
+
+/// Not generic, so that it is compiled once, not per parameters type.
+fn unfit_params(e: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let at = match e.path().to_string().as_str() {
+        "." => "paramContent".to_string(),
+        path => format!("paramContent.{path}"),
+    };
+    format!(
+        "`{at}`: does not fit the spec's request schema: {}",
+        e.inner()
+    )
+}
+
 /// Reads `envelope` as the generated request type `B` (what each
 /// [`OperationSpec::send`] does before calling its generated method),
 /// naming the field that does not fit. One pass, through

@@ -45,8 +45,8 @@ pub const LIST_WECOM_EMPLOYEES: crate::operation::OperationSpec = crate::operati
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
             ::std::boxed::Box::pin(async move {
-                let body = crate::operation::request_body::<
-                    crate::generated::types::ListWecomEmployeesRequest,
+                let body = crate::operation::request_envelope::<
+                    crate::generated::types::EmployeePageParams,
                 >(&envelope)
                     .map_err(::progenitor_client::Error::InvalidRequest)?;
                 client.list_wecom_employees(&body).await
@@ -108,8 +108,8 @@ pub const LIST_WECOM_CUSTOMERS: crate::operation::OperationSpec = crate::operati
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
             ::std::boxed::Box::pin(async move {
-                let body = crate::operation::request_body::<
-                    crate::generated::types::ListWecomCustomersRequest,
+                let body = crate::operation::request_envelope::<
+                    crate::generated::types::CursorPageParams,
                 >(&envelope)
                     .map_err(::progenitor_client::Error::InvalidRequest)?;
                 client.list_wecom_customers(&body).await
@@ -171,8 +171,8 @@ pub const LIST_WECOM_GROUP_CHATS: crate::operation::OperationSpec = crate::opera
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
             ::std::boxed::Box::pin(async move {
-                let body = crate::operation::request_body::<
-                    crate::generated::types::ListWecomGroupChatsRequest,
+                let body = crate::operation::request_envelope::<
+                    ::std::option::Option<crate::generated::types::CursorPageParams>,
                 >(&envelope)
                     .map_err(::progenitor_client::Error::InvalidRequest)?;
                 client.list_wecom_group_chats(&body).await
