@@ -26,7 +26,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, FuturesUnordered, Stream, StreamExt};
+use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -39,9 +39,9 @@ use crate::operation::{OperationSpec, Paginated, Pagination, PaginationStyle};
 pub use crate::record::Drifted;
 use crate::record::{DynItem, FieldSeed, Observed, Record, observe};
 
-mod partition;
+mod engine;
 
-pub use partition::{CHUNK_PAGES, MAX_BUFFERED_PAGES};
+pub use engine::{CHUNK_PAGES, MAX_BUFFERED_PAGES};
 
 /// Default number of pages fetched at once by page-number listings.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -502,13 +502,6 @@ impl<T: Record> ItemCodec<T> {
     };
 }
 
-/// The engines, one per way of walking a listing.
-enum Engine<T> {
-    Number(NumberEngine<T>),
-    Cursor(CursorEngine<T>),
-    Partition(Box<partition::PartitionEngine<T>>),
-}
-
 /// Every page of the listing of `op`, items read by `codec`.
 fn listing_of<T: Send + 'static>(
     client: Client,
@@ -520,39 +513,9 @@ fn listing_of<T: Send + 'static>(
         Ok(made) => made,
         Err(e) => return stream::once(async move { Err(e) }).boxed(),
     };
-    let concurrency = options.concurrency;
-    let engine = match fetcher.pagination.style {
-        PaginationStyle::PageNumber { page, .. } => {
-            let last_allowed = start
-                .saturating_add(i64::from(options.max_pages) - 1)
-                .min(page.bounds.max);
-            Engine::Number(NumberEngine {
-                fetcher,
-                concurrency,
-                first: start,
-                last_allowed,
-                inflight: FuturesUnordered::new(),
-                ready: BTreeMap::new(),
-                next_request: start,
-                next_yield: start,
-                known_pages: None,
-                last_full: None,
-                done: false,
-                pending: None,
-            })
-        }
-        PaginationStyle::Cursor { key: Some(_), .. } if concurrency > 1 => Engine::Partition(
-            Box::new(partition::PartitionEngine::new(fetcher, start, concurrency)),
-        ),
-        PaginationStyle::Cursor { .. } => Engine::Cursor(CursorEngine::new(fetcher, start)),
-    };
+    let engine = engine::Engine::new(fetcher, start, options.concurrency);
     let pages = stream::unfold(engine, |mut engine| async move {
-        let page = match &mut engine {
-            Engine::Number(engine) => engine.next().await,
-            Engine::Cursor(engine) => engine.next().await,
-            Engine::Partition(engine) => engine.next().await,
-        }?;
-        Some((page, engine))
+        Some((engine.next().await?, engine))
     });
     with_deadline(pages.boxed(), op.operation_id, options.deadline)
 }
@@ -789,250 +752,6 @@ impl<'de> Visitor<'de> for ItemsSeed {
             items.push(item);
         }
         Ok(items)
-    }
-}
-
-/// A page fetch with its page number.
-type NumberedFetch<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
-
-/// The page-number engine. Pages are requested ahead, `concurrency` at a
-/// time, and yielded strictly in order through a reorder buffer: a slow page
-/// holds back the yielding, not the requesting, so one slow answer does not
-/// idle the other slots (no head-of-line blocking), while at most
-/// `2 × concurrency` pages are requested or held at once (bounded memory).
-///
-/// How far ahead: the pages the answers report (`pages`) when they report
-/// it; otherwise, speculatively, `concurrency` pages past the last full one
-/// (a listing that ends early costs at most that many empty answers). The
-/// first pages are requested together when the page size is the largest the
-/// spec allows (the usual listing); with another size the first page goes
-/// alone. Each page is judged in order (see `judge`), so a page requested
-/// past the end is never yielded.
-struct NumberEngine<T> {
-    fetcher: Arc<Fetcher<T>>,
-    concurrency: usize,
-    first: i64,
-    /// The last page it may request: the page cap's, or the spec's bound.
-    last_allowed: i64,
-    inflight: FuturesUnordered<NumberedFetch<T>>,
-    ready: BTreeMap<i64, Result<Page<T>, Error>>,
-    next_request: i64,
-    next_yield: i64,
-    /// The last page the answers say exists.
-    known_pages: Option<i64>,
-    /// The last page judged full (more may follow).
-    last_full: Option<i64>,
-    done: bool,
-    /// An error to yield after the page that revealed it.
-    pending: Option<Error>,
-}
-
-impl<T: Send + 'static> NumberEngine<T> {
-    fn error(&self, message: String) -> Error {
-        Error::Pagination {
-            operation: self.fetcher.op.operation_id,
-            message,
-        }
-    }
-
-    /// The last page worth requesting now.
-    fn request_limit(&self) -> i64 {
-        let speculative = |after: i64| after.saturating_add(self.concurrency as i64);
-        let page_size = self.fetcher.pagination.page_size;
-        let usual = i64::from(self.fetcher.page_size) == page_size.bounds.max;
-        let limit = match (self.last_full, self.known_pages) {
-            (None, _) if usual && self.concurrency > 1 => speculative(self.first - 1),
-            (None, _) => self.first,
-            // Within the reported pages; past them, one page at a time.
-            (Some(full), Some(pages)) if full < pages => pages,
-            (Some(full), Some(_)) => full + 1,
-            (Some(full), None) => speculative(full),
-        };
-        limit.min(self.last_allowed)
-    }
-
-    fn top_up(&mut self) {
-        let limit = self.request_limit();
-        while self.inflight.len() < self.concurrency
-            && self.inflight.len() + self.ready.len() < 2 * self.concurrency
-            && self.next_request <= limit
-        {
-            let number = self.next_request;
-            let fetch = self.fetcher.fetch(number);
-            self.inflight
-                .push(Box::pin(async move { (number, fetch.await) }));
-            self.next_request += 1;
-        }
-    }
-
-    async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
-        if let Some(error) = self.pending.take() {
-            return Some(Err(error));
-        }
-        loop {
-            if self.done {
-                return None;
-            }
-            if let Some(result) = self.ready.remove(&self.next_yield) {
-                let number = self.next_yield;
-                self.next_yield += 1;
-                let page = match result {
-                    Ok(page) => page,
-                    Err(e) => return Some(self.finish(Err(e))),
-                };
-                return Some(match self.judge(number, &page) {
-                    Verdict::More => Ok(page),
-                    Verdict::Last => self.finish(Ok(page)),
-                    Verdict::Stop(message) => {
-                        // The page's items are real: deliver them, then the error.
-                        self.pending = Some(self.error(message));
-                        self.finish(Ok(page))
-                    }
-                });
-            }
-            self.top_up();
-            let Some((number, result)) = self.inflight.next().await else {
-                // Nothing in flight and the next page was not requested: the
-                // cap stopped the requests.
-                let last = self.next_yield - 1;
-                let message = self.over_cap(last);
-                let error = self.error(message);
-                return Some(self.finish(Err(error)));
-            };
-            self.ready.insert(number, result);
-        }
-    }
-
-    fn finish(&mut self, result: Result<Page<T>, Error>) -> Result<Page<T>, Error> {
-        self.done = true;
-        // Dropping them cancels the requests still in flight.
-        self.inflight = FuturesUnordered::new();
-        self.ready.clear();
-        result
-    }
-
-    /// What page `number` says about the rest of the listing.
-    fn judge(&mut self, number: i64, page: &Page<T>) -> Verdict {
-        let size = i64::from(self.fetcher.page_size);
-        let received = page.received() as i64;
-        let before = (number - 1).saturating_mul(size);
-        let claims_more = page.pages.is_some_and(|pages| pages > number)
-            || page
-                .total
-                .is_some_and(|total| total > before.saturating_add(received));
-        if received < size {
-            if claims_more {
-                return Verdict::Stop(format!(
-                    "page {number} held {received} of {size} items, but the answer reports {}: items would be missing (traceId {})",
-                    counts(page.pages, page.total),
-                    page.trace_id.as_deref().unwrap_or("unknown")
-                ));
-            }
-            return Verdict::Last;
-        }
-        // A full page. Both counts agreeing that it is the last one is the
-        // only reason not to look further: either alone may be the one that lies.
-        if page.pages == Some(number) && page.total == Some(number.saturating_mul(size)) {
-            return Verdict::Last;
-        }
-        if let Some(pages) = page.pages {
-            self.known_pages = Some(self.known_pages.map_or(pages, |known| known.max(pages)));
-        }
-        self.last_full = Some(number);
-        if number >= self.last_allowed {
-            return Verdict::Stop(self.over_cap(number));
-        }
-        Verdict::More
-    }
-
-    fn over_cap(&self, number: i64) -> String {
-        let bound = self.fetcher.pagination.position().bounds.max;
-        if number >= bound {
-            format!(
-                "page {number} was full, but {bound} is the largest page number the spec allows"
-            )
-        } else {
-            format!(
-                "the listing reached its cap of {} pages (max_pages) at page {number}, which was full",
-                self.fetcher.max_pages
-            )
-        }
-    }
-}
-
-fn counts(pages: Option<i64>, total: Option<i64>) -> String {
-    match (pages, total) {
-        (Some(p), Some(t)) => format!("{p} pages and {t} items"),
-        (Some(p), None) => format!("{p} pages"),
-        (None, Some(t)) => format!("{t} items"),
-        (None, None) => "no counts".to_string(),
-    }
-}
-
-enum Verdict {
-    More,
-    Last,
-    Stop(String),
-}
-
-/// The cursor engine: one page at a time, following the answers' next cursor.
-struct CursorEngine<T> {
-    fetcher: Arc<Fetcher<T>>,
-    cursor: Option<i64>,
-    previous_ids: Vec<Option<i64>>,
-    /// An error to yield after the page that revealed it.
-    pending: Option<Error>,
-}
-
-impl<T: Send + 'static> CursorEngine<T> {
-    fn new(fetcher: Arc<Fetcher<T>>, start: i64) -> Self {
-        Self {
-            fetcher,
-            cursor: Some(start),
-            previous_ids: Vec::new(),
-            pending: None,
-        }
-    }
-
-    async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
-        if let Some(error) = self.pending.take() {
-            return Some(Err(error));
-        }
-        let cursor = self.cursor.take()?;
-        let (op, pagination) = (self.fetcher.op, self.fetcher.pagination);
-        let field = pagination.position().name;
-        let next_field = match pagination.style {
-            PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
-            PaginationStyle::PageNumber { .. } => "next cursor",
-        };
-        let operation = op.operation_id;
-        let stop = |message: String| Some(Err(Error::Pagination { operation, message }));
-        let page = match self.fetcher.fetch(cursor).await {
-            Ok(page) => page,
-            Err(e) => return Some(Err(e)),
-        };
-        let trace = page.trace_id.as_deref().unwrap_or("unknown").to_string();
-        if !page.ids.is_empty() && page.ids == self.previous_ids {
-            return stop(format!(
-                "{field} {cursor} returned the same page as the previous call (traceId {trace})"
-            ));
-        }
-        if let Some(next) = page.next_cursor
-            && next <= cursor
-        {
-            // The page's items are delivered (duplicates are dropped by id);
-            // following the cursor would not end.
-            self.pending = Some(Error::Pagination {
-                operation,
-                message: format!(
-                    "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
-                ),
-            });
-            return Some(Ok(page));
-        }
-        self.previous_ids.clone_from(&page.ids);
-        self.cursor = page.next_cursor;
-        Some(Ok(page))
     }
 }
 

@@ -1,3 +1,15 @@
+//! The one listing engine. Pages are fetched in chunks of positions, at
+//! most `concurrency` requests at a time, and yielded strictly in order:
+//! a chunk's pages wait in it until every chunk before it is yielded. The
+//! walk decides which positions a listing requests:
+//!
+//! - page numbers: a chunk per page, requested ahead (see
+//!   [`Numbers::request_limit`]) and judged in order as they are yielded, so
+//!   a page requested past the end is never yielded;
+//! - a cursor: one open chunk, one page at a time, following the answers'
+//!   next cursor;
+//! - the partitioned scan, below.
+//!
 //! The partitioned cursor scan: for operations whose spec declares the
 //! cursor a monotone integer key (`x-pagination.cursorKey`: items whose key
 //! is greater than the cursor, ascending; the next cursor is the last
@@ -34,13 +46,13 @@
 //! [`MAX_BUFFERED_PAGES`] pages before it waits; so at most
 //! `2 × concurrency × MAX_BUFFERED_PAGES` pages are held at once.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::{CursorEngine, Fetcher, Page};
+use super::{Fetcher, Page};
 use crate::error::Error;
 use crate::operation::PaginationStyle;
 
@@ -50,15 +62,17 @@ pub const CHUNK_PAGES: i64 = 8;
 /// The pages a chunk that is not the head one may hold before it waits.
 pub const MAX_BUFFERED_PAGES: usize = 16;
 
-/// A part of the key space: the items whose key is in `(lo, hi]`.
+/// A part of the listing: the items whose position (key) is in `(lo, hi]`,
+/// or, for page numbers, the one page at `cursor`.
 struct Chunk<T> {
     id: u64,
-    /// The chunk's upper bound; `None` for the last one.
+    /// The chunk's upper bound; `None` for the last one and for a page.
     hi: Option<i64>,
     /// Where its next request starts.
     cursor: i64,
-    /// Pages fetched and not yet yielded, in order.
-    pages: VecDeque<Page<T>>,
+    /// Pages fetched and not yet yielded, in order (page-number listings
+    /// keep a failed request's error in its place).
+    pages: VecDeque<Result<Page<T>, Error>>,
     done: bool,
     busy: bool,
 }
@@ -67,17 +81,6 @@ struct Chunk<T> {
 type Key = (usize, Option<i64>);
 
 impl<T> Chunk<T> {
-    fn new(id: u64, lo: i64, hi: Option<i64>) -> Self {
-        Self {
-            id,
-            hi,
-            cursor: lo,
-            pages: VecDeque::new(),
-            done: false,
-            busy: false,
-        }
-    }
-
     /// Key space not scanned yet (for the last chunk: unknown, so none).
     fn room(&self) -> i64 {
         match (self.done || self.busy, self.hi) {
@@ -87,8 +90,9 @@ impl<T> Chunk<T> {
     }
 
     /// A page fetched at `cursor` with these `keys`: trimmed to the chunk
-    /// (the items past its bound are the next chunk's), kept.
-    fn accept(&mut self, cursor: i64, mut page: Page<T>, keys: &[Key]) {
+    /// (the items past its bound are the next chunk's), kept (an empty
+    /// one only when `keep_empty`).
+    fn accept(&mut self, cursor: i64, mut page: Page<T>, keys: &[Key], keep_empty: bool) {
         let cutoff = self.hi.and_then(|hi| {
             let past = keys.iter().find(|(_, key)| key.is_some_and(|k| k > hi));
             past.map(|(index, _)| *index)
@@ -101,85 +105,122 @@ impl<T> Chunk<T> {
         self.done =
             cutoff.is_some() || next.is_none_or(|next| self.hi.is_some_and(|hi| next >= hi));
         self.cursor = next.unwrap_or(cursor);
-        if page.received() > 0 {
-            self.pages.push_back(page);
+        if keep_empty || page.received() > 0 {
+            self.pages.push_back(Ok(page));
         }
     }
 }
 
 type Fetched<T> = BoxFuture<'static, (u64, i64, Result<Page<T>, Error>)>;
 
-enum State {
+/// Which positions the listing requests.
+enum Walk {
+    Number(Numbers),
+    /// Following the cursor; the previous page's ids.
+    Cursor(Vec<Option<i64>>),
+    /// The partitioned scan's first page.
     First,
     /// Probing from the first page's next cursor, by its key span.
     Probe {
         from: i64,
         span: i64,
     },
+    /// Scanning the chunks the probes cut.
     Scan,
-    Done,
 }
 
 /// The engine; see the module's header.
-pub(super) struct PartitionEngine<T> {
+pub(super) struct Engine<T> {
     fetcher: Arc<Fetcher<T>>,
-    key: &'static str,
     concurrency: usize,
+    walk: Walk,
     start: i64,
-    state: State,
     chunks: VecDeque<Chunk<T>>,
     inflight: FuturesUnordered<Fetched<T>>,
     next_id: u64,
+    /// The partitioned scan's key field.
+    key: &'static str,
     /// Every item with a key up to this has been yielded, in order.
     safe_point: i64,
-    sequential: Option<CursorEngine<T>>,
     notice: Option<String>,
+    /// An error to yield after the page that revealed it.
+    pending: Option<Error>,
+    done: bool,
 }
 
-impl<T: Send + 'static> PartitionEngine<T> {
+impl<T: Send + 'static> Engine<T> {
     pub(super) fn new(fetcher: Arc<Fetcher<T>>, start: i64, concurrency: usize) -> Self {
-        let pagination = fetcher.pagination;
-        let key = match pagination.style {
-            PaginationStyle::Cursor { key: Some(key), .. } => key,
-            _ => pagination.item_id,
+        let (walk, key) = match fetcher.pagination.style {
+            PaginationStyle::PageNumber { page, .. } => {
+                let last_allowed = start
+                    .saturating_add(i64::from(fetcher.max_pages) - 1)
+                    .min(page.bounds.max);
+                let numbers = Numbers {
+                    first: start,
+                    last_allowed,
+                    next: start,
+                    known_pages: None,
+                    last_full: None,
+                };
+                (Walk::Number(numbers), "")
+            }
+            PaginationStyle::Cursor { key: Some(key), .. } if concurrency > 1 => (Walk::First, key),
+            PaginationStyle::Cursor { .. } => (Walk::Cursor(Vec::new()), ""),
         };
-        Self {
+        let mut engine = Self {
             fetcher,
-            key,
             concurrency: concurrency.max(1),
+            walk,
             start,
-            state: State::First,
             chunks: VecDeque::new(),
             inflight: FuturesUnordered::new(),
             next_id: 0,
+            key,
             safe_point: start,
-            sequential: None,
             notice: None,
+            pending: None,
+            done: false,
+        };
+        if matches!(engine.walk, Walk::Cursor(_)) {
+            let chunk = engine.chunk(start, None);
+            engine.chunks.push_back(chunk);
         }
+        engine
     }
 
     pub(super) async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
-        if let Some(sequential) = &mut self.sequential {
-            let mut page = sequential.next().await?;
-            if let (Ok(page), Some(notice)) = (&mut page, self.notice.take()) {
-                page.notice = Some(notice);
-            }
-            return Some(page);
+        if let Some(error) = self.pending.take() {
+            return Some(self.fail(error));
         }
-        match self.state {
-            State::Done => None,
-            State::First => self.first_page().await,
-            State::Probe { from, span } => match self.probe(from, span).await {
+        if self.done {
+            return None;
+        }
+        match self.walk {
+            Walk::First => self.first_page().await,
+            Walk::Probe { from, span } => match self.probe(from, span).await {
                 Ok(()) => Box::pin(self.next()).await,
                 Err(e) => Some(self.fail(e)),
             },
-            State::Scan => self.scan().await,
+            _ => self.scan().await,
         }
     }
 
-    /// Ends the scan: no more requests, the ones in flight dropped.
+    /// A new chunk of `(lo, hi]`.
+    fn chunk(&mut self, lo: i64, hi: Option<i64>) -> Chunk<T> {
+        self.next_id += 1;
+        Chunk {
+            id: self.next_id,
+            hi,
+            cursor: lo,
+            pages: VecDeque::new(),
+            done: false,
+            busy: false,
+        }
+    }
+
+    /// Ends the listing: no more requests, the ones in flight dropped.
     fn stop(&mut self) {
-        self.state = State::Done;
+        self.done = true;
         self.inflight = FuturesUnordered::new();
         self.chunks.clear();
     }
@@ -187,6 +228,13 @@ impl<T: Send + 'static> PartitionEngine<T> {
     fn fail(&mut self, error: Error) -> Result<Page<T>, Error> {
         self.stop();
         Err(error)
+    }
+
+    fn error(&self, message: String) -> Error {
+        Error::Pagination {
+            operation: self.fetcher.op.operation_id,
+            message,
+        }
     }
 
     /// Continues sequentially from the safe point, saying why.
@@ -200,9 +248,12 @@ impl<T: Send + 'static> PartitionEngine<T> {
             "the partitioned scan stopped ({why}); the rest was listed sequentially from key {}",
             self.safe_point
         ));
-        self.stop();
         // The same fetcher: what is left of the page cap is the rest's.
-        self.sequential = Some(CursorEngine::new(self.fetcher.clone(), self.safe_point));
+        self.inflight = FuturesUnordered::new();
+        self.chunks.clear();
+        self.walk = Walk::Cursor(Vec::new());
+        let chunk = self.chunk(self.safe_point, None);
+        self.chunks.push_back(chunk);
     }
 
     fn keys(&self, page: &Page<T>) -> Vec<Key> {
@@ -220,17 +271,17 @@ impl<T: Send + 'static> PartitionEngine<T> {
         };
         let keys = self.keys(&page);
         if let Err(why) = contract(self.start, &keys, page.next_cursor) {
-            // The sequential engine starts over from the start; this page is
+            // The sequential walk starts over from the start; this page is
             // its first answer again, so it is not yielded twice.
             self.fall_back(why);
-            return Box::pin(self.next()).await;
+            return self.scan().await;
         }
         let full = page.received() >= self.fetcher.page_size as usize;
         match (page.next_cursor, keys.first()) {
             (Some(next), Some(&(_, Some(first)))) if full => {
                 self.safe_point = next;
                 let span = (next - first).max(1);
-                self.state = State::Probe { from: next, span };
+                self.walk = Walk::Probe { from: next, span };
             }
             (Some(next), _) => {
                 // A short page with a next cursor, or one without keys:
@@ -239,7 +290,7 @@ impl<T: Send + 'static> PartitionEngine<T> {
                 self.fall_back("the first page gave no key range to partition".into());
                 self.notice = None;
             }
-            (None, _) => self.state = State::Done,
+            (None, _) => self.done = true,
         }
         Some(Ok(page))
     }
@@ -252,7 +303,7 @@ impl<T: Send + 'static> PartitionEngine<T> {
             .collect();
         let mut probes: Vec<(i64, Page<T>)> = Vec::new();
         let mut complete = false;
-        let mut first_keys = std::collections::HashSet::new();
+        let mut first_keys = HashSet::new();
         'batches: for batch in cursors.chunks(self.concurrency) {
             let mut news = false;
             let answers = batch.iter().map(|&cursor| self.fetcher.fetch(cursor));
@@ -282,7 +333,7 @@ impl<T: Send + 'static> PartitionEngine<T> {
             }
         }
         self.cut(from, probes, complete);
-        self.state = State::Scan;
+        self.walk = Walk::Scan;
         Ok(())
     }
 
@@ -333,25 +384,22 @@ impl<T: Send + 'static> PartitionEngine<T> {
             .collect();
         let last = cuts.len() - 1;
         for (i, ((lo, probed), hi)) in cuts.into_iter().zip(his).enumerate() {
-            let mut chunk = Chunk::new(self.next_id, lo, hi);
-            self.next_id += 1;
+            let mut chunk = self.chunk(lo, hi);
             if let Some((page, keys)) = probed {
-                chunk.accept(lo, page, &keys);
+                chunk.accept(lo, page, &keys, false);
                 chunk.done |= i == last && complete;
             }
             self.chunks.push_back(chunk);
         }
     }
 
+    /// Yields the head chunk's pages in order, fetching as it goes.
     async fn scan(&mut self) -> Option<Result<Page<T>, Error>> {
         loop {
-            // Yield what the head chunk has, in order.
             while let Some(head) = self.chunks.front_mut() {
                 if let Some(page) = head.pages.pop_front() {
-                    if let Some(last) = self.keys(&page).iter().rev().find_map(|k| k.1) {
-                        self.safe_point = self.safe_point.max(last);
-                    }
-                    return Some(Ok(page));
+                    let position = head.cursor;
+                    return Some(self.deliver(position, page));
                 }
                 if head.done && !head.busy {
                     if let Some(hi) = head.hi {
@@ -362,30 +410,110 @@ impl<T: Send + 'static> PartitionEngine<T> {
                 }
                 break;
             }
-            if self.chunks.is_empty() {
-                self.state = State::Done;
-                return None;
-            }
             self.schedule();
-            let (id, cursor, result) = self.inflight.next().await?;
+            let Some((id, cursor, result)) = self.inflight.next().await else {
+                self.done = true;
+                return None;
+            };
             let page = match result {
                 Ok(page) => page,
-                Err(e) => return Some(self.fail(e)),
+                Err(e) if !matches!(self.walk, Walk::Number(_)) => return Some(self.fail(e)),
+                // Page numbers yield an error in its page's turn.
+                Err(e) => {
+                    if let Some(chunk) = self.chunks.iter_mut().find(|c| c.id == id) {
+                        (chunk.busy, chunk.done) = (false, true);
+                        chunk.pages.push_back(Err(e));
+                    }
+                    continue;
+                }
             };
-            let keys = self.keys(&page);
-            if let Err(why) = contract(cursor, &keys, page.next_cursor) {
+            let keys = match self.walk {
+                Walk::Scan => self.keys(&page),
+                _ => Vec::new(),
+            };
+            if let Walk::Scan = self.walk
+                && let Err(why) = contract(cursor, &keys, page.next_cursor)
+            {
                 self.fall_back(format!("at {cursor}: {why}"));
-                return Box::pin(self.next()).await;
+                continue;
             }
+            let mut stuck = false;
+            if let Walk::Cursor(previous_ids) = &self.walk {
+                let error = self.cursor_guard(cursor, &page, previous_ids);
+                match error {
+                    Some(Ok(error)) => return Some(self.fail(error)),
+                    Some(Err(error)) => (self.pending, stuck) = (Some(error), true),
+                    None => self.walk = Walk::Cursor(page.ids.clone()),
+                }
+            }
+            let keep_empty = !matches!(self.walk, Walk::Scan);
             if let Some(chunk) = self.chunks.iter_mut().find(|c| c.id == id) {
                 chunk.busy = false;
-                chunk.accept(cursor, page, &keys);
+                chunk.accept(cursor, page, &keys, keep_empty);
+                chunk.done |= stuck;
             }
         }
     }
 
+    /// The cursor walk's guards for the page at `cursor`: `Ok` an error in
+    /// its place (the same page as the previous one), `Err` an error after
+    /// it (the cursor did not advance: its items are delivered, duplicates
+    /// dropped by id; following the cursor would not end).
+    fn cursor_guard(
+        &self,
+        cursor: i64,
+        page: &Page<T>,
+        previous_ids: &[Option<i64>],
+    ) -> Option<Result<Error, Error>> {
+        let field = self.fetcher.pagination.position().name;
+        let trace = page.trace_id.as_deref().unwrap_or("unknown");
+        if !page.ids.is_empty() && page.ids == previous_ids {
+            return Some(Ok(self.error(format!(
+                "{field} {cursor} returned the same page as the previous call (traceId {trace})"
+            ))));
+        }
+        let next_field = match self.fetcher.pagination.style {
+            PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
+            PaginationStyle::PageNumber { .. } => "next cursor",
+        };
+        let next = page.next_cursor.filter(|next| *next <= cursor)?;
+        Some(Err(self.error(format!(
+            "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
+        ))))
+    }
+
+    /// The head chunk's next page, fetched at `position`, on its way out.
+    fn deliver(&mut self, position: i64, page: Result<Page<T>, Error>) -> Result<Page<T>, Error> {
+        let mut page = match page {
+            Ok(page) => page,
+            Err(e) => return self.fail(e),
+        };
+        if let Some(notice) = self.notice.take() {
+            page.notice = Some(notice);
+        }
+        match &mut self.walk {
+            Walk::Number(numbers) => match numbers.judge(&self.fetcher, position, &page) {
+                Verdict::More => {}
+                Verdict::Last => self.stop(),
+                Verdict::Stop(message) => {
+                    // The page's items are real: deliver them, then the error.
+                    self.pending = Some(self.error(message));
+                    self.stop();
+                }
+            },
+            Walk::Scan => {
+                if let Some(last) = self.keys(&page).iter().rev().find_map(|k| k.1) {
+                    self.safe_point = self.safe_point.max(last);
+                }
+            }
+            _ => {}
+        }
+        Ok(page)
+    }
+
     /// Starts requests: the head chunks first, `concurrency` at a time; an
-    /// idle slot with nothing to fetch splits the chunk with the most room.
+    /// idle slot with nothing to fetch splits the chunk with the most room,
+    /// or takes the next page number.
     fn schedule(&mut self) {
         let window = self.concurrency * 2;
         while self.inflight.len() < self.concurrency {
@@ -397,7 +525,8 @@ impl<T: Send + 'static> PartitionEngine<T> {
                 .position(|(i, c)| {
                     !c.done && !c.busy && (i == 0 || c.pages.len() < MAX_BUFFERED_PAGES)
                 });
-            let Some(index) = next.or_else(|| self.split()) else {
+            let Some(index) = next.or_else(|| self.split()).or_else(|| self.next_number())
+            else {
                 break;
             };
             let chunk = &mut self.chunks[index];
@@ -430,11 +559,130 @@ impl<T: Send + 'static> PartitionEngine<T> {
         let hi = chunk.hi?;
         let middle = chunk.cursor + room / 2;
         chunk.hi = Some(middle);
-        let new = Chunk::new(self.next_id, middle, Some(hi));
-        self.next_id += 1;
+        let new = self.chunk(middle, Some(hi));
         self.chunks.insert(index + 1, new);
         Some(index + 1)
     }
+
+    /// A chunk for the next page number, when the page-number walk may
+    /// request it now: at most `2 × concurrency` pages requested or held.
+    fn next_number(&mut self) -> Option<usize> {
+        let usual = i64::from(self.fetcher.page_size) == self.fetcher.pagination.page_size.bounds.max;
+        let Walk::Number(numbers) = &mut self.walk else {
+            return None;
+        };
+        let number = numbers.next;
+        if self.chunks.len() >= 2 * self.concurrency
+            || number > numbers.request_limit(self.concurrency, usual)
+        {
+            return None;
+        }
+        numbers.next += 1;
+        let chunk = self.chunk(number, None);
+        self.chunks.push_back(chunk);
+        Some(self.chunks.len() - 1)
+    }
+}
+
+/// The page-number walk. Pages are requested ahead, `concurrency` at a
+/// time, and yielded strictly in order: a slow page holds back the
+/// yielding, not the requesting, so one slow answer does not idle the
+/// other slots (no head-of-line blocking), while at most `2 × concurrency`
+/// pages are requested or held at once (bounded memory).
+///
+/// How far ahead: the pages the answers report (`pages`) when they report
+/// it; otherwise, speculatively, `concurrency` pages past the last full one
+/// (a listing that ends early costs at most that many empty answers). The
+/// first pages are requested together when the page size is the largest the
+/// spec allows (the usual listing); with another size the first page goes
+/// alone. Each page is judged in order (see `judge`), so a page requested
+/// past the end is never yielded.
+struct Numbers {
+    first: i64,
+    /// The last page it may request: the page cap's, or the spec's bound.
+    last_allowed: i64,
+    /// The next page to request.
+    next: i64,
+    /// The last page the answers say exists.
+    known_pages: Option<i64>,
+    /// The last page judged full (more may follow).
+    last_full: Option<i64>,
+}
+
+impl Numbers {
+    /// The last page worth requesting now (`usual`: the page size is the
+    /// largest the spec allows).
+    fn request_limit(&self, concurrency: usize, usual: bool) -> i64 {
+        let speculative = |after: i64| after.saturating_add(concurrency as i64);
+        let limit = match (self.last_full, self.known_pages) {
+            (None, _) if usual && concurrency > 1 => speculative(self.first - 1),
+            (None, _) => self.first,
+            // Within the reported pages; past them, one page at a time.
+            (Some(full), Some(pages)) if full < pages => pages,
+            (Some(full), Some(_)) => full + 1,
+            (Some(full), None) => speculative(full),
+        };
+        limit.min(self.last_allowed)
+    }
+
+    /// What page `number` says about the rest of the listing.
+    fn judge<T>(&mut self, fetcher: &Fetcher<T>, number: i64, page: &Page<T>) -> Verdict {
+        let size = i64::from(fetcher.page_size);
+        let received = page.received() as i64;
+        let before = (number - 1).saturating_mul(size);
+        let claims_more = page.pages.is_some_and(|pages| pages > number)
+            || page
+                .total
+                .is_some_and(|total| total > before.saturating_add(received));
+        if received < size {
+            if claims_more {
+                return Verdict::Stop(format!(
+                    "page {number} held {received} of {size} items, but the answer reports {}: items would be missing (traceId {})",
+                    counts(page.pages, page.total),
+                    page.trace_id.as_deref().unwrap_or("unknown")
+                ));
+            }
+            return Verdict::Last;
+        }
+        // A full page. Both counts agreeing that it is the last one is the
+        // only reason not to look further: either alone may be the one that lies.
+        if page.pages == Some(number) && page.total == Some(number.saturating_mul(size)) {
+            return Verdict::Last;
+        }
+        if let Some(pages) = page.pages {
+            self.known_pages = Some(self.known_pages.map_or(pages, |known| known.max(pages)));
+        }
+        self.last_full = Some(number);
+        if number < self.last_allowed {
+            return Verdict::More;
+        }
+        let bound = fetcher.pagination.position().bounds.max;
+        Verdict::Stop(if number >= bound {
+            format!(
+                "page {number} was full, but {bound} is the largest page number the spec allows"
+            )
+        } else {
+            format!(
+                "the listing reached its cap of {} pages (max_pages) at page {number}, which was full",
+                fetcher.max_pages
+            )
+        })
+    }
+}
+
+fn counts(pages: Option<i64>, total: Option<i64>) -> String {
+    match (pages, total) {
+        (Some(p), Some(t)) => format!("{p} pages and {t} items"),
+        (Some(p), None) => format!("{p} pages"),
+        (None, Some(t)) => format!("{t} items"),
+        (None, None) => "no counts".to_string(),
+    }
+}
+
+enum Verdict {
+    More,
+    Last,
+    Stop(String),
 }
 
 /// The monotone-key contract, for a page fetched at `cursor`.
