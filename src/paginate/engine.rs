@@ -118,7 +118,7 @@ enum Walk {
     Number(Numbers),
     /// Following the cursor; the previous page's ids.
     Cursor(Vec<Option<i64>>),
-    /// The partitioned scan's first page.
+    /// The partitioned scan's first page (its first chunk's only one).
     First,
     /// Probing from the first page's next cursor, by its key span.
     Probe {
@@ -134,7 +134,6 @@ pub(super) struct Engine<T> {
     fetcher: Arc<Fetcher<T>>,
     concurrency: usize,
     walk: Walk,
-    start: i64,
     chunks: VecDeque<Chunk<T>>,
     inflight: FuturesUnordered<Fetched<T>>,
     next_id: u64,
@@ -171,7 +170,6 @@ impl<T: Send + 'static> Engine<T> {
             fetcher,
             concurrency: concurrency.max(1),
             walk,
-            start,
             chunks: VecDeque::new(),
             inflight: FuturesUnordered::new(),
             next_id: 0,
@@ -181,7 +179,7 @@ impl<T: Send + 'static> Engine<T> {
             pending: None,
             done: false,
         };
-        if matches!(engine.walk, Walk::Cursor(_)) {
+        if !matches!(engine.walk, Walk::Number(_)) {
             let chunk = engine.chunk(start, None);
             engine.chunks.push_back(chunk);
         }
@@ -196,7 +194,6 @@ impl<T: Send + 'static> Engine<T> {
             return None;
         }
         match self.walk {
-            Walk::First => self.first_page().await,
             Walk::Probe { from, span } => match self.probe(from, span).await {
                 Ok(()) => Box::pin(self.next()).await,
                 Err(e) => Some(self.fail(e)),
@@ -262,37 +259,6 @@ impl<T: Send + 'static> Engine<T> {
         items
             .filter_map(|(index, item)| Some((index, key_of(item.as_ref().ok()?))))
             .collect()
-    }
-
-    async fn first_page(&mut self) -> Option<Result<Page<T>, Error>> {
-        let page = match self.fetcher.fetch(self.start).await {
-            Ok(page) => page,
-            Err(e) => return Some(self.fail(e)),
-        };
-        let keys = self.keys(&page);
-        if let Err(why) = contract(self.start, &keys, page.next_cursor) {
-            // The sequential walk starts over from the start; this page is
-            // its first answer again, so it is not yielded twice.
-            self.fall_back(why);
-            return self.scan().await;
-        }
-        let full = page.received() >= self.fetcher.page_size as usize;
-        match (page.next_cursor, keys.first()) {
-            (Some(next), Some(&(_, Some(first)))) if full => {
-                self.safe_point = next;
-                let span = (next - first).max(1);
-                self.walk = Walk::Probe { from: next, span };
-            }
-            (Some(next), _) => {
-                // A short page with a next cursor, or one without keys:
-                // nothing to partition by; go on as the spec says, in order.
-                self.safe_point = next;
-                self.fall_back("the first page gave no key range to partition".into());
-                self.notice = None;
-            }
-            (None, _) => self.done = true,
-        }
-        Some(Ok(page))
     }
 
     /// Probes the key space above `from` and cuts it into chunks.
@@ -415,44 +381,85 @@ impl<T: Send + 'static> Engine<T> {
                 self.done = true;
                 return None;
             };
-            let page = match result {
-                Ok(page) => page,
-                Err(e) if !matches!(self.walk, Walk::Number(_)) => return Some(self.fail(e)),
-                // Page numbers yield an error in its page's turn.
-                Err(e) => {
-                    if let Some(chunk) = self.chunks.iter_mut().find(|c| c.id == id) {
-                        (chunk.busy, chunk.done) = (false, true);
-                        chunk.pages.push_back(Err(e));
-                    }
-                    continue;
-                }
-            };
-            let keys = match self.walk {
-                Walk::Scan => self.keys(&page),
-                _ => Vec::new(),
-            };
-            if let Walk::Scan = self.walk
-                && let Err(why) = contract(cursor, &keys, page.next_cursor)
-            {
-                self.fall_back(format!("at {cursor}: {why}"));
-                continue;
-            }
-            let mut stuck = false;
-            if let Walk::Cursor(previous_ids) = &self.walk {
-                let error = self.cursor_guard(cursor, &page, previous_ids);
-                match error {
-                    Some(Ok(error)) => return Some(self.fail(error)),
-                    Some(Err(error)) => (self.pending, stuck) = (Some(error), true),
-                    None => self.walk = Walk::Cursor(page.ids.clone()),
-                }
-            }
-            let keep_empty = !matches!(self.walk, Walk::Scan);
-            if let Some(chunk) = self.chunks.iter_mut().find(|c| c.id == id) {
-                chunk.busy = false;
-                chunk.accept(cursor, page, &keys, keep_empty);
-                chunk.done |= stuck;
+            if let Err(e) = self.arrive(id, cursor, result) {
+                return Some(self.fail(e));
             }
         }
+    }
+
+    /// Keeps the answer at `cursor` in chunk `id`, as the walk says; an
+    /// error ends the listing.
+    fn arrive(
+        &mut self,
+        id: u64,
+        cursor: i64,
+        result: Result<Page<T>, Error>,
+    ) -> Result<(), Error> {
+        let Some(index) = self.chunks.iter().position(|c| c.id == id) else {
+            return Ok(());
+        };
+        self.chunks[index].busy = false;
+        let page = match result {
+            // Page numbers yield an error in its page's turn.
+            Err(e) if matches!(self.walk, Walk::Number(_)) => {
+                self.chunks[index].done = true;
+                self.chunks[index].pages.push_back(Err(e));
+                return Ok(());
+            }
+            result => result?,
+        };
+        let keys = match self.walk {
+            Walk::First | Walk::Scan => self.keys(&page),
+            _ => Vec::new(),
+        };
+        let mut stuck = false;
+        match &self.walk {
+            Walk::First | Walk::Scan
+                if let Err(why) = contract(cursor, &keys, page.next_cursor) =>
+            {
+                // At the first page, the sequential walk starts over from the
+                // start: this page is its first answer again, not yielded twice.
+                let first = matches!(self.walk, Walk::First);
+                self.fall_back(if first {
+                    why
+                } else {
+                    format!("at {cursor}: {why}")
+                });
+                return Ok(());
+            }
+            Walk::First => {
+                let full = page.received() >= self.fetcher.page_size as usize;
+                self.walk = match (page.next_cursor, keys.first()) {
+                    (Some(next), Some(&(_, Some(first)))) if full => {
+                        self.safe_point = next;
+                        self.chunks[index].hi = Some(next);
+                        let span = (next - first).max(1);
+                        Walk::Probe { from: next, span }
+                    }
+                    // A short page with a next cursor, or one without keys:
+                    // nothing to partition by; go on as the spec says, in order.
+                    (next, _) => {
+                        if next.is_some() {
+                            let why = "the first page gave no key range to partition";
+                            let operation = self.fetcher.op.operation_id;
+                            tracing::warn!(operation, why, "partitioned scan stopped");
+                        }
+                        Walk::Cursor(Vec::new())
+                    }
+                };
+            }
+            Walk::Cursor(previous_ids) => match self.cursor_guard(cursor, &page, previous_ids) {
+                Some(Ok(error)) => return Err(error),
+                Some(Err(error)) => (self.pending, stuck) = (Some(error), true),
+                None => self.walk = Walk::Cursor(page.ids.clone()),
+            },
+            _ => {}
+        }
+        let keep_empty = !matches!(self.walk, Walk::Scan);
+        let chunk = &mut self.chunks[index];
+        chunk.accept(cursor, page, &keys, keep_empty);
+        chunk.done |= stuck;
+        Ok(())
     }
 
     /// The cursor walk's guards for the page at `cursor`: `Ok` an error in
@@ -525,8 +532,7 @@ impl<T: Send + 'static> Engine<T> {
                 .position(|(i, c)| {
                     !c.done && !c.busy && (i == 0 || c.pages.len() < MAX_BUFFERED_PAGES)
                 });
-            let Some(index) = next.or_else(|| self.split()).or_else(|| self.next_number())
-            else {
+            let Some(index) = next.or_else(|| self.split()).or_else(|| self.next_number()) else {
                 break;
             };
             let chunk = &mut self.chunks[index];
@@ -567,7 +573,8 @@ impl<T: Send + 'static> Engine<T> {
     /// A chunk for the next page number, when the page-number walk may
     /// request it now: at most `2 × concurrency` pages requested or held.
     fn next_number(&mut self) -> Option<usize> {
-        let usual = i64::from(self.fetcher.page_size) == self.fetcher.pagination.page_size.bounds.max;
+        let usual =
+            i64::from(self.fetcher.page_size) == self.fetcher.pagination.page_size.bounds.max;
         let Walk::Number(numbers) = &mut self.walk else {
             return None;
         };

@@ -77,6 +77,17 @@ pub struct ListingOptions {
     pub call: Option<Arc<CallOptions>>,
 }
 
+/// Builder methods, each `name(argument: Type) => field = value;`.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $($field:ident).+ = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$($field).+ = $value;
+            self
+        }
+    )*};
+}
+
 impl Default for ListingOptions {
     fn default() -> Self {
         Self {
@@ -97,34 +108,17 @@ impl ListingOptions {
         Self::default()
     }
 
-    /// Where the listing starts (page number or cursor).
-    pub fn start(mut self, start: i64) -> Self {
-        self.start = Some(start);
-        self
-    }
-
-    /// Items per page.
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
-
-    /// Pages fetched at once.
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency;
-        self
-    }
-
-    /// The page cap.
-    pub fn max_pages(mut self, max_pages: u32) -> Self {
-        self.max_pages = max_pages;
-        self
-    }
-
-    /// The deadline of the whole listing.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
-        self
+    setters! {
+        /// Where the listing starts (page number or cursor).
+        start(start: i64) => start = Some(start);
+        /// Items per page.
+        page_size(page_size: u32) => page_size = Some(page_size);
+        /// Pages fetched at once.
+        concurrency(concurrency: usize) => concurrency = concurrency;
+        /// The page cap.
+        max_pages(max_pages: u32) => max_pages = max_pages;
+        /// The deadline of the whole listing.
+        deadline(deadline: Duration) => deadline = Some(deadline);
     }
 
     /// Checks the options against the operation's bounds; returns the
@@ -285,35 +279,22 @@ macro_rules! listing_request {
                 }
             }
 
-            /// Items per page; checked against the spec's bounds before sending
-            /// (default: the largest the spec allows).
-            pub fn page_size(mut self, page_size: u32) -> Self {
-                self.options.page_size = Some(page_size);
-                self
-            }
-
-            /// The most pages a listing fetches before failing with
-            /// [`Error::Pagination`] (default 1,000,000).
-            pub fn max_pages(mut self, max_pages: u32) -> Self {
-                self.options.max_pages = max_pages;
-                self
-            }
-
-            /// The most items one page may hold before the listing fails with
-            /// [`Error::Pagination`] (default 10,000): bounds the memory a page
-            /// can take whatever the platform sends.
-            pub fn max_items_per_page(mut self, limit: usize) -> Self {
-                self.options.max_items_per_page = limit;
-                self
-            }
-
-            /// The longest a whole listing may take, from its first poll; past it
-            /// the stream yields [`Error::Deadline`] and ends (default: none; each
-            /// request still has the client's timeout). Durations too large to
-            /// add to the clock mean no deadline.
-            pub fn deadline(mut self, deadline: Duration) -> Self {
-                self.options.deadline = Some(deadline);
-                self
+            setters! {
+                /// Items per page; checked against the spec's bounds before sending
+                /// (default: the largest the spec allows).
+                page_size(page_size: u32) => options.page_size = Some(page_size);
+                /// The most pages a listing fetches before failing with
+                /// [`Error::Pagination`] (default 1,000,000).
+                max_pages(max_pages: u32) => options.max_pages = max_pages;
+                /// The most items one page may hold before the listing fails with
+                /// [`Error::Pagination`] (default 10,000): bounds the memory a page
+                /// can take whatever the platform sends.
+                max_items_per_page(limit: usize) => options.max_items_per_page = limit;
+                /// The longest a whole listing may take, from its first poll; past it
+                /// the stream yields [`Error::Deadline`] and ends (default: none; each
+                /// request still has the client's timeout). Durations too large to
+                /// add to the clock mean no deadline.
+                deadline(deadline: Duration) => options.deadline = Some(deadline);
             }
 
             /// The options as set so far.
@@ -381,16 +362,11 @@ listing_request!(
 );
 
 impl<Op: Paginated> PageNumberRequest<Op> {
-    /// The page to fetch (with `send`) or to start from (with `stream`).
-    pub fn page(mut self, page: u32) -> Self {
-        self.options.start = Some(i64::from(page));
-        self
-    }
-
-    /// How many pages a listing fetches at once (default 4; at least 1).
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.options.concurrency = concurrency;
-        self
+    setters! {
+        /// The page to fetch (with `send`) or to start from (with `stream`).
+        page(page: u32) => options.start = Some(i64::from(page));
+        /// How many pages a listing fetches at once (default 4; at least 1).
+        concurrency(concurrency: usize) => options.concurrency = concurrency;
     }
 }
 
@@ -405,21 +381,16 @@ listing_request!(
 );
 
 impl<Op: Paginated> CursorRequest<Op> {
-    /// How many requests a listing makes at once (default 1). Above 1, an
-    /// operation whose spec declares the cursor a monotone key
-    /// (`x-pagination.cursorKey`) is listed by a partitioned scan: the key
-    /// space is cut into chunks scanned concurrently and stitched back in
-    /// order, so the items and their order are those of the sequential
-    /// scan (see `docs/pagination.md`). Other cursor operations stay sequential.
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.options.concurrency = concurrency;
-        self
-    }
-
-    /// The cursor to start from (the spec's cursor field, e.g. `startId`).
-    pub fn start_id(mut self, cursor: i64) -> Self {
-        self.options.start = Some(cursor);
-        self
+    setters! {
+        /// How many requests a listing makes at once (default 1). Above 1, an
+        /// operation whose spec declares the cursor a monotone key
+        /// (`x-pagination.cursorKey`) is listed by a partitioned scan: the key
+        /// space is cut into chunks scanned concurrently and stitched back in
+        /// order, so the items and their order are those of the sequential
+        /// scan (see `docs/pagination.md`). Other cursor operations stay sequential.
+        concurrency(concurrency: usize) => options.concurrency = concurrency;
+        /// The cursor to start from (the spec's cursor field, e.g. `startId`).
+        start_id(cursor: i64) => options.start = Some(cursor);
     }
 }
 
