@@ -228,10 +228,7 @@ impl<T: Send + 'static> Engine<T> {
     }
 
     fn error(&self, message: String) -> Error {
-        Error::Pagination {
-            operation: self.fetcher.op.operation_id,
-            message,
-        }
+        super::stopped(self.fetcher.op.operation_id, message)
     }
 
     /// Continues sequentially from the safe point, saying why.
@@ -246,8 +243,8 @@ impl<T: Send + 'static> Engine<T> {
             self.safe_point
         ));
         // The same fetcher: what is left of the page cap is the rest's.
-        self.inflight = FuturesUnordered::new();
-        self.chunks.clear();
+        self.stop();
+        self.done = false;
         self.walk = Walk::Cursor(Vec::new());
         let chunk = self.chunk(self.safe_point, None);
         self.chunks.push_back(chunk);
@@ -448,11 +445,28 @@ impl<T: Send + 'static> Engine<T> {
                     }
                 };
             }
-            Walk::Cursor(previous_ids) => match self.cursor_guard(cursor, &page, previous_ids) {
-                Some(Ok(error)) => return Err(error),
-                Some(Err(error)) => (self.pending, stuck) = (Some(error), true),
-                None => self.walk = Walk::Cursor(page.ids.clone()),
-            },
+            Walk::Cursor(previous_ids) => {
+                let field = self.fetcher.pagination.position().name;
+                let trace = page.trace_id.as_deref().unwrap_or("unknown");
+                if !page.ids.is_empty() && page.ids == *previous_ids {
+                    return Err(self.error(format!(
+                        "{field} {cursor} returned the same page as the previous call (traceId {trace})"
+                    )));
+                }
+                if let Some(next) = page.next_cursor.filter(|next| *next <= cursor) {
+                    // The page's items are delivered (duplicates are dropped by
+                    // id); following the cursor would not end.
+                    let next_field = match self.fetcher.pagination.style {
+                        PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
+                        PaginationStyle::PageNumber { .. } => "next cursor",
+                    };
+                    self.pending = Some(self.error(format!(
+                        "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
+                    )));
+                    stuck = true;
+                }
+                self.walk = Walk::Cursor(page.ids.clone());
+            }
             _ => {}
         }
         let keep_empty = !matches!(self.walk, Walk::Scan);
@@ -460,33 +474,6 @@ impl<T: Send + 'static> Engine<T> {
         chunk.accept(cursor, page, &keys, keep_empty);
         chunk.done |= stuck;
         Ok(())
-    }
-
-    /// The cursor walk's guards for the page at `cursor`: `Ok` an error in
-    /// its place (the same page as the previous one), `Err` an error after
-    /// it (the cursor did not advance: its items are delivered, duplicates
-    /// dropped by id; following the cursor would not end).
-    fn cursor_guard(
-        &self,
-        cursor: i64,
-        page: &Page<T>,
-        previous_ids: &[Option<i64>],
-    ) -> Option<Result<Error, Error>> {
-        let field = self.fetcher.pagination.position().name;
-        let trace = page.trace_id.as_deref().unwrap_or("unknown");
-        if !page.ids.is_empty() && page.ids == previous_ids {
-            return Some(Ok(self.error(format!(
-                "{field} {cursor} returned the same page as the previous call (traceId {trace})"
-            ))));
-        }
-        let next_field = match self.fetcher.pagination.style {
-            PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
-            PaginationStyle::PageNumber { .. } => "next cursor",
-        };
-        let next = page.next_cursor.filter(|next| *next <= cursor)?;
-        Some(Err(self.error(format!(
-            "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
-        ))))
     }
 
     /// The head chunk's next page, fetched at `position`, on its way out.

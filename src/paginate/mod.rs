@@ -335,7 +335,7 @@ macro_rules! listing_request {
                 match self.per_call.resolve(Op::SPEC.operation_id) {
                     Ok(call) => {
                         self.options.call = call;
-                        listing::<Op>(self.client, self.options)
+                        listing_of(self.client, self.options, Op::SPEC, ItemCodec::<Op::Item>::RECORD)
                     }
                     Err(e) => stream::once(async move { Err(e) }).boxed(),
                 }
@@ -429,14 +429,6 @@ async fn traced<R: TraceOf>(
     let _entered = span.enter();
     error::record_outcome(&result);
     result
-}
-
-/// Every page of `Op`'s listing, by the style its table entry names.
-pub(crate) fn listing<Op: Paginated>(
-    client: Client,
-    options: ListingOptions,
-) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
-    listing_of(client, options, Op::SPEC, ItemCodec::<Op::Item>::RECORD)
 }
 
 /// How a listing reads its items: the only part of it that depends on the
@@ -533,14 +525,14 @@ impl<T: Send + 'static> Fetcher<T> {
     /// the cap's error instead of a request.
     fn fetch(self: &Arc<Self>, position: i64) -> BoxFuture<'static, Result<Page<T>, Error>> {
         if self.fetched.fetch_add(1, Ordering::Relaxed) >= self.max_pages {
-            let error = Error::Pagination {
-                operation: self.op.operation_id,
-                message: format!(
-                    "the listing reached its cap of {} pages (max_pages) at {} {position}",
-                    self.max_pages,
-                    self.pagination.position().name
+            let name = self.pagination.position().name;
+            let error = stopped(
+                self.op.operation_id,
+                format!(
+                    "the listing reached its cap of {} pages (max_pages) at {name} {position}",
+                    self.max_pages
                 ),
-            };
+            );
             return Box::pin(async move { Err(error) });
         }
         let fetcher = Arc::clone(self);
@@ -573,21 +565,19 @@ impl<T: Send + 'static> Fetcher<T> {
             let reply = reply.map_err(|error| match error {
                 // ItemsSeed's limit, which the envelope reports as a decoding error.
                 Error::Decode { what, trace_id, .. } if what.contains(TOO_MANY_ITEMS) => {
-                    Error::Pagination {
-                        operation: op.operation_id,
-                        message: format!(
-                            "{position} holds more than {} items, the limit per page (traceId {})",
-                            self.max_items,
-                            trace_id.as_deref().unwrap_or("unknown")
-                        ),
-                    }
+                    let trace = trace_id.as_deref().unwrap_or("unknown");
+                    let limit = self.max_items;
+                    let message = format!("{position} holds more than {limit} items, the limit per page (traceId {trace})");
+                    stopped(op.operation_id, message)
                 }
                 error => error,
             })?;
             let trace = reply.trace_id.as_deref().unwrap_or("unknown");
-            let fail = |message: String| Error::Pagination {
-                operation: op.operation_id,
-                message: format!("{position}: {message} (traceId {trace})"),
+            let fail = |message: String| {
+                stopped(
+                    op.operation_id,
+                    format!("{position}: {message} (traceId {trace})"),
+                )
             };
             let RawPage { items, counts } = reply.payload;
             let [pages, total, next_cursor] = counts;
@@ -756,6 +746,11 @@ fn with_deadline<T: Send + 'static>(
     .boxed()
 }
 
+/// The error that ends a listing of `operation` the platform cannot finish.
+fn stopped(operation: &'static str, message: String) -> Error {
+    Error::Pagination { operation, message }
+}
+
 fn deadline_passed(operation: &'static str, limit: Duration) -> Error {
     Error::Deadline {
         operation,
@@ -897,9 +892,7 @@ impl<T> Items<T> {
     fn accept(&mut self, page: Page<T>) {
         self.summary.pages += 1;
         self.summary.start.get_or_insert(page.position);
-        if let Some(notice) = &page.notice {
-            self.summary.notices.push(notice.clone());
-        }
+        self.summary.notices.extend(page.notice.clone());
         if let Some(total) = page.total {
             self.summary.first_total.get_or_insert(total);
             self.summary.last_total = Some(total);
@@ -964,10 +957,7 @@ impl<T> Items<T> {
             })
         };
         if let Some(message) = message {
-            self.buffer.push_back(Err(Error::Pagination {
-                operation: self.operation,
-                message,
-            }));
+            self.buffer.push_back(Err(stopped(self.operation, message)));
             self.finished = true;
         }
     }
