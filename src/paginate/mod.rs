@@ -22,10 +22,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
+use futures::future::{self, BoxFuture, Either};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -726,22 +726,14 @@ fn with_deadline<T: Send + 'static>(
     let Some(limit) = deadline else {
         return pages;
     };
-    let (mut pages, mut ends) = (Some(pages), None);
-    stream::poll_fn(move |cx| {
-        let Some(inner) = pages.as_mut() else {
-            return Poll::Ready(None);
-        };
+    stream::unfold(Some((pages, None)), move |state| async move {
+        let (mut pages, ends) = state?;
         // A deadline too far to add to the clock is none (tokio's sleep).
-        let ends = ends.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-        if let Poll::Ready(next) = inner.poll_next_unpin(cx) {
-            if next.is_none() {
-                pages = None;
-            }
-            return Poll::Ready(next);
+        let ends = ends.unwrap_or_else(|| Box::pin(tokio::time::sleep(limit)));
+        match future::select(pages.next(), ends).await {
+            Either::Left((next, ends)) => Some((next?, Some((pages, Some(ends))))),
+            Either::Right(_) => Some((Err(deadline_passed(operation, limit)), None)),
         }
-        ready!(ends.as_mut().poll(cx));
-        pages = None;
-        Poll::Ready(Some(Err(deadline_passed(operation, limit))))
     })
     .boxed()
 }
