@@ -902,15 +902,9 @@ impl<T> Items<T> {
         let position = page.position;
         let mut new_ids = 0u64;
         for (item, id) in page.items.into_iter().zip(page.ids) {
-            let item = match item {
-                Ok(item) => item,
-                Err(bad) => {
-                    let error = bad.into_error(self.operation, position, page.trace_id.clone());
-                    self.buffer.push_back(Err(error));
-                    continue;
-                }
-            };
-            if let Some(id) = id {
+            let trace_id = || page.trace_id.clone();
+            let item = item.map_err(|bad| bad.into_error(self.operation, position, trace_id()));
+            if let (Ok(_), Some(id)) = (&item, id) {
                 if !self.seen.insert(id) {
                     self.summary.duplicates_dropped += 1;
                     tracing::debug!(id, "dropped a duplicate item");
@@ -918,7 +912,7 @@ impl<T> Items<T> {
                 }
                 new_ids += 1;
             }
-            self.buffer.push_back(Ok(item));
+            self.buffer.push_back(item);
         }
         self.guard_progress(position, received, new_ids);
     }
