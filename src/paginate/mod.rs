@@ -22,11 +22,11 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, FuturesUnordered, Stream, StreamExt};
+use futures::future::{self, BoxFuture, Either};
+use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -39,9 +39,9 @@ use crate::operation::{OperationSpec, Paginated, Pagination, PaginationStyle};
 pub use crate::record::Drifted;
 use crate::record::{DynItem, FieldSeed, Observed, Record, observe};
 
-mod partition;
+mod engine;
 
-pub use partition::{CHUNK_PAGES, MAX_BUFFERED_PAGES};
+pub use engine::{CHUNK_PAGES, MAX_BUFFERED_PAGES};
 
 /// Default number of pages fetched at once by page-number listings.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -77,6 +77,17 @@ pub struct ListingOptions {
     pub call: Option<Arc<CallOptions>>,
 }
 
+/// Builder methods, each `name(argument: Type) => field = value;`.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $($field:ident).+ = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$($field).+ = $value;
+            self
+        }
+    )*};
+}
+
 impl Default for ListingOptions {
     fn default() -> Self {
         Self {
@@ -97,34 +108,17 @@ impl ListingOptions {
         Self::default()
     }
 
-    /// Where the listing starts (page number or cursor).
-    pub fn start(mut self, start: i64) -> Self {
-        self.start = Some(start);
-        self
-    }
-
-    /// Items per page.
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
-
-    /// Pages fetched at once.
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency;
-        self
-    }
-
-    /// The page cap.
-    pub fn max_pages(mut self, max_pages: u32) -> Self {
-        self.max_pages = max_pages;
-        self
-    }
-
-    /// The deadline of the whole listing.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
-        self
+    setters! {
+        /// Where the listing starts (page number or cursor).
+        start(start: i64) => start = Some(start);
+        /// Items per page.
+        page_size(page_size: u32) => page_size = Some(page_size);
+        /// Pages fetched at once.
+        concurrency(concurrency: usize) => concurrency = concurrency;
+        /// The page cap.
+        max_pages(max_pages: u32) => max_pages = max_pages;
+        /// The deadline of the whole listing.
+        deadline(deadline: Duration) => deadline = Some(deadline);
     }
 
     /// Checks the options against the operation's bounds; returns the
@@ -285,35 +279,22 @@ macro_rules! listing_request {
                 }
             }
 
-            /// Items per page; checked against the spec's bounds before sending
-            /// (default: the largest the spec allows).
-            pub fn page_size(mut self, page_size: u32) -> Self {
-                self.options.page_size = Some(page_size);
-                self
-            }
-
-            /// The most pages a listing fetches before failing with
-            /// [`Error::Pagination`] (default 1,000,000).
-            pub fn max_pages(mut self, max_pages: u32) -> Self {
-                self.options.max_pages = max_pages;
-                self
-            }
-
-            /// The most items one page may hold before the listing fails with
-            /// [`Error::Pagination`] (default 10,000): bounds the memory a page
-            /// can take whatever the platform sends.
-            pub fn max_items_per_page(mut self, limit: usize) -> Self {
-                self.options.max_items_per_page = limit;
-                self
-            }
-
-            /// The longest a whole listing may take, from its first poll; past it
-            /// the stream yields [`Error::Deadline`] and ends (default: none; each
-            /// request still has the client's timeout). Durations too large to
-            /// add to the clock mean no deadline.
-            pub fn deadline(mut self, deadline: Duration) -> Self {
-                self.options.deadline = Some(deadline);
-                self
+            setters! {
+                /// Items per page; checked against the spec's bounds before sending
+                /// (default: the largest the spec allows).
+                page_size(page_size: u32) => options.page_size = Some(page_size);
+                /// The most pages a listing fetches before failing with
+                /// [`Error::Pagination`] (default 1,000,000).
+                max_pages(max_pages: u32) => options.max_pages = max_pages;
+                /// The most items one page may hold before the listing fails with
+                /// [`Error::Pagination`] (default 10,000): bounds the memory a page
+                /// can take whatever the platform sends.
+                max_items_per_page(limit: usize) => options.max_items_per_page = limit;
+                /// The longest a whole listing may take, from its first poll; past it
+                /// the stream yields [`Error::Deadline`] and ends (default: none; each
+                /// request still has the client's timeout). Durations too large to
+                /// add to the clock mean no deadline.
+                deadline(deadline: Duration) => options.deadline = Some(deadline);
             }
 
             /// The options as set so far.
@@ -354,7 +335,7 @@ macro_rules! listing_request {
                 match self.per_call.resolve(Op::SPEC.operation_id) {
                     Ok(call) => {
                         self.options.call = call;
-                        listing::<Op>(self.client, self.options)
+                        listing_of(self.client, self.options, Op::SPEC, ItemCodec::<Op::Item>::RECORD)
                     }
                     Err(e) => stream::once(async move { Err(e) }).boxed(),
                 }
@@ -381,16 +362,11 @@ listing_request!(
 );
 
 impl<Op: Paginated> PageNumberRequest<Op> {
-    /// The page to fetch (with `send`) or to start from (with `stream`).
-    pub fn page(mut self, page: u32) -> Self {
-        self.options.start = Some(i64::from(page));
-        self
-    }
-
-    /// How many pages a listing fetches at once (default 4; at least 1).
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.options.concurrency = concurrency;
-        self
+    setters! {
+        /// The page to fetch (with `send`) or to start from (with `stream`).
+        page(page: u32) => options.start = Some(i64::from(page));
+        /// How many pages a listing fetches at once (default 4; at least 1).
+        concurrency(concurrency: usize) => options.concurrency = concurrency;
     }
 }
 
@@ -405,21 +381,16 @@ listing_request!(
 );
 
 impl<Op: Paginated> CursorRequest<Op> {
-    /// How many requests a listing makes at once (default 1). Above 1, an
-    /// operation whose spec declares the cursor a monotone key
-    /// (`x-pagination.cursorKey`) is listed by a partitioned scan: the key
-    /// space is cut into chunks scanned concurrently and stitched back in
-    /// order, so the items and their order are those of the sequential
-    /// scan (see `docs/pagination.md`). Other cursor operations stay sequential.
-    pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.options.concurrency = concurrency;
-        self
-    }
-
-    /// The cursor to start from (the spec's cursor field, e.g. `startId`).
-    pub fn start_id(mut self, cursor: i64) -> Self {
-        self.options.start = Some(cursor);
-        self
+    setters! {
+        /// How many requests a listing makes at once (default 1). Above 1, an
+        /// operation whose spec declares the cursor a monotone key
+        /// (`x-pagination.cursorKey`) is listed by a partitioned scan: the key
+        /// space is cut into chunks scanned concurrently and stitched back in
+        /// order, so the items and their order are those of the sequential
+        /// scan (see `docs/pagination.md`). Other cursor operations stay sequential.
+        concurrency(concurrency: usize) => options.concurrency = concurrency;
+        /// The cursor to start from (the spec's cursor field, e.g. `startId`).
+        start_id(cursor: i64) => options.start = Some(cursor);
     }
 }
 
@@ -460,14 +431,6 @@ async fn traced<R: TraceOf>(
     result
 }
 
-/// Every page of `Op`'s listing, by the style its table entry names.
-pub(crate) fn listing<Op: Paginated>(
-    client: Client,
-    options: ListingOptions,
-) -> BoxStream<'static, Result<Page<Op::Item>, Error>> {
-    listing_of(client, options, Op::SPEC, ItemCodec::<Op::Item>::RECORD)
-}
-
 /// How a listing reads its items: the only part of it that depends on the
 /// operation's types. The engines below are generic over the item type
 /// only, and read everything else from the table entry at run time, so
@@ -502,13 +465,6 @@ impl<T: Record> ItemCodec<T> {
     };
 }
 
-/// The engines, one per way of walking a listing.
-enum Engine<T> {
-    Number(NumberEngine<T>),
-    Cursor(CursorEngine<T>),
-    Partition(Box<partition::PartitionEngine<T>>),
-}
-
 /// Every page of the listing of `op`, items read by `codec`.
 fn listing_of<T: Send + 'static>(
     client: Client,
@@ -520,39 +476,9 @@ fn listing_of<T: Send + 'static>(
         Ok(made) => made,
         Err(e) => return stream::once(async move { Err(e) }).boxed(),
     };
-    let concurrency = options.concurrency;
-    let engine = match fetcher.pagination.style {
-        PaginationStyle::PageNumber { page, .. } => {
-            let last_allowed = start
-                .saturating_add(i64::from(options.max_pages) - 1)
-                .min(page.bounds.max);
-            Engine::Number(NumberEngine {
-                fetcher,
-                concurrency,
-                first: start,
-                last_allowed,
-                inflight: FuturesUnordered::new(),
-                ready: BTreeMap::new(),
-                next_request: start,
-                next_yield: start,
-                known_pages: None,
-                last_full: None,
-                done: false,
-                pending: None,
-            })
-        }
-        PaginationStyle::Cursor { key: Some(_), .. } if concurrency > 1 => Engine::Partition(
-            Box::new(partition::PartitionEngine::new(fetcher, start, concurrency)),
-        ),
-        PaginationStyle::Cursor { .. } => Engine::Cursor(CursorEngine::new(fetcher, start)),
-    };
+    let engine = engine::Engine::new(fetcher, start, options.concurrency);
     let pages = stream::unfold(engine, |mut engine| async move {
-        let page = match &mut engine {
-            Engine::Number(engine) => engine.next().await,
-            Engine::Cursor(engine) => engine.next().await,
-            Engine::Partition(engine) => engine.next().await,
-        }?;
-        Some((page, engine))
+        Some((engine.next().await?, engine))
     });
     with_deadline(pages.boxed(), op.operation_id, options.deadline)
 }
@@ -599,14 +525,14 @@ impl<T: Send + 'static> Fetcher<T> {
     /// the cap's error instead of a request.
     fn fetch(self: &Arc<Self>, position: i64) -> BoxFuture<'static, Result<Page<T>, Error>> {
         if self.fetched.fetch_add(1, Ordering::Relaxed) >= self.max_pages {
-            let error = Error::Pagination {
-                operation: self.op.operation_id,
-                message: format!(
-                    "the listing reached its cap of {} pages (max_pages) at {} {position}",
-                    self.max_pages,
-                    self.pagination.position().name
+            let name = self.pagination.position().name;
+            let error = stopped(
+                self.op.operation_id,
+                format!(
+                    "the listing reached its cap of {} pages (max_pages) at {name} {position}",
+                    self.max_pages
                 ),
-            };
+            );
             return Box::pin(async move { Err(error) });
         }
         let fetcher = Arc::clone(self);
@@ -639,21 +565,19 @@ impl<T: Send + 'static> Fetcher<T> {
             let reply = reply.map_err(|error| match error {
                 // ItemsSeed's limit, which the envelope reports as a decoding error.
                 Error::Decode { what, trace_id, .. } if what.contains(TOO_MANY_ITEMS) => {
-                    Error::Pagination {
-                        operation: op.operation_id,
-                        message: format!(
-                            "{position} holds more than {} items, the limit per page (traceId {})",
-                            self.max_items,
-                            trace_id.as_deref().unwrap_or("unknown")
-                        ),
-                    }
+                    let trace = trace_id.as_deref().unwrap_or("unknown");
+                    let limit = self.max_items;
+                    let message = format!("{position} holds more than {limit} items, the limit per page (traceId {trace})");
+                    stopped(op.operation_id, message)
                 }
                 error => error,
             })?;
             let trace = reply.trace_id.as_deref().unwrap_or("unknown");
-            let fail = |message: String| Error::Pagination {
-                operation: op.operation_id,
-                message: format!("{position}: {message} (traceId {trace})"),
+            let fail = |message: String| {
+                stopped(
+                    op.operation_id,
+                    format!("{position}: {message} (traceId {trace})"),
+                )
             };
             let RawPage { items, counts } = reply.payload;
             let [pages, total, next_cursor] = counts;
@@ -792,250 +716,6 @@ impl<'de> Visitor<'de> for ItemsSeed {
     }
 }
 
-/// A page fetch with its page number.
-type NumberedFetch<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
-
-/// The page-number engine. Pages are requested ahead, `concurrency` at a
-/// time, and yielded strictly in order through a reorder buffer: a slow page
-/// holds back the yielding, not the requesting, so one slow answer does not
-/// idle the other slots (no head-of-line blocking), while at most
-/// `2 × concurrency` pages are requested or held at once (bounded memory).
-///
-/// How far ahead: the pages the answers report (`pages`) when they report
-/// it; otherwise, speculatively, `concurrency` pages past the last full one
-/// (a listing that ends early costs at most that many empty answers). The
-/// first pages are requested together when the page size is the largest the
-/// spec allows (the usual listing); with another size the first page goes
-/// alone. Each page is judged in order (see `judge`), so a page requested
-/// past the end is never yielded.
-struct NumberEngine<T> {
-    fetcher: Arc<Fetcher<T>>,
-    concurrency: usize,
-    first: i64,
-    /// The last page it may request: the page cap's, or the spec's bound.
-    last_allowed: i64,
-    inflight: FuturesUnordered<NumberedFetch<T>>,
-    ready: BTreeMap<i64, Result<Page<T>, Error>>,
-    next_request: i64,
-    next_yield: i64,
-    /// The last page the answers say exists.
-    known_pages: Option<i64>,
-    /// The last page judged full (more may follow).
-    last_full: Option<i64>,
-    done: bool,
-    /// An error to yield after the page that revealed it.
-    pending: Option<Error>,
-}
-
-impl<T: Send + 'static> NumberEngine<T> {
-    fn error(&self, message: String) -> Error {
-        Error::Pagination {
-            operation: self.fetcher.op.operation_id,
-            message,
-        }
-    }
-
-    /// The last page worth requesting now.
-    fn request_limit(&self) -> i64 {
-        let speculative = |after: i64| after.saturating_add(self.concurrency as i64);
-        let page_size = self.fetcher.pagination.page_size;
-        let usual = i64::from(self.fetcher.page_size) == page_size.bounds.max;
-        let limit = match (self.last_full, self.known_pages) {
-            (None, _) if usual && self.concurrency > 1 => speculative(self.first - 1),
-            (None, _) => self.first,
-            // Within the reported pages; past them, one page at a time.
-            (Some(full), Some(pages)) if full < pages => pages,
-            (Some(full), Some(_)) => full + 1,
-            (Some(full), None) => speculative(full),
-        };
-        limit.min(self.last_allowed)
-    }
-
-    fn top_up(&mut self) {
-        let limit = self.request_limit();
-        while self.inflight.len() < self.concurrency
-            && self.inflight.len() + self.ready.len() < 2 * self.concurrency
-            && self.next_request <= limit
-        {
-            let number = self.next_request;
-            let fetch = self.fetcher.fetch(number);
-            self.inflight
-                .push(Box::pin(async move { (number, fetch.await) }));
-            self.next_request += 1;
-        }
-    }
-
-    async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
-        if let Some(error) = self.pending.take() {
-            return Some(Err(error));
-        }
-        loop {
-            if self.done {
-                return None;
-            }
-            if let Some(result) = self.ready.remove(&self.next_yield) {
-                let number = self.next_yield;
-                self.next_yield += 1;
-                let page = match result {
-                    Ok(page) => page,
-                    Err(e) => return Some(self.finish(Err(e))),
-                };
-                return Some(match self.judge(number, &page) {
-                    Verdict::More => Ok(page),
-                    Verdict::Last => self.finish(Ok(page)),
-                    Verdict::Stop(message) => {
-                        // The page's items are real: deliver them, then the error.
-                        self.pending = Some(self.error(message));
-                        self.finish(Ok(page))
-                    }
-                });
-            }
-            self.top_up();
-            let Some((number, result)) = self.inflight.next().await else {
-                // Nothing in flight and the next page was not requested: the
-                // cap stopped the requests.
-                let last = self.next_yield - 1;
-                let message = self.over_cap(last);
-                let error = self.error(message);
-                return Some(self.finish(Err(error)));
-            };
-            self.ready.insert(number, result);
-        }
-    }
-
-    fn finish(&mut self, result: Result<Page<T>, Error>) -> Result<Page<T>, Error> {
-        self.done = true;
-        // Dropping them cancels the requests still in flight.
-        self.inflight = FuturesUnordered::new();
-        self.ready.clear();
-        result
-    }
-
-    /// What page `number` says about the rest of the listing.
-    fn judge(&mut self, number: i64, page: &Page<T>) -> Verdict {
-        let size = i64::from(self.fetcher.page_size);
-        let received = page.received() as i64;
-        let before = (number - 1).saturating_mul(size);
-        let claims_more = page.pages.is_some_and(|pages| pages > number)
-            || page
-                .total
-                .is_some_and(|total| total > before.saturating_add(received));
-        if received < size {
-            if claims_more {
-                return Verdict::Stop(format!(
-                    "page {number} held {received} of {size} items, but the answer reports {}: items would be missing (traceId {})",
-                    counts(page.pages, page.total),
-                    page.trace_id.as_deref().unwrap_or("unknown")
-                ));
-            }
-            return Verdict::Last;
-        }
-        // A full page. Both counts agreeing that it is the last one is the
-        // only reason not to look further: either alone may be the one that lies.
-        if page.pages == Some(number) && page.total == Some(number.saturating_mul(size)) {
-            return Verdict::Last;
-        }
-        if let Some(pages) = page.pages {
-            self.known_pages = Some(self.known_pages.map_or(pages, |known| known.max(pages)));
-        }
-        self.last_full = Some(number);
-        if number >= self.last_allowed {
-            return Verdict::Stop(self.over_cap(number));
-        }
-        Verdict::More
-    }
-
-    fn over_cap(&self, number: i64) -> String {
-        let bound = self.fetcher.pagination.position().bounds.max;
-        if number >= bound {
-            format!(
-                "page {number} was full, but {bound} is the largest page number the spec allows"
-            )
-        } else {
-            format!(
-                "the listing reached its cap of {} pages (max_pages) at page {number}, which was full",
-                self.fetcher.max_pages
-            )
-        }
-    }
-}
-
-fn counts(pages: Option<i64>, total: Option<i64>) -> String {
-    match (pages, total) {
-        (Some(p), Some(t)) => format!("{p} pages and {t} items"),
-        (Some(p), None) => format!("{p} pages"),
-        (None, Some(t)) => format!("{t} items"),
-        (None, None) => "no counts".to_string(),
-    }
-}
-
-enum Verdict {
-    More,
-    Last,
-    Stop(String),
-}
-
-/// The cursor engine: one page at a time, following the answers' next cursor.
-struct CursorEngine<T> {
-    fetcher: Arc<Fetcher<T>>,
-    cursor: Option<i64>,
-    previous_ids: Vec<Option<i64>>,
-    /// An error to yield after the page that revealed it.
-    pending: Option<Error>,
-}
-
-impl<T: Send + 'static> CursorEngine<T> {
-    fn new(fetcher: Arc<Fetcher<T>>, start: i64) -> Self {
-        Self {
-            fetcher,
-            cursor: Some(start),
-            previous_ids: Vec::new(),
-            pending: None,
-        }
-    }
-
-    async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
-        if let Some(error) = self.pending.take() {
-            return Some(Err(error));
-        }
-        let cursor = self.cursor.take()?;
-        let (op, pagination) = (self.fetcher.op, self.fetcher.pagination);
-        let field = pagination.position().name;
-        let next_field = match pagination.style {
-            PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
-            PaginationStyle::PageNumber { .. } => "next cursor",
-        };
-        let operation = op.operation_id;
-        let stop = |message: String| Some(Err(Error::Pagination { operation, message }));
-        let page = match self.fetcher.fetch(cursor).await {
-            Ok(page) => page,
-            Err(e) => return Some(Err(e)),
-        };
-        let trace = page.trace_id.as_deref().unwrap_or("unknown").to_string();
-        if !page.ids.is_empty() && page.ids == self.previous_ids {
-            return stop(format!(
-                "{field} {cursor} returned the same page as the previous call (traceId {trace})"
-            ));
-        }
-        if let Some(next) = page.next_cursor
-            && next <= cursor
-        {
-            // The page's items are delivered (duplicates are dropped by id);
-            // following the cursor would not end.
-            self.pending = Some(Error::Pagination {
-                operation,
-                message: format!(
-                    "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
-                ),
-            });
-            return Some(Ok(page));
-        }
-        self.previous_ids.clone_from(&page.ids);
-        self.cursor = page.next_cursor;
-        Some(Ok(page))
-    }
-}
-
 /// Ends `pages` with [`Error::Deadline`] once `deadline` has passed since
 /// its first poll; the requests in flight are dropped with it.
 fn with_deadline<T: Send + 'static>(
@@ -1046,24 +726,21 @@ fn with_deadline<T: Send + 'static>(
     let Some(limit) = deadline else {
         return pages;
     };
-    let (mut pages, mut ends) = (Some(pages), None);
-    stream::poll_fn(move |cx| {
-        let Some(inner) = pages.as_mut() else {
-            return Poll::Ready(None);
-        };
+    stream::unfold(Some((pages, None)), move |state| async move {
+        let (mut pages, ends) = state?;
         // A deadline too far to add to the clock is none (tokio's sleep).
-        let ends = ends.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-        if let Poll::Ready(next) = inner.poll_next_unpin(cx) {
-            if next.is_none() {
-                pages = None;
-            }
-            return Poll::Ready(next);
+        let ends = ends.unwrap_or_else(|| Box::pin(tokio::time::sleep(limit)));
+        match future::select(pages.next(), ends).await {
+            Either::Left((next, ends)) => Some((next?, Some((pages, Some(ends))))),
+            Either::Right(_) => Some((Err(deadline_passed(operation, limit)), None)),
         }
-        ready!(ends.as_mut().poll(cx));
-        pages = None;
-        Poll::Ready(Some(Err(deadline_passed(operation, limit))))
     })
     .boxed()
+}
+
+/// The error that ends a listing of `operation` the platform cannot finish.
+fn stopped(operation: &'static str, message: String) -> Error {
+    Error::Pagination { operation, message }
 }
 
 fn deadline_passed(operation: &'static str, limit: Duration) -> Error {
@@ -1207,9 +884,7 @@ impl<T> Items<T> {
     fn accept(&mut self, page: Page<T>) {
         self.summary.pages += 1;
         self.summary.start.get_or_insert(page.position);
-        if let Some(notice) = &page.notice {
-            self.summary.notices.push(notice.clone());
-        }
+        self.summary.notices.extend(page.notice.clone());
         if let Some(total) = page.total {
             self.summary.first_total.get_or_insert(total);
             self.summary.last_total = Some(total);
@@ -1227,15 +902,9 @@ impl<T> Items<T> {
         let position = page.position;
         let mut new_ids = 0u64;
         for (item, id) in page.items.into_iter().zip(page.ids) {
-            let item = match item {
-                Ok(item) => item,
-                Err(bad) => {
-                    let error = bad.into_error(self.operation, position, page.trace_id.clone());
-                    self.buffer.push_back(Err(error));
-                    continue;
-                }
-            };
-            if let Some(id) = id {
+            let trace_id = || page.trace_id.clone();
+            let item = item.map_err(|bad| bad.into_error(self.operation, position, trace_id()));
+            if let (Ok(_), Some(id)) = (&item, id) {
                 if !self.seen.insert(id) {
                     self.summary.duplicates_dropped += 1;
                     tracing::debug!(id, "dropped a duplicate item");
@@ -1243,7 +912,7 @@ impl<T> Items<T> {
                 }
                 new_ids += 1;
             }
-            self.buffer.push_back(Ok(item));
+            self.buffer.push_back(item);
         }
         self.guard_progress(position, received, new_ids);
     }
@@ -1274,10 +943,7 @@ impl<T> Items<T> {
             })
         };
         if let Some(message) = message {
-            self.buffer.push_back(Err(Error::Pagination {
-                operation: self.operation,
-                message,
-            }));
+            self.buffer.push_back(Err(stopped(self.operation, message)));
             self.finished = true;
         }
     }
