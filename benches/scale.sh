@@ -73,11 +73,15 @@ for profile in $profiles; do
             touch "$root/src/lib.rs"
         fi
         rm -f "$SCALE_TIMING_FILE"
-        (cd "$root" && CARGO_INCREMENTAL=$incremental cargo build -q -p shiheng --lib "${flag[@]}")
+        # The build script's OUT_DIR, from cargo's messages: the newest file
+        # would not do, since an unchanged output keeps its timestamp.
+        out=$(cd "$root" && CARGO_INCREMENTAL=$incremental cargo build -q -p shiheng --lib "${flag[@]}" --message-format=json |
+            python3 -c 'import json,re,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "build-script-executed" and re.search(r"/build/shiheng-[0-9a-f]+/out$", m["out_dir"]):
+        print(m["out_dir"])')
         read -r wall user sys rss <"$SCALE_TIMING_FILE"
-        dir=$profile
-        [ "$profile" = incremental ] && dir=debug
-        out=$(dirname "$(ls -t "$CARGO_TARGET_DIR/$dir"/build/shiheng-*/out/model.rs | head -1)")
         gen=$(cat "$out"/*.rs | wc -c)
         json=$(wc -c <"$out/spec.json")
         [ -z "$gen0" ] && { gen0=$gen; n0=$n; }
