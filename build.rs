@@ -230,7 +230,7 @@ fn without_panics<T>(run: impl FnOnce() -> T) -> spec::Result<T> {
 /// progenitor's own struct would have been.
 fn lower_level(
     tokens: proc_macro2::TokenStream,
-    envelopes: &[view::EnvelopeAlias],
+    envelopes: &[table::EnvelopeAlias],
     what: &str,
 ) -> spec::Result<proc_macro2::TokenStream> {
     let mut file: syn::File = syn::parse2(tokens)

@@ -253,12 +253,25 @@ pub fn pagination(doc: &Value, op: &Value, value: &Value, at: &str) -> Result<Pa
     })
 }
 
+/// A request schema that is the platform's envelope exactly: its Rust type
+/// is `crate::operation::RequestEnvelope<P>`, named by an alias in
+/// progenitor's `types` module, rather than a struct (and a serde decoder)
+/// of its own per operation.
+pub struct EnvelopeAlias {
+    pub name: String,
+    pub doc: String,
+    /// `P`: the parameters' type, an `Option` when `paramContent` may be
+    /// left out.
+    pub params: String,
+    pub rust: String,
+}
+
 /// The Rust types the table binds: progenitor's request types and the
 /// model's records, by schema name.
 pub struct Types<'a> {
     pub replacements: &'a BTreeMap<String, String>,
     /// The request schemas that are `RequestEnvelope<P>`.
-    pub envelopes: &'a [crate::view::EnvelopeAlias],
+    pub envelopes: &'a [EnvelopeAlias],
 }
 
 impl Types<'_> {

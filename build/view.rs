@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::spec::{self, Problem, Result};
+use crate::table::EnvelopeAlias;
 
 pub fn apply(doc: &mut Value, response_side: &BTreeSet<String>) -> Result<Vec<(String, String)>> {
     raw_answers(doc);
@@ -103,19 +104,6 @@ fn plain_rust_type(schema: &Value) -> Option<&'static str> {
         (Some("integer"), Some("int32")) => Some("i32"),
         _ => None,
     }
-}
-
-/// A request schema that is the platform's envelope exactly: its Rust type
-/// is `crate::operation::RequestEnvelope<P>`, named by an alias in
-/// progenitor's `types` module, rather than a struct (and a serde decoder)
-/// of its own per operation.
-pub struct EnvelopeAlias {
-    pub name: String,
-    pub doc: String,
-    /// `P`: the parameters' type, an `Option` when `paramContent` may be
-    /// left out.
-    pub params: String,
-    pub rust: String,
 }
 
 /// The envelope aliases of the spec (after [`apply`]): schemas whose keys
