@@ -1118,11 +1118,12 @@ mod tests {
                 r#"{"name":123456789012345678901234567890}"#,
                 "too large to keep exactly",
             ),
-            ("null", "null where the spec says an object (Person)"),
+            ("null", "invalid type: null, expected an object (Person)"),
             (
                 r#""x""#,
-                "string \"x\" where the spec says an object (Person)",
+                "invalid type: string \"x\", expected an object (Person)",
             ),
+            ("[1]", "invalid type: sequence, expected an object (Person)"),
         ] {
             let err = decode(json).0.unwrap_err().to_string();
             assert!(err.contains(want), "{json}: {err}");
