@@ -155,19 +155,9 @@ fn is_record(schema: &Value) -> bool {
 /// are one generic record (`ResponseEnvelope<T>`) rather than a record,
 /// with its decoder, per operation (docs/generated-code.md).
 fn envelope_result<'a>(doc: &Value, schema: &'a Value) -> Option<(Value, &'a Value)> {
-    let obj = schema.as_object()?;
-    let plain = obj.iter().all(|(k, v)| {
-        k.starts_with("x-")
-            || ["description", "title", "required", "properties", "example"].contains(&k.as_str())
-            || (k == "type" && v == "object")
-    });
+    let plain = spec::is_plain_object(schema);
     let props = schema.get("properties")?.as_object()?;
-    let bare = |key: &str| {
-        props
-            .get(key)
-            .filter(|p| p.as_object().is_some_and(|o| o.len() == 1))
-            .and_then(spec::ref_name)
-    };
+    let bare = |key: &str| props.get(key).and_then(spec::only_ref);
     let head = ["code", "msg", "traceId"].map(bare);
     let result = props.get("result").filter(|_| bare("result").is_some())?;
     let usable = plain

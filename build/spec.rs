@@ -198,3 +198,24 @@ pub fn resolve_response<'a>(doc: &'a Value, response: &'a Value) -> &'a Value {
         .and_then(|pointer| doc.pointer(pointer))
         .unwrap_or(response)
 }
+
+/// Whether `schema` is an object schema and nothing else: besides its
+/// `properties`, only documentation, `type: object`, `required` and
+/// extensions (no `additionalProperties`, no composition). The generic
+/// envelopes stand only for schemas of this form.
+pub fn is_plain_object(schema: &Value) -> bool {
+    schema.as_object().is_some_and(|obj| {
+        obj.iter().all(|(k, v)| {
+            k.starts_with("x-")
+                || ["description", "title", "required", "properties", "example"]
+                    .contains(&k.as_str())
+                || (k == "type" && v == "object")
+        })
+    })
+}
+
+/// The component a property names when it is nothing but a `$ref`.
+pub fn only_ref(prop: &Value) -> Option<&str> {
+    prop.as_object().filter(|obj| obj.len() == 1)?;
+    ref_name(prop)
+}

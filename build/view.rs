@@ -122,7 +122,7 @@ pub fn request_envelopes(
         return Vec::new();
     };
     let signer_field = |prop: Option<&Value>, ty: &str, format: Option<&str>| {
-        let Some(target) = prop.and_then(only_ref).and_then(|n| schemas.get(n)) else {
+        let Some(target) = prop.and_then(spec::only_ref).and_then(|n| schemas.get(n)) else {
             return false;
         };
         target.get("x-signer-filled") == Some(&Value::Bool(true))
@@ -135,15 +135,8 @@ pub fn request_envelopes(
         let Some(props) = schema.get("properties").and_then(Value::as_object) else {
             continue;
         };
-        let plain_keys = schema.as_object().is_some_and(|obj| {
-            obj.keys().all(|k| {
-                k.starts_with("x-")
-                    || ["description", "title", "required", "properties", "example"]
-                        .contains(&k.as_str())
-                    || (k == "type" && obj[k] == "object")
-            })
-        });
-        let params = props.get("paramContent").and_then(only_ref);
+        let plain_keys = spec::is_plain_object(schema);
+        let params = props.get("paramContent").and_then(spec::only_ref);
         let (true, 5, Some(params)) = (plain_keys, props.len(), params) else {
             continue;
         };
@@ -173,11 +166,4 @@ pub fn request_envelopes(
         });
     }
     aliases
-}
-
-/// The component a property names when it is nothing but a `$ref`.
-fn only_ref(prop: &Value) -> Option<&str> {
-    let obj = prop.as_object()?;
-    (obj.len() == 1).then_some(())?;
-    spec::ref_name(prop)
 }
