@@ -476,11 +476,12 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
                         client: &crate::generated::Client,
                         envelope: ::serde_json::Value,
                     ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-                        ::std::boxed::Box::pin(async move {
-                            let body = #read_body(&envelope)
-                                .map_err(::progenitor_client::Error::InvalidRequest)?;
-                            client.#progenitor_ident(&body).await
-                        })
+                        crate::operation::send_through(
+                            client,
+                            envelope,
+                            #read_body,
+                            |client, body| ::std::boxed::Box::pin(client.#progenitor_ident(body)),
+                        )
                     }
                     send
                 },

@@ -26,6 +26,29 @@ pub type Sent = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteS
 /// without the signer's fields) in, the answer out.
 pub type SendFn = for<'a> fn(&'a crate::generated::Client, Value) -> BoxFuture<'a, Sent>;
 
+/// A generated method as [`send_through`] calls it: the client and the
+/// request body, borrowed for as long as the call runs.
+#[doc(hidden)]
+pub type Method<B> =
+    for<'a> fn(&'a crate::generated::Client, &'a B) -> BoxFuture<'a, Sent>;
+
+/// What every [`OperationSpec::send`] does: reads `envelope` as the
+/// request body `B` with `read`, then calls the generated method. Generic,
+/// so that the asynchronous part is written (and type- and borrow-checked)
+/// once; each operation's entry only names its reader and its method.
+#[doc(hidden)]
+pub fn send_through<B: Send + Sync + 'static>(
+    client: &crate::generated::Client,
+    envelope: Value,
+    read: fn(&Value) -> Result<B, String>,
+    method: Method<B>,
+) -> BoxFuture<'_, Sent> {
+    Box::pin(async move {
+        let body = read(&envelope).map_err(progenitor_client::Error::InvalidRequest)?;
+        method(client, &body).await
+    })
+}
+
 /// The request envelope of every operation whose request schema is the
 /// platform's (`appId`, `sign`, `version`, `timestamp`, `paramContent`):
 /// the spec's `{OperationId}Request` types are this type

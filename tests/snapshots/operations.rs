@@ -44,13 +44,14 @@ pub const LIST_WECOM_EMPLOYEES: crate::operation::OperationSpec = crate::operati
             client: &crate::generated::Client,
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-            ::std::boxed::Box::pin(async move {
-                let body = crate::operation::request_envelope::<
+            crate::operation::send_through(
+                client,
+                envelope,
+                crate::operation::request_envelope::<
                     crate::generated::types::EmployeePageParams,
-                >(&envelope)
-                    .map_err(::progenitor_client::Error::InvalidRequest)?;
-                client.list_wecom_employees(&body).await
-            })
+                >,
+                |client, body| ::std::boxed::Box::pin(client.list_wecom_employees(body)),
+            )
         }
         send
     },
@@ -107,13 +108,14 @@ pub const LIST_WECOM_CUSTOMERS: crate::operation::OperationSpec = crate::operati
             client: &crate::generated::Client,
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-            ::std::boxed::Box::pin(async move {
-                let body = crate::operation::request_envelope::<
+            crate::operation::send_through(
+                client,
+                envelope,
+                crate::operation::request_envelope::<
                     crate::generated::types::CursorPageParams,
-                >(&envelope)
-                    .map_err(::progenitor_client::Error::InvalidRequest)?;
-                client.list_wecom_customers(&body).await
-            })
+                >,
+                |client, body| ::std::boxed::Box::pin(client.list_wecom_customers(body)),
+            )
         }
         send
     },
@@ -170,13 +172,16 @@ pub const LIST_WECOM_GROUP_CHATS: crate::operation::OperationSpec = crate::opera
             client: &crate::generated::Client,
             envelope: ::serde_json::Value,
         ) -> ::futures::future::BoxFuture<'_, crate::operation::Sent> {
-            ::std::boxed::Box::pin(async move {
-                let body = crate::operation::request_envelope::<
+            crate::operation::send_through(
+                client,
+                envelope,
+                crate::operation::request_envelope::<
                     ::std::option::Option<crate::generated::types::CursorPageParams>,
-                >(&envelope)
-                    .map_err(::progenitor_client::Error::InvalidRequest)?;
-                client.list_wecom_group_chats(&body).await
-            })
+                >,
+                |client, body| ::std::boxed::Box::pin(
+                    client.list_wecom_group_chats(body),
+                ),
+            )
         }
         send
     },
