@@ -58,7 +58,7 @@ pub fn send_through<B: Send + Sync + 'static>(
 /// than a generated struct per operation keeps the crate's build from
 /// growing with a serde decoder per operation (docs/generated-code.md).
 /// Leave the signer's fields `None`: the transport fills them.
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
 pub struct RequestEnvelope<P> {
     /// `appId`, filled by the signer.
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +76,33 @@ pub struct RequestEnvelope<P> {
     /// `version`, filled by the signer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+
+/// The derive's wire form (a `None` signer field left out), written by
+/// hand so that only `paramContent` is encoded per `P`: the signer's
+/// fields go through [`signer_field`], compiled once per encoder.
+impl<P: serde::Serialize> serde::Serialize for RequestEnvelope<P> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("RequestEnvelope", 5)?;
+        signer_field(&mut out, "appId", self.app_id.as_deref())?;
+        out.serialize_field("paramContent", &self.param_content)?;
+        signer_field(&mut out, "sign", self.sign.as_deref())?;
+        signer_field(&mut out, "timestamp", self.timestamp.as_ref())?;
+        signer_field(&mut out, "version", self.version.as_deref())?;
+        out.end()
+    }
+}
+
+fn signer_field<M: serde::ser::SerializeStruct, V: serde::Serialize + ?Sized>(
+    out: &mut M,
+    name: &'static str,
+    value: Option<&V>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(value) => out.serialize_field(name, value),
+        None => out.skip_field(name),
+    }
 }
 
 /// Reads `envelope`'s `paramContent` as `P`, for an operation whose
