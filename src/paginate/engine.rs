@@ -91,14 +91,6 @@ impl<T> Chunk<T> {
         }
     }
 
-    /// Key space not scanned yet (for the last chunk: unknown, so none).
-    fn room(&self) -> i64 {
-        match (self.done || self.busy, self.hi) {
-            (false, Some(hi)) => hi.saturating_sub(self.cursor),
-            _ => 0,
-        }
-    }
-
     /// Ends the chunk with `error`, yielded after its pages.
     fn end_with(&mut self, error: Error) {
         self.pages.push_back(Err(error));
@@ -517,7 +509,9 @@ impl<T: Send + 'static> Engine<T> {
             .iter()
             .take(window)
             .enumerate()
-            .map(|(i, c)| (i, c.room()))
+            .filter(|(_, c)| !c.done && !c.busy)
+            // Key space not scanned yet (for the last chunk: unknown).
+            .filter_map(|(i, c)| Some((i, c.hi?.saturating_sub(c.cursor))))
             .max_by_key(|(_, room)| *room)?;
         // Less than two pages of keys left (at one key per item): not worth a request.
         if room < 2 * page {
@@ -603,9 +597,14 @@ impl Numbers {
                 .is_some_and(|total| total > before.saturating_add(received));
         if received < size {
             if claims_more {
+                let counts = match (page.pages, page.total) {
+                    (Some(p), Some(t)) => format!("{p} pages and {t} items"),
+                    (Some(p), None) => format!("{p} pages"),
+                    (None, Some(t)) => format!("{t} items"),
+                    (None, None) => "no counts".to_string(),
+                };
                 return Verdict::Stop(format!(
-                    "page {number} held {received} of {size} items, but the answer reports {}: items would be missing (traceId {})",
-                    counts(page.pages, page.total),
+                    "page {number} held {received} of {size} items, but the answer reports {counts}: items would be missing (traceId {})",
                     page.trace_id.as_deref().unwrap_or("unknown")
                 ));
             }
@@ -634,15 +633,6 @@ impl Numbers {
                 fetcher.max_pages
             )
         })
-    }
-}
-
-fn counts(pages: Option<i64>, total: Option<i64>) -> String {
-    match (pages, total) {
-        (Some(p), Some(t)) => format!("{p} pages and {t} items"),
-        (Some(p), None) => format!("{p} pages"),
-        (None, Some(t)) => format!("{t} items"),
-        (None, None) => "no counts".to_string(),
     }
 }
 

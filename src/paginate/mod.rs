@@ -525,8 +525,7 @@ impl<T: Send + 'static> Fetcher<T> {
         let (op, pagination) = (self.op, self.pagination);
         let work = async {
             let params = params_json(pagination, position, self.page_size);
-            let call = self.call.clone();
-            let answer = call::exchange(&self.client, op, Some(params), call).await?;
+            let answer = call::exchange(&self.client, op, Some(params), self.call.clone()).await?;
             let position = match pagination.style {
                 PaginationStyle::PageNumber { .. } => PagePosition::Number(position),
                 PaginationStyle::Cursor { .. } => PagePosition::Cursor(position),
@@ -863,10 +862,8 @@ impl<T> Items<T> {
                 "{STALLED_PAGES} pages in a row up to {position} brought no new item id: the platform is repeating itself or sends items without ids"
             ))
         } else {
-            let (new, all) = self
-                .recent
-                .iter()
-                .fold((0, 0), |(n, a), (new, all)| (n + new, a + all));
+            let new: u64 = self.recent.iter().map(|(new, _)| new).sum();
+            let all: u64 = self.recent.iter().map(|(_, all)| all).sum();
             (self.recent.len() == DUPLICATE_WINDOW_PAGES && new * 10 < all).then(|| {
                 format!(
                     "only {new} of the {all} items of the last {DUPLICATE_WINDOW_PAGES} pages (up to {position}) were new: the pages overlap and the listing would not end in reasonable time"
