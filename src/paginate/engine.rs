@@ -65,13 +65,12 @@ pub const MAX_BUFFERED_PAGES: usize = 16;
 /// A part of the listing: the items whose position (key) is in `(lo, hi]`,
 /// or, for page numbers, the one page at `cursor`.
 struct Chunk<T> {
-    id: u64,
     /// The chunk's upper bound; `None` for the last one and for a page.
     hi: Option<i64>,
     /// Where its next request starts.
     cursor: i64,
-    /// Pages fetched and not yet yielded, in order (page-number listings
-    /// keep a failed request's error in its place).
+    /// Pages fetched and not yet yielded, in order, then the error that
+    /// ends the listing there, if any.
     pages: VecDeque<Result<Page<T>, Error>>,
     done: bool,
     busy: bool,
@@ -81,12 +80,21 @@ struct Chunk<T> {
 type Key = (usize, Option<i64>);
 
 impl<T> Chunk<T> {
-    /// Key space not scanned yet (for the last chunk: unknown, so none).
-    fn room(&self) -> i64 {
-        match (self.done || self.busy, self.hi) {
-            (false, Some(hi)) => hi.saturating_sub(self.cursor),
-            _ => 0,
+    /// A new chunk of `(lo, hi]`.
+    fn new(lo: i64, hi: Option<i64>) -> Self {
+        Chunk {
+            hi,
+            cursor: lo,
+            pages: VecDeque::new(),
+            done: false,
+            busy: false,
         }
+    }
+
+    /// Ends the chunk with `error`, yielded after its pages.
+    fn end_with(&mut self, error: Error) {
+        self.pages.push_back(Err(error));
+        self.done = true;
     }
 
     /// A page fetched at `cursor` with these `keys`: trimmed to the chunk
@@ -105,13 +113,15 @@ impl<T> Chunk<T> {
         self.done =
             cutoff.is_some() || next.is_none_or(|next| self.hi.is_some_and(|hi| next >= hi));
         self.cursor = next.unwrap_or(cursor);
-        if keep_empty || page.received() > 0 {
+        if keep_empty || !page.items.is_empty() {
             self.pages.push_back(Ok(page));
         }
     }
 }
 
-type Fetched<T> = BoxFuture<'static, (u64, i64, Result<Page<T>, Error>)>;
+/// An answer, with the position it was requested at: the chunk that
+/// requested it is the busy one at that cursor.
+type Fetched<T> = BoxFuture<'static, (i64, Result<Page<T>, Error>)>;
 
 /// Which positions the listing requests.
 enum Walk {
@@ -127,6 +137,8 @@ enum Walk {
     },
     /// Scanning the chunks the probes cut.
     Scan,
+    /// Ended: nothing more is requested.
+    Done,
 }
 
 /// The engine; see the module's header.
@@ -136,15 +148,11 @@ pub(super) struct Engine<T> {
     walk: Walk,
     chunks: VecDeque<Chunk<T>>,
     inflight: FuturesUnordered<Fetched<T>>,
-    next_id: u64,
     /// The partitioned scan's key field.
     key: &'static str,
     /// Every item with a key up to this has been yielded, in order.
     safe_point: i64,
     notice: Option<String>,
-    /// An error to yield after the page that revealed it.
-    pending: Option<Error>,
-    done: bool,
 }
 
 impl<T: Send + 'static> Engine<T> {
@@ -157,7 +165,7 @@ impl<T: Send + 'static> Engine<T> {
                 let numbers = Numbers {
                     first: start,
                     last_allowed,
-                    next: start,
+                    next: start + 1,
                     known_pages: None,
                     last_full: None,
                 };
@@ -166,63 +174,36 @@ impl<T: Send + 'static> Engine<T> {
             PaginationStyle::Cursor { key: Some(key), .. } if concurrency > 1 => (Walk::First, key),
             PaginationStyle::Cursor { .. } => (Walk::Cursor(Vec::new()), ""),
         };
-        let mut engine = Self {
+        // Every walk starts with the chunk of the first position.
+        Self {
             fetcher,
             concurrency: concurrency.max(1),
             walk,
-            chunks: VecDeque::new(),
+            chunks: VecDeque::from([Chunk::new(start, None)]),
             inflight: FuturesUnordered::new(),
-            next_id: 0,
             key,
             safe_point: start,
             notice: None,
-            pending: None,
-            done: false,
-        };
-        if !matches!(engine.walk, Walk::Number(_)) {
-            let chunk = engine.chunk(start, None);
-            engine.chunks.push_back(chunk);
         }
-        engine
     }
 
     pub(super) async fn next(&mut self) -> Option<Result<Page<T>, Error>> {
-        if let Some(error) = self.pending.take() {
-            return Some(self.fail(error));
+        if let Walk::Probe { from, span } = self.walk
+            && let Err(e) = self.probe(from, span).await
+        {
+            return Some(self.fail(e));
         }
-        if self.done {
-            return None;
-        }
-        match self.walk {
-            Walk::Probe { from, span } => match self.probe(from, span).await {
-                Ok(()) => Box::pin(self.next()).await,
-                Err(e) => Some(self.fail(e)),
-            },
-            _ => self.scan().await,
-        }
-    }
-
-    /// A new chunk of `(lo, hi]`.
-    fn chunk(&mut self, lo: i64, hi: Option<i64>) -> Chunk<T> {
-        self.next_id += 1;
-        Chunk {
-            id: self.next_id,
-            hi,
-            cursor: lo,
-            pages: VecDeque::new(),
-            done: false,
-            busy: false,
-        }
+        self.scan().await
     }
 
     /// Ends the listing: no more requests, the ones in flight dropped.
     fn stop(&mut self) {
-        self.done = true;
+        self.walk = Walk::Done;
         self.inflight = FuturesUnordered::new();
         self.chunks.clear();
     }
 
-    fn fail(&mut self, error: Error) -> Result<Page<T>, Error> {
+    pub(super) fn fail(&mut self, error: Error) -> Result<Page<T>, Error> {
         self.stop();
         Err(error)
     }
@@ -244,10 +225,8 @@ impl<T: Send + 'static> Engine<T> {
         ));
         // The same fetcher: what is left of the page cap is the rest's.
         self.stop();
-        self.done = false;
         self.walk = Walk::Cursor(Vec::new());
-        let chunk = self.chunk(self.safe_point, None);
-        self.chunks.push_back(chunk);
+        self.chunks.push_back(Chunk::new(self.safe_point, None));
     }
 
     fn keys(&self, page: &Page<T>) -> Vec<Key> {
@@ -264,7 +243,7 @@ impl<T: Send + 'static> Engine<T> {
         let cursors: Vec<i64> = std::iter::successors(Some(span), |step| step.checked_mul(2))
             .map_while(|step| from.checked_add(step))
             .collect();
-        let mut probes: Vec<(i64, Page<T>)> = Vec::new();
+        let mut probes = Vec::new();
         let mut complete = false;
         let mut first_keys = HashSet::new();
         'batches: for batch in cursors.chunks(self.concurrency) {
@@ -283,7 +262,7 @@ impl<T: Send + 'static> Engine<T> {
                 }
                 // A last page: everything above this cursor is in it.
                 complete = page.next_cursor.is_none();
-                probes.push((cursor, page));
+                probes.push((cursor, page, keys));
                 if complete {
                     break 'batches;
                 }
@@ -301,35 +280,33 @@ impl<T: Send + 'static> Engine<T> {
     }
 
     /// Cuts `(from, ∞)` into chunks at the probes and by sampled density.
-    fn cut(&mut self, from: i64, probes: Vec<(i64, Page<T>)>, complete: bool) {
-        // The segments up to each probe, with the items estimated in each:
-        // until a probe, the density of keys the probe before it sampled
-        // holds (the first segment: the density the probe found, a fair guess).
-        let mut segments = Vec::with_capacity(probes.len());
+    fn cut(&mut self, from: i64, probes: Vec<(i64, Page<T>, Vec<Key>)>, complete: bool) {
+        // The segments up to each probe (their start), with the items
+        // estimated in each: until a probe, the density of keys the probe
+        // before it sampled holds (the first segment: the density the probe
+        // found, a fair guess).
         let (mut lo, mut previous) = (from, None);
-        let probes: Vec<_> = probes
-            .into_iter()
-            .map(|(cursor, page)| {
-                let keys = self.keys(&page);
+        let segments: Vec<(i64, f64)> = probes
+            .iter()
+            .map(|(cursor, page, keys)| {
                 let density = keys
                     .last()
                     .and_then(|k| k.1)
-                    .map_or(0.0, |last| page.received() as f64 / (last - cursor) as f64);
-                let items = previous.unwrap_or(density) * (cursor - lo) as f64;
-                segments.push((lo, cursor, items));
-                (previous, lo) = (Some(density), cursor);
-                (cursor, page, keys)
+                    .map_or(0.0, |last| page.items.len() as f64 / (last - cursor) as f64);
+                let segment = (lo, previous.unwrap_or(density) * (cursor - lo) as f64);
+                (previous, lo) = (Some(density), *cursor);
+                segment
             })
             .collect();
         // Chunks of at most CHUNK_PAGES pages, smaller when the listing is
         // short for the concurrency: about four chunks per request slot.
         let page = f64::from(self.fetcher.page_size);
-        let estimated: f64 = segments.iter().map(|(_, _, items)| items).sum();
+        let estimated: f64 = segments.iter().map(|(_, items)| items).sum();
         let pages_per_chunk =
             (estimated / page / (4 * self.concurrency) as f64).clamp(2.0, CHUNK_PAGES as f64);
         let target = pages_per_chunk * page;
         let mut cuts = vec![(from, None)];
-        for ((lo, hi, items), (cursor, page, keys)) in segments.into_iter().zip(probes) {
+        for ((lo, items), (hi, page, keys)) in segments.into_iter().zip(probes) {
             let pieces = ((items / target).ceil() as i64).clamp(1, 4096);
             for piece in 1..pieces {
                 let cut = lo + ((hi - lo) as i128 * i128::from(piece) / i128::from(pieces)) as i64;
@@ -337,20 +314,17 @@ impl<T: Send + 'static> Engine<T> {
                     cuts.push((cut, None));
                 }
             }
-            cuts.push((cursor, Some((page, keys))));
+            cuts.push((hi, Some((page, keys))));
         }
-        let his: Vec<_> = cuts
-            .iter()
-            .skip(1)
-            .map(|(lo, _)| Some(*lo))
-            .chain([None])
-            .collect();
-        let last = cuts.len() - 1;
-        for (i, ((lo, probed), hi)) in cuts.into_iter().zip(his).enumerate() {
-            let mut chunk = self.chunk(lo, hi);
+        // Each chunk ends where the next one starts; each probe's page is
+        // the first of the chunk that starts at it.
+        let mut cuts = cuts.into_iter().peekable();
+        while let Some((lo, probed)) = cuts.next() {
+            let hi = cuts.peek().map(|(next, _)| *next);
+            let mut chunk = Chunk::new(lo, hi);
             if let Some((page, keys)) = probed {
                 chunk.accept(lo, page, &keys, false);
-                chunk.done |= i == last && complete;
+                chunk.done |= hi.is_none() && complete;
             }
             self.chunks.push_back(chunk);
         }
@@ -374,33 +348,25 @@ impl<T: Send + 'static> Engine<T> {
                 break;
             }
             self.schedule();
-            let Some((id, cursor, result)) = self.inflight.next().await else {
-                self.done = true;
-                return None;
-            };
-            if let Err(e) = self.arrive(id, cursor, result) {
+            let (cursor, result) = self.inflight.next().await?;
+            if let Err(e) = self.arrive(cursor, result) {
                 return Some(self.fail(e));
             }
         }
     }
 
-    /// Keeps the answer at `cursor` in chunk `id`, as the walk says; an
-    /// error ends the listing.
-    fn arrive(
-        &mut self,
-        id: u64,
-        cursor: i64,
-        result: Result<Page<T>, Error>,
-    ) -> Result<(), Error> {
-        let Some(index) = self.chunks.iter().position(|c| c.id == id) else {
+    /// Keeps the answer at `cursor` in the chunk that requested it, as the
+    /// walk says; an error ends the listing.
+    fn arrive(&mut self, cursor: i64, result: Result<Page<T>, Error>) -> Result<(), Error> {
+        let requester = |c: &Chunk<T>| c.busy && c.cursor == cursor;
+        let Some(index) = self.chunks.iter().position(requester) else {
             return Ok(());
         };
         self.chunks[index].busy = false;
         let page = match result {
             // Page numbers yield an error in its page's turn.
             Err(e) if matches!(self.walk, Walk::Number(_)) => {
-                self.chunks[index].done = true;
-                self.chunks[index].pages.push_back(Err(e));
+                self.chunks[index].end_with(e);
                 return Ok(());
             }
             result => result?,
@@ -409,7 +375,7 @@ impl<T: Send + 'static> Engine<T> {
             Walk::First | Walk::Scan => self.keys(&page),
             _ => Vec::new(),
         };
-        let mut stuck = false;
+        let mut stuck = None;
         match &self.walk {
             Walk::First | Walk::Scan
                 if let Err(why) = contract(cursor, &keys, page.next_cursor) =>
@@ -425,7 +391,7 @@ impl<T: Send + 'static> Engine<T> {
                 return Ok(());
             }
             Walk::First => {
-                let full = page.received() >= self.fetcher.page_size as usize;
+                let full = page.items.len() >= self.fetcher.page_size as usize;
                 self.walk = match (page.next_cursor, keys.first()) {
                     (Some(next), Some(&(_, Some(first)))) if full => {
                         self.safe_point = next;
@@ -460,10 +426,9 @@ impl<T: Send + 'static> Engine<T> {
                         PaginationStyle::Cursor { next_cursor, .. } => next_cursor,
                         PaginationStyle::PageNumber { .. } => "next cursor",
                     };
-                    self.pending = Some(self.error(format!(
+                    stuck = Some(self.error(format!(
                         "the cursor did not advance: {field} {cursor} answered {next_field} {next} (traceId {trace})"
                     )));
-                    stuck = true;
                 }
                 self.walk = Walk::Cursor(page.ids.clone());
             }
@@ -472,7 +437,9 @@ impl<T: Send + 'static> Engine<T> {
         let keep_empty = !matches!(self.walk, Walk::Scan);
         let chunk = &mut self.chunks[index];
         chunk.accept(cursor, page, &keys, keep_empty);
-        chunk.done |= stuck;
+        if let Some(error) = stuck {
+            chunk.end_with(error);
+        }
         Ok(())
     }
 
@@ -482,17 +449,17 @@ impl<T: Send + 'static> Engine<T> {
             Ok(page) => page,
             Err(e) => return self.fail(e),
         };
-        if let Some(notice) = self.notice.take() {
-            page.notice = Some(notice);
-        }
+        page.notice = self.notice.take();
         match &mut self.walk {
             Walk::Number(numbers) => match numbers.judge(&self.fetcher, position, &page) {
                 Verdict::More => {}
                 Verdict::Last => self.stop(),
                 Verdict::Stop(message) => {
                     // The page's items are real: deliver them, then the error.
-                    self.pending = Some(self.error(message));
+                    let mut end = Chunk::new(position, None);
+                    end.end_with(self.error(message));
                     self.stop();
+                    self.chunks.push_back(end);
                 }
             },
             Walk::Scan => {
@@ -524,10 +491,10 @@ impl<T: Send + 'static> Engine<T> {
             };
             let chunk = &mut self.chunks[index];
             chunk.busy = true;
-            let (id, cursor) = (chunk.id, chunk.cursor);
+            let cursor = chunk.cursor;
             let fetch = self.fetcher.fetch(cursor);
             self.inflight
-                .push(Box::pin(async move { (id, cursor, fetch.await) }));
+                .push(Box::pin(async move { (cursor, fetch.await) }));
         }
     }
 
@@ -542,7 +509,9 @@ impl<T: Send + 'static> Engine<T> {
             .iter()
             .take(window)
             .enumerate()
-            .map(|(i, c)| (i, c.room()))
+            .filter(|(_, c)| !c.done && !c.busy)
+            // Key space not scanned yet (for the last chunk: unknown).
+            .filter_map(|(i, c)| Some((i, c.hi?.saturating_sub(c.cursor))))
             .max_by_key(|(_, room)| *room)?;
         // Less than two pages of keys left (at one key per item): not worth a request.
         if room < 2 * page {
@@ -552,8 +521,7 @@ impl<T: Send + 'static> Engine<T> {
         let hi = chunk.hi?;
         let middle = chunk.cursor + room / 2;
         chunk.hi = Some(middle);
-        let new = self.chunk(middle, Some(hi));
-        self.chunks.insert(index + 1, new);
+        self.chunks.insert(index + 1, Chunk::new(middle, Some(hi)));
         Some(index + 1)
     }
 
@@ -572,8 +540,7 @@ impl<T: Send + 'static> Engine<T> {
             return None;
         }
         numbers.next += 1;
-        let chunk = self.chunk(number, None);
-        self.chunks.push_back(chunk);
+        self.chunks.push_back(Chunk::new(number, None));
         Some(self.chunks.len() - 1)
     }
 }
@@ -622,7 +589,7 @@ impl Numbers {
     /// What page `number` says about the rest of the listing.
     fn judge<T>(&mut self, fetcher: &Fetcher<T>, number: i64, page: &Page<T>) -> Verdict {
         let size = i64::from(fetcher.page_size);
-        let received = page.received() as i64;
+        let received = page.items.len() as i64;
         let before = (number - 1).saturating_mul(size);
         let claims_more = page.pages.is_some_and(|pages| pages > number)
             || page
@@ -630,9 +597,14 @@ impl Numbers {
                 .is_some_and(|total| total > before.saturating_add(received));
         if received < size {
             if claims_more {
+                let counts = match (page.pages, page.total) {
+                    (Some(p), Some(t)) => format!("{p} pages and {t} items"),
+                    (Some(p), None) => format!("{p} pages"),
+                    (None, Some(t)) => format!("{t} items"),
+                    (None, None) => "no counts".to_string(),
+                };
                 return Verdict::Stop(format!(
-                    "page {number} held {received} of {size} items, but the answer reports {}: items would be missing (traceId {})",
-                    counts(page.pages, page.total),
+                    "page {number} held {received} of {size} items, but the answer reports {counts}: items would be missing (traceId {})",
                     page.trace_id.as_deref().unwrap_or("unknown")
                 ));
             }
@@ -661,15 +633,6 @@ impl Numbers {
                 fetcher.max_pages
             )
         })
-    }
-}
-
-fn counts(pages: Option<i64>, total: Option<i64>) -> String {
-    match (pages, total) {
-        (Some(p), Some(t)) => format!("{p} pages and {t} items"),
-        (Some(p), None) => format!("{p} pages"),
-        (None, Some(t)) => format!("{t} items"),
-        (None, None) => "no counts".to_string(),
     }
 }
 

@@ -25,11 +25,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::future::{self, BoxFuture, Either};
+use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use tokio::time::Instant;
 
 use crate::call::{self, CallOptions, OptionSeed, PerCall};
 use crate::client::Client;
@@ -52,8 +53,10 @@ pub const DEFAULT_MAX_PAGES: u32 = 1_000_000;
 pub const DEFAULT_MAX_ITEMS_PER_PAGE: usize = 10_000;
 /// Pages in a row without a new item id after which a listing stops.
 pub const STALLED_PAGES: u32 = 3;
-/// The window of recent pages the duplicate-share guard looks at.
+/// The window of recent pages the duplicate-share guard looks at (the
+/// stall guard counts its pages in a row without a new id there too).
 const DUPLICATE_WINDOW_PAGES: usize = 8;
+const _: () = assert!(STALLED_PAGES as usize <= DUPLICATE_WINDOW_PAGES);
 
 /// How a listing runs. The request builders set these; the CLI builds one
 /// directly for operations it picks at run time.
@@ -121,13 +124,17 @@ impl ListingOptions {
         deadline(deadline: Duration) => deadline = Some(deadline);
     }
 
-    /// Checks the options against the operation's bounds; returns the
-    /// start and the page size to use.
+    /// Checks the options against the operation's bounds; returns its
+    /// pagination, the start and the page size to use.
     fn resolve(
         &self,
         op: &'static OperationSpec,
-        pagination: &Pagination,
-    ) -> Result<(i64, u32), Error> {
+    ) -> Result<(&'static Pagination, i64, u32), Error> {
+        // build.rs binds listings only to operations with `x-pagination`; an
+        // entry from elsewhere may have none.
+        let pagination = op.pagination.as_ref().ok_or_else(|| {
+            Error::invalid_argument(op.operation_id, "the operation has no x-pagination")
+        })?;
         let position = pagination.position();
         let start = self.start.unwrap_or(match pagination.style {
             PaginationStyle::PageNumber { .. } => position.bounds.min.max(1),
@@ -157,7 +164,7 @@ impl ListingOptions {
             return Err(Error::invalid_argument(op.operation_id, message));
         }
         // Positive and at most `u32::MAX` (the bounds check capped it), so it fits.
-        Ok((start, size as u32))
+        Ok((pagination, start, size as u32))
     }
 }
 
@@ -223,38 +230,6 @@ pub struct Page<T> {
     pub notice: Option<String>,
 }
 
-impl<T> Page<T> {
-    /// Items received in the page, decodable or not.
-    pub fn received(&self) -> usize {
-        self.items.len()
-    }
-
-    /// The page's decoded items, in order.
-    pub fn decoded(&self) -> impl Iterator<Item = &T> {
-        self.items.iter().filter_map(|item| item.as_ref().ok())
-    }
-
-    /// The same page with each item converted.
-    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            position: self.position,
-            items: self
-                .items
-                .into_iter()
-                .map(|item| item.map(&mut f))
-                .collect(),
-            ids: self.ids,
-            pages: self.pages,
-            total: self.total,
-            next_cursor: self.next_cursor,
-            trace_id: self.trace_id,
-            status: self.status,
-            observed: self.observed,
-            notice: self.notice,
-        }
-    }
-}
-
 /// A request builder of a paginated operation: the struct, its `new` with
 /// the default concurrency given, and the methods both styles share.
 macro_rules! listing_request {
@@ -313,8 +288,7 @@ macro_rules! listing_request {
             /// headers. A [`deadline`](Self::deadline) bounds it too.
             pub async fn send_with_reply(self) -> Result<Reply<Op::Result>, Error> {
                 let op = Op::SPEC;
-                let pagination = pagination_of(op)?;
-                let (start, size) = self.options.resolve(op, pagination)?;
+                let (pagination, start, size) = self.options.resolve(op)?;
                 let options = self.per_call.resolve(op.operation_id)?;
                 let params = params_json(pagination, start, size);
                 let call = call::call_typed::<Op>(&self.client, Some(params), options);
@@ -394,20 +368,12 @@ impl<Op: Paginated> CursorRequest<Op> {
     }
 }
 
-/// The pagination of `op`'s table entry (build.rs binds listings only to
-/// operations with `x-pagination`; an entry from elsewhere may have none).
-fn pagination_of(op: &'static OperationSpec) -> Result<&'static Pagination, Error> {
-    op.pagination.as_ref().ok_or_else(|| {
-        Error::invalid_argument(op.operation_id, "the operation has no x-pagination")
-    })
-}
-
 /// `paramContent` for the page at `position`.
 fn params_json(pagination: &Pagination, position: i64, page_size: u32) -> Value {
-    let mut params = Map::new();
-    params.insert(pagination.position().name.into(), Value::from(position));
-    params.insert(pagination.page_size.name.into(), Value::from(page_size));
-    Value::Object(params)
+    serde_json::json!({
+        pagination.position().name: position,
+        pagination.page_size.name: page_size,
+    })
 }
 
 /// `work`, the request for the page at `position`, in its `shiheng.call`
@@ -477,10 +443,21 @@ fn listing_of<T: Send + 'static>(
         Err(e) => return stream::once(async move { Err(e) }).boxed(),
     };
     let engine = engine::Engine::new(fetcher, start, options.concurrency);
-    let pages = stream::unfold(engine, |mut engine| async move {
-        Some((engine.next().await?, engine))
-    });
-    with_deadline(pages.boxed(), op.operation_id, options.deadline)
+    let (operation, deadline) = (op.operation_id, options.deadline);
+    // The deadline ends the listing with [`Error::Deadline`] once it has
+    // passed since the first poll, dropping the requests in flight; one too
+    // far to add to the clock is none.
+    stream::unfold((engine, None), move |(mut engine, ends)| async move {
+        let ends = ends.or_else(|| Instant::now().checked_add(deadline?));
+        let next = match (ends, deadline) {
+            (Some(ends), Some(limit)) => tokio::time::timeout_at(ends, engine.next())
+                .await
+                .unwrap_or_else(|_| Some(engine.fail(deadline_passed(operation, limit)))),
+            _ => engine.next().await,
+        };
+        Some((next?, (engine, ends)))
+    })
+    .boxed()
 }
 
 /// Fetches and decodes the pages of one listing of `op`, and counts them
@@ -505,8 +482,7 @@ impl<T: Send + 'static> Fetcher<T> {
         op: &'static OperationSpec,
         codec: ItemCodec<T>,
     ) -> Result<(Arc<Self>, i64), Error> {
-        let pagination = pagination_of(op)?;
-        let (start, page_size) = options.resolve(op, pagination)?;
+        let (pagination, start, page_size) = options.resolve(op)?;
         let fetcher = Self {
             client,
             page_size,
@@ -549,8 +525,7 @@ impl<T: Send + 'static> Fetcher<T> {
         let (op, pagination) = (self.op, self.pagination);
         let work = async {
             let params = params_json(pagination, position, self.page_size);
-            let call = self.call.clone();
-            let answer = call::exchange(&self.client, op, Some(params), call).await?;
+            let answer = call::exchange(&self.client, op, Some(params), self.call.clone()).await?;
             let position = match pagination.style {
                 PaginationStyle::PageNumber { .. } => PagePosition::Number(position),
                 PaginationStyle::Cursor { .. } => PagePosition::Cursor(position),
@@ -716,28 +691,6 @@ impl<'de> Visitor<'de> for ItemsSeed {
     }
 }
 
-/// Ends `pages` with [`Error::Deadline`] once `deadline` has passed since
-/// its first poll; the requests in flight are dropped with it.
-fn with_deadline<T: Send + 'static>(
-    pages: BoxStream<'static, Result<T, Error>>,
-    operation: &'static str,
-    deadline: Option<Duration>,
-) -> BoxStream<'static, Result<T, Error>> {
-    let Some(limit) = deadline else {
-        return pages;
-    };
-    stream::unfold(Some((pages, None)), move |state| async move {
-        let (mut pages, ends) = state?;
-        // A deadline too far to add to the clock is none (tokio's sleep).
-        let ends = ends.unwrap_or_else(|| Box::pin(tokio::time::sleep(limit)));
-        match future::select(pages.next(), ends).await {
-            Either::Left((next, ends)) => Some((next?, Some((pages, Some(ends))))),
-            Either::Right(_) => Some((Err(deadline_passed(operation, limit)), None)),
-        }
-    })
-    .boxed()
-}
-
 /// The error that ends a listing of `operation` the platform cannot finish.
 fn stopped(operation: &'static str, message: String) -> Error {
     Error::Pagination { operation, message }
@@ -814,7 +767,7 @@ pub struct Items<T> {
     buffer: VecDeque<Result<T, Error>>,
     seen: IdSet,
     summary: ListingSummary,
-    stalled: u32,
+    /// The new ids and the items of the recent pages that held items.
     recent: VecDeque<(u64, u64)>,
     finished: bool,
 }
@@ -828,7 +781,6 @@ impl<T> Items<T> {
             buffer: VecDeque::new(),
             seen: IdSet::default(),
             summary: ListingSummary::default(),
-            stalled: 0,
             recent: VecDeque::new(),
             finished: false,
         }
@@ -859,28 +811,6 @@ impl<T> Items<T> {
         Ok((all, self.summary))
     }
 
-    /// Items of another type, converted one by one.
-    pub fn map_items<U>(self, f: fn(T) -> U) -> Items<U>
-    where
-        T: Send + 'static,
-        U: Send + 'static,
-    {
-        let pages = self
-            .pages
-            .map(move |page| page.map(|page| page.map(f)))
-            .boxed();
-        Items {
-            operation: self.operation,
-            pages,
-            buffer: self.buffer.into_iter().map(|item| item.map(f)).collect(),
-            seen: self.seen,
-            summary: self.summary,
-            stalled: self.stalled,
-            recent: self.recent,
-            finished: self.finished,
-        }
-    }
-
     fn accept(&mut self, page: Page<T>) {
         self.summary.pages += 1;
         self.summary.start.get_or_insert(page.position);
@@ -898,7 +828,7 @@ impl<T> Items<T> {
             };
             *self.summary.coercions.entry(key).or_default() += 1;
         }
-        let received = page.received() as u64;
+        let received = page.items.len() as u64;
         let position = page.position;
         let mut new_ids = 0u64;
         for (item, id) in page.items.into_iter().zip(page.ids) {
@@ -922,20 +852,18 @@ impl<T> Items<T> {
         if received == 0 {
             return;
         }
-        self.stalled = if new_ids == 0 { self.stalled + 1 } else { 0 };
         self.recent.push_back((new_ids, received));
         if self.recent.len() > DUPLICATE_WINDOW_PAGES {
             self.recent.pop_front();
         }
-        let message = if self.stalled >= STALLED_PAGES {
+        let stalled = self.recent.iter().rev().take_while(|(new, _)| *new == 0);
+        let message = if stalled.count() >= STALLED_PAGES as usize {
             Some(format!(
                 "{STALLED_PAGES} pages in a row up to {position} brought no new item id: the platform is repeating itself or sends items without ids"
             ))
         } else {
-            let (new, all) = self
-                .recent
-                .iter()
-                .fold((0, 0), |(n, a), (new, all)| (n + new, a + all));
+            let new: u64 = self.recent.iter().map(|(new, _)| new).sum();
+            let all: u64 = self.recent.iter().map(|(_, all)| all).sum();
             (self.recent.len() == DUPLICATE_WINDOW_PAGES && new * 10 < all).then(|| {
                 format!(
                     "only {new} of the {all} items of the last {DUPLICATE_WINDOW_PAGES} pages (up to {position}) were new: the pages overlap and the listing would not end in reasonable time"
@@ -966,14 +894,13 @@ impl<T> Stream for Items<T> {
             if this.finished {
                 return Poll::Ready(None);
             }
-            match this.pages.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => this.finished = true,
-                Poll::Ready(Some(Err(e))) => {
+            match std::task::ready!(this.pages.poll_next_unpin(cx)) {
+                Some(Ok(page)) => this.accept(page),
+                Some(Err(e)) => {
                     this.finished = true;
                     return Poll::Ready(Some(Err(e)));
                 }
-                Poll::Ready(Some(Ok(page))) => this.accept(page),
+                None => this.finished = true,
             }
         }
     }
