@@ -133,6 +133,7 @@ pub fn generate(doc: &Value) -> Result<Model> {
         };
         replacements.push((name, rust));
     }
+    builder.generic_pages(&page_forms(doc), &mut aliases)?;
     let records = builder.records.iter().map(emit);
     Ok(Model {
         tokens: quote! { #(#records)* #(#aliases)* },
@@ -168,6 +169,68 @@ fn envelope_result<'a>(doc: &Value, schema: &'a Value) -> Option<(Value, &'a Val
         let head = serde_json::json!({ "refs": head, "required": schema.get("required") });
         (head, result)
     })
+}
+
+/// The page schema of every paginated operation, once each, in the
+/// spec's order: (schema, `x-pagination.style`, its items field).
+fn page_forms(doc: &Value) -> Vec<(String, String, String)> {
+    let mut pages: Vec<(String, String, String)> = Vec::new();
+    for (_, _, op, _) in spec::operations(doc) {
+        let Some(pagination) = op.get("x-pagination") else {
+            continue;
+        };
+        let ok = op
+            .pointer("/responses/200")
+            .map(|r| spec::resolve_response(doc, r))
+            .and_then(spec::json_schema)
+            .map(|s| spec::resolve(doc, s));
+        let page = ok
+            .and_then(|envelope| envelope.pointer("/properties/result"))
+            .and_then(spec::ref_name);
+        let style = spec::str_at(pagination, "style");
+        let items = spec::str_at(pagination, "items");
+        if let (Some(page), Some(style), Some(items)) = (page, style, items)
+            && !pages.iter().any(|(name, ..)| name == page)
+        {
+            pages.push((page.to_string(), style.to_string(), items.to_string()));
+        }
+    }
+    pages
+}
+
+/// A page schema of the form a generic page stands for: an object and
+/// nothing else (as [`spec::is_plain_object`], `nullable` allowed), whose
+/// items field is an array of `$ref`s and nothing else. The item schema's
+/// name, when it is.
+fn page_item<'a>(page: &'a Value, items: &str) -> Option<&'a str> {
+    let mut plain = page.clone();
+    plain.as_object_mut()?.remove("nullable");
+    let array = page.get("properties")?.get(items)?.as_object()?;
+    let array_only = array.keys().all(|k| {
+        [
+            "type",
+            "items",
+            "description",
+            "nullable",
+            "example",
+            "title",
+        ]
+        .contains(&k.as_str())
+            || k.starts_with("x-")
+    });
+    let item = array.get("items").and_then(spec::only_ref);
+    (spec::is_plain_object(&plain) && array_only).then_some(item)?
+}
+
+/// The page schemas of one form, becoming one generic record.
+struct PageForm {
+    /// The generic record's name (`NumberedPage`, `CursorPage`, ...).
+    name: String,
+    /// Its shape: every field but the items' type and the docs.
+    key: String,
+    items: String,
+    /// (page schema, its item schema, the item's Rust type).
+    members: Vec<(String, String, TokenStream)>,
 }
 
 struct Builder<'a> {
@@ -255,6 +318,165 @@ impl Builder<'_> {
             result.ty = quote! { T };
             result.known.clear();
             result.doc = "The operation's result; null when the call failed.".into();
+        }
+        Ok(())
+    }
+
+    /// Every page schema of a paginated operation becomes an alias of a
+    /// generic record, one per form (its fields, their types and wire
+    /// names; not their docs), its items as `T`: `EmployeePage` is
+    /// `NumberedPage<Employee>`. The pages of a platform's listings differ
+    /// only in their item type, as its envelopes differ only in their
+    /// result, and one record per form keeps the build from growing by a
+    /// record per operation (docs/generated-code.md). A form whose name
+    /// the spec already uses keeps a record per page.
+    fn generic_pages(
+        &mut self,
+        pages: &[(String, String, String)],
+        aliases: &mut Vec<TokenStream>,
+    ) -> Result<()> {
+        let mut forms: Vec<PageForm> = Vec::new();
+        let mut per_style: BTreeMap<&str, usize> = BTreeMap::new();
+        for (schema, style, items) in pages {
+            let at = format!("components.schemas.{schema}");
+            let type_name = spec::type_name(schema);
+            let Some(record) = self
+                .records
+                .iter()
+                .find(|r| !r.generic && r.schema == *schema && r.type_name == type_name)
+            else {
+                continue;
+            };
+            let Some(item) = spec::component(self.doc, schema).and_then(|p| page_item(p, items))
+            else {
+                continue;
+            };
+            let item_type = parse_type(&format!("{MODULE}::{}", spec::type_name(item)), &at)?;
+            let key = record
+                .fields
+                .iter()
+                .map(|f| {
+                    let ty = if f.wire == *items {
+                        "T".to_string()
+                    } else {
+                        f.ty.to_string()
+                    };
+                    format!("{}:{}:{ty}:{:?}:{:?}", f.wire, f.rust, f.known, f.forms)
+                })
+                .collect::<Vec<_>>()
+                .join(";");
+            let key = format!("{style}|{items}|{key}");
+            match forms.iter_mut().find(|f| f.key == key) {
+                Some(form) => form
+                    .members
+                    .push((schema.clone(), item.to_string(), item_type)),
+                None => {
+                    let base = if style == "cursor" {
+                        "CursorPage"
+                    } else {
+                        "NumberedPage"
+                    };
+                    let count = per_style.entry(base).or_default();
+                    *count += 1;
+                    let name = match *count {
+                        1 => base.to_string(),
+                        n => format!("{base}{n}"),
+                    };
+                    forms.push(PageForm {
+                        name,
+                        key,
+                        items: items.clone(),
+                        members: vec![(schema.clone(), item.to_string(), item_type)],
+                    });
+                }
+            }
+        }
+        for form in forms {
+            let taken =
+                spec::component(self.doc, &form.name).is_some() || self.names.contains(&form.name);
+            if taken {
+                continue;
+            }
+            let members: Vec<Record> = form
+                .members
+                .iter()
+                .filter_map(|(schema, ..)| {
+                    let at = self
+                        .records
+                        .iter()
+                        .position(|r| !r.generic && r.schema == *schema)?;
+                    Some(self.records.remove(at))
+                })
+                .collect();
+            let Some(first) = members.first() else {
+                continue;
+            };
+            let mut fields = Vec::new();
+            for (i, field) in first.fields.iter().enumerate() {
+                let agreed = members.iter().all(|m| m.fields[i].doc == field.doc);
+                let (ty, known, doc) = if field.wire == form.items {
+                    let doc = if agreed {
+                        field.doc.clone()
+                    } else {
+                        "This page's items (each page's alias says what they are).".to_string()
+                    };
+                    (quote! { ::std::vec::Vec<T> }, Vec::new(), doc)
+                } else {
+                    let doc = if agreed {
+                        field.doc.clone()
+                    } else {
+                        format!("`{}`: each page's alias describes it.", field.wire)
+                    };
+                    (field.ty.clone(), field.known.clone(), doc)
+                };
+                fields.push(Field {
+                    wire: field.wire.clone(),
+                    rust: field.rust.clone(),
+                    ty,
+                    known,
+                    forms: field.forms.clone(),
+                    doc,
+                });
+            }
+            let listed: Vec<String> = members
+                .iter()
+                .take(5)
+                .map(|m| format!("`{}`", m.schema))
+                .collect();
+            let more = match members.len() - listed.len() {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            let doc = format!(
+                "One page of a listing, its items as `T`: the form of the spec's pages {}{more}. \
+                 Each of them is this type with its item (`{}` is `{}<{}>`).",
+                listed.join(", "),
+                first.type_name,
+                form.name,
+                spec::type_name(&form.members[0].1),
+            );
+            for (member, (_, _, item_type)) in members.iter().zip(&form.members) {
+                let alias = format_ident!("{}", member.type_name);
+                let generic = format_ident!("{}", form.name);
+                let mut doc = member.doc.clone();
+                for (field, generic_field) in member.fields.iter().zip(&fields) {
+                    if field.doc != generic_field.doc {
+                        doc.push_str(&format!("\n\n`{}`: {}", field.rust, field.doc));
+                    }
+                }
+                aliases.push(quote! {
+                    #[doc = #doc]
+                    pub type #alias = #generic<#item_type>;
+                });
+            }
+            self.names.insert(form.name.clone());
+            self.records.push(Record {
+                type_name: form.name.clone(),
+                schema: form.name,
+                doc,
+                fields,
+                generic: true,
+            });
         }
         Ok(())
     }

@@ -29,8 +29,7 @@ pub type SendFn = for<'a> fn(&'a crate::generated::Client, Value) -> BoxFuture<'
 /// A generated method as [`send_through`] calls it: the client and the
 /// request body, borrowed for as long as the call runs.
 #[doc(hidden)]
-pub type Method<B> =
-    for<'a> fn(&'a crate::generated::Client, &'a B) -> BoxFuture<'a, Sent>;
+pub type Method<B> = for<'a> fn(&'a crate::generated::Client, &'a B) -> BoxFuture<'a, Sent>;
 
 /// What every [`OperationSpec::send`] does: reads `envelope` as the
 /// request body `B` with `read`, then calls the generated method. Generic,
@@ -80,7 +79,7 @@ pub struct RequestEnvelope<P> {
 
 /// The derive's wire form (a `None` signer field left out), written by
 /// hand so that only `paramContent` is encoded per `P`: the signer's
-/// fields go through [`signer_field`], compiled once per encoder.
+/// fields go through `signer_field`, compiled once per encoder.
 impl<P: serde::Serialize> serde::Serialize for RequestEnvelope<P> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;

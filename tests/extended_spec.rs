@@ -126,6 +126,39 @@ fn envelopes_in_the_platforms_form_are_the_generic_types_others_keep_their_own()
     assert_eq!(tags.result.and_then(|p| p.result).map(|r| r.len()), Some(0));
 }
 
+/// A paginated operation's page is an alias of one generic record per page
+/// form (fields, types, wire names), its items as `T`: the shipped cursor
+/// pages share one, `TagPage` (no `pageSize`) is another.
+#[test]
+fn pages_of_one_form_are_one_generic_record() {
+    use shiheng::types::{
+        CursorPage, CursorPage2, Customer, CustomerPage, Employee, EmployeePage, GroupChat,
+        GroupChatPage, NumberedPage, Tag, TagPage,
+    };
+    use std::any::TypeId;
+    fn same<A: 'static, B: 'static>() -> bool {
+        TypeId::of::<A>() == TypeId::of::<B>()
+    }
+    assert!(same::<CustomerPage, CursorPage<Customer>>());
+    assert!(same::<GroupChatPage, CursorPage<GroupChat>>());
+    assert!(same::<EmployeePage, NumberedPage<Employee>>());
+    assert!(same::<TagPage, CursorPage2<Tag>>());
+    assert!(!same::<TagPage, CursorPage<Tag>>());
+
+    // Read through the alias, by the decoding rule: a field the spec does
+    // not declare is kept, an item of another form is refused naming it.
+    let page: TagPage = serde_json::from_str(
+        r#"{"nextStartId": 3, "result": [{"id": 3, "tagName": "VIP"}], "hasMore": true}"#,
+    )
+    .unwrap();
+    assert_eq!(page.next_start_id, Some(3));
+    let tags = page.result.unwrap_or_default();
+    assert_eq!(tags[0].tag_name.as_deref(), Some("VIP"));
+    assert!(page.extra.contains_key("hasMore"), "{:?}", page.extra);
+    let error = serde_json::from_str::<TagPage>(r#"{"result": [7]}"#).unwrap_err();
+    assert!(error.to_string().contains("(Tag)"), "{error}");
+}
+
 /// The new endpoints served by the sandbox, listed and called through the
 /// typed client, and checked by `shiheng_spec::drift::check`.
 mod sandbox {

@@ -219,126 +219,6 @@ impl<'de> ::serde::Deserialize<'de> for Customer {
         crate::record::deserialize(d)
     }
 }
-///One page of customers; null when the call failed.
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct CustomerPage {
-    /**The startId of the next call; null when there is no more data.
-
-JSON: `nextStartId`.*/
-    pub next_start_id: ::std::option::Option<i64>,
-    /**Number of items in this page.
-
-JSON: `pageSize`.*/
-    pub page_size: ::std::option::Option<i64>,
-    ///This page's customers.
-    pub result: ::std::option::Option<
-        ::std::vec::Vec<crate::generated::model::Customer>,
-    >,
-    /// Fields the platform sent that the spec does not declare, as
-    /// received: a field the platform adds reaches you before the
-    /// spec names it (and `shiheng check` reports it).
-    pub extra: crate::record::Extra,
-}
-impl crate::record::Record for CustomerPage {
-    const SCHEMA: &'static str = "CustomerPage";
-    const FIELDS: &'static [crate::record::Field] = &[
-        crate::record::Field::new(
-            "nextStartId",
-            "next_start_id",
-            <i64 as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "pageSize",
-            "page_size",
-            <i64 as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "result",
-            "result",
-            <::std::vec::Vec<
-                crate::generated::model::Customer,
-            > as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-    ];
-    fn extra(&self) -> &crate::record::Extra {
-        &self.extra
-    }
-    fn index_of(name: &str) -> ::std::option::Option<usize> {
-        match name {
-            "nextStartId" => ::std::option::Option::Some(0usize),
-            "pageSize" => ::std::option::Option::Some(1usize),
-            "result" => ::std::option::Option::Some(2usize),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
-        match index {
-            0usize => self.next_start_id.as_ref().map(crate::record::FieldValue::cell),
-            1usize => self.page_size.as_ref().map(crate::record::FieldValue::cell),
-            2usize => self.result.as_ref().map(crate::record::FieldValue::cell),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> ::std::result::Result<(), A::Error> {
-        let fields = <Self as crate::record::Record>::FIELDS;
-        match index {
-            0usize => {
-                self.next_start_id = crate::record::read(
-                    map,
-                    "CustomerPage",
-                    &fields[0usize],
-                )?;
-            }
-            1usize => {
-                self.page_size = crate::record::read(
-                    map,
-                    "CustomerPage",
-                    &fields[1usize],
-                )?;
-            }
-            2usize => {
-                self.result = crate::record::read(map, "CustomerPage", &fields[2usize])?;
-            }
-            _ => {}
-        }
-        ::std::result::Result::Ok(())
-    }
-    fn write_fields<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("nextStartId", &self.next_start_id)?;
-        map.serialize_entry("pageSize", &self.page_size)?;
-        map.serialize_entry("result", &self.result)?;
-        ::std::result::Result::Ok(())
-    }
-    fn extra_mut(&mut self) -> &mut crate::record::Extra {
-        &mut self.extra
-    }
-}
-impl ::serde::Serialize for CustomerPage {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        crate::record::serialize(self, s)
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CustomerPage {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        crate::record::deserialize(d)
-    }
-}
 ///A WeCom employee (企微员工). Every field may be absent or null.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
@@ -646,114 +526,6 @@ impl ::serde::Serialize for Employee {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for Employee {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        crate::record::deserialize(d)
-    }
-}
-///One page of employees; null when the call failed.
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct EmployeePage {
-    ///Number of pages (页码数量).
-    pub pages: ::std::option::Option<i64>,
-    ///Total number of employees (数据总条数).
-    pub total: ::std::option::Option<i64>,
-    ///This page's employees (结果数据).
-    pub result: ::std::option::Option<
-        ::std::vec::Vec<crate::generated::model::Employee>,
-    >,
-    /// Fields the platform sent that the spec does not declare, as
-    /// received: a field the platform adds reaches you before the
-    /// spec names it (and `shiheng check` reports it).
-    pub extra: crate::record::Extra,
-}
-impl crate::record::Record for EmployeePage {
-    const SCHEMA: &'static str = "EmployeePage";
-    const FIELDS: &'static [crate::record::Field] = &[
-        crate::record::Field::new(
-            "pages",
-            "pages",
-            <i64 as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "total",
-            "total",
-            <i64 as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "result",
-            "result",
-            <::std::vec::Vec<
-                crate::generated::model::Employee,
-            > as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-    ];
-    fn extra(&self) -> &crate::record::Extra {
-        &self.extra
-    }
-    fn index_of(name: &str) -> ::std::option::Option<usize> {
-        match name {
-            "pages" => ::std::option::Option::Some(0usize),
-            "result" => ::std::option::Option::Some(2usize),
-            "total" => ::std::option::Option::Some(1usize),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
-        match index {
-            0usize => self.pages.as_ref().map(crate::record::FieldValue::cell),
-            1usize => self.total.as_ref().map(crate::record::FieldValue::cell),
-            2usize => self.result.as_ref().map(crate::record::FieldValue::cell),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> ::std::result::Result<(), A::Error> {
-        let fields = <Self as crate::record::Record>::FIELDS;
-        match index {
-            0usize => {
-                self.pages = crate::record::read(map, "EmployeePage", &fields[0usize])?;
-            }
-            1usize => {
-                self.total = crate::record::read(map, "EmployeePage", &fields[1usize])?;
-            }
-            2usize => {
-                self.result = crate::record::read(map, "EmployeePage", &fields[2usize])?;
-            }
-            _ => {}
-        }
-        ::std::result::Result::Ok(())
-    }
-    fn write_fields<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pages", &self.pages)?;
-        map.serialize_entry("total", &self.total)?;
-        map.serialize_entry("result", &self.result)?;
-        ::std::result::Result::Ok(())
-    }
-    fn extra_mut(&mut self) -> &mut crate::record::Extra {
-        &mut self.extra
-    }
-}
-impl ::serde::Serialize for EmployeePage {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        crate::record::serialize(self, s)
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for EmployeePage {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -1157,126 +929,6 @@ impl<'de> ::serde::Deserialize<'de> for GroupChat {
         crate::record::deserialize(d)
     }
 }
-///One page of customer group chats; null when the call failed.
-#[derive(Clone, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub struct GroupChatPage {
-    /**The startId of the next call; null when there is no more data.
-
-JSON: `nextStartId`.*/
-    pub next_start_id: ::std::option::Option<i64>,
-    /**Number of items in this page.
-
-JSON: `pageSize`.*/
-    pub page_size: ::std::option::Option<i64>,
-    ///This page's group chats.
-    pub result: ::std::option::Option<
-        ::std::vec::Vec<crate::generated::model::GroupChat>,
-    >,
-    /// Fields the platform sent that the spec does not declare, as
-    /// received: a field the platform adds reaches you before the
-    /// spec names it (and `shiheng check` reports it).
-    pub extra: crate::record::Extra,
-}
-impl crate::record::Record for GroupChatPage {
-    const SCHEMA: &'static str = "GroupChatPage";
-    const FIELDS: &'static [crate::record::Field] = &[
-        crate::record::Field::new(
-            "nextStartId",
-            "next_start_id",
-            <i64 as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "pageSize",
-            "page_size",
-            <i64 as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-        crate::record::Field::new(
-            "result",
-            "result",
-            <::std::vec::Vec<
-                crate::generated::model::GroupChat,
-            > as crate::record::FieldValue>::KIND,
-            &[],
-        ),
-    ];
-    fn extra(&self) -> &crate::record::Extra {
-        &self.extra
-    }
-    fn index_of(name: &str) -> ::std::option::Option<usize> {
-        match name {
-            "nextStartId" => ::std::option::Option::Some(0usize),
-            "pageSize" => ::std::option::Option::Some(1usize),
-            "result" => ::std::option::Option::Some(2usize),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
-        match index {
-            0usize => self.next_start_id.as_ref().map(crate::record::FieldValue::cell),
-            1usize => self.page_size.as_ref().map(crate::record::FieldValue::cell),
-            2usize => self.result.as_ref().map(crate::record::FieldValue::cell),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> ::std::result::Result<(), A::Error> {
-        let fields = <Self as crate::record::Record>::FIELDS;
-        match index {
-            0usize => {
-                self.next_start_id = crate::record::read(
-                    map,
-                    "GroupChatPage",
-                    &fields[0usize],
-                )?;
-            }
-            1usize => {
-                self.page_size = crate::record::read(
-                    map,
-                    "GroupChatPage",
-                    &fields[1usize],
-                )?;
-            }
-            2usize => {
-                self.result = crate::record::read(map, "GroupChatPage", &fields[2usize])?;
-            }
-            _ => {}
-        }
-        ::std::result::Result::Ok(())
-    }
-    fn write_fields<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("nextStartId", &self.next_start_id)?;
-        map.serialize_entry("pageSize", &self.page_size)?;
-        map.serialize_entry("result", &self.result)?;
-        ::std::result::Result::Ok(())
-    }
-    fn extra_mut(&mut self) -> &mut crate::record::Extra {
-        &mut self.extra
-    }
-}
-impl ::serde::Serialize for GroupChatPage {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        crate::record::serialize(self, s)
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GroupChatPage {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        crate::record::deserialize(d)
-    }
-}
 ///The platform's response envelope: `code`, `msg`, `traceId` and the operation's `result` (`T`). Every `…Response` schema of this form (the first is `ListWecomCustomersResponse`) is this type with its result.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
@@ -1431,6 +1083,242 @@ impl<
         crate::record::deserialize(d)
     }
 }
+///One page of a listing, its items as `T`: the form of the spec's pages `EmployeePage`. Each of them is this type with its item (`EmployeePage` is `NumberedPage<Employee>`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct NumberedPage<T> {
+    ///Number of pages (页码数量).
+    pub pages: ::std::option::Option<i64>,
+    ///Total number of employees (数据总条数).
+    pub total: ::std::option::Option<i64>,
+    ///This page's employees (结果数据).
+    pub result: ::std::option::Option<::std::vec::Vec<T>>,
+    /// Fields the platform sent that the spec does not declare, as
+    /// received: a field the platform adds reaches you before the
+    /// spec names it (and `shiheng check` reports it).
+    pub extra: crate::record::Extra,
+}
+impl<
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> crate::record::Record for NumberedPage<T> {
+    const SCHEMA: &'static str = "NumberedPage";
+    const FIELDS: &'static [crate::record::Field] = &[
+        crate::record::Field::new(
+            "pages",
+            "pages",
+            <i64 as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+        crate::record::Field::new(
+            "total",
+            "total",
+            <i64 as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+        crate::record::Field::new(
+            "result",
+            "result",
+            <::std::vec::Vec<T> as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+    ];
+    fn extra(&self) -> &crate::record::Extra {
+        &self.extra
+    }
+    fn index_of(name: &str) -> ::std::option::Option<usize> {
+        match name {
+            "pages" => ::std::option::Option::Some(0usize),
+            "result" => ::std::option::Option::Some(2usize),
+            "total" => ::std::option::Option::Some(1usize),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
+        match index {
+            0usize => self.pages.as_ref().map(crate::record::FieldValue::cell),
+            1usize => self.total.as_ref().map(crate::record::FieldValue::cell),
+            2usize => self.result.as_ref().map(crate::record::FieldValue::cell),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> ::std::result::Result<(), A::Error> {
+        let fields = <Self as crate::record::Record>::FIELDS;
+        match index {
+            0usize => {
+                self.pages = crate::record::read(map, "NumberedPage", &fields[0usize])?;
+            }
+            1usize => {
+                self.total = crate::record::read(map, "NumberedPage", &fields[1usize])?;
+            }
+            2usize => {
+                self.result = crate::record::read(map, "NumberedPage", &fields[2usize])?;
+            }
+            _ => {}
+        }
+        ::std::result::Result::Ok(())
+    }
+    fn write_fields<M: ::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("pages", &self.pages)?;
+        map.serialize_entry("total", &self.total)?;
+        map.serialize_entry("result", &self.result)?;
+        ::std::result::Result::Ok(())
+    }
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
+        &mut self.extra
+    }
+}
+impl<
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> ::serde::Serialize for NumberedPage<T> {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        crate::record::serialize(self, s)
+    }
+}
+impl<
+    'de,
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> ::serde::Deserialize<'de> for NumberedPage<T> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        crate::record::deserialize(d)
+    }
+}
+///One page of a listing, its items as `T`: the form of the spec's pages `CustomerPage`, `GroupChatPage`. Each of them is this type with its item (`CustomerPage` is `CursorPage<Customer>`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct CursorPage<T> {
+    /**The startId of the next call; null when there is no more data.
+
+JSON: `nextStartId`.*/
+    pub next_start_id: ::std::option::Option<i64>,
+    /**Number of items in this page.
+
+JSON: `pageSize`.*/
+    pub page_size: ::std::option::Option<i64>,
+    ///This page's items (each page's alias says what they are).
+    pub result: ::std::option::Option<::std::vec::Vec<T>>,
+    /// Fields the platform sent that the spec does not declare, as
+    /// received: a field the platform adds reaches you before the
+    /// spec names it (and `shiheng check` reports it).
+    pub extra: crate::record::Extra,
+}
+impl<
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> crate::record::Record for CursorPage<T> {
+    const SCHEMA: &'static str = "CursorPage";
+    const FIELDS: &'static [crate::record::Field] = &[
+        crate::record::Field::new(
+            "nextStartId",
+            "next_start_id",
+            <i64 as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+        crate::record::Field::new(
+            "pageSize",
+            "page_size",
+            <i64 as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+        crate::record::Field::new(
+            "result",
+            "result",
+            <::std::vec::Vec<T> as crate::record::FieldValue>::KIND,
+            &[],
+        ),
+    ];
+    fn extra(&self) -> &crate::record::Extra {
+        &self.extra
+    }
+    fn index_of(name: &str) -> ::std::option::Option<usize> {
+        match name {
+            "nextStartId" => ::std::option::Option::Some(0usize),
+            "pageSize" => ::std::option::Option::Some(1usize),
+            "result" => ::std::option::Option::Some(2usize),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn cell(&self, index: usize) -> ::std::option::Option<crate::record::Cell<'_>> {
+        match index {
+            0usize => self.next_start_id.as_ref().map(crate::record::FieldValue::cell),
+            1usize => self.page_size.as_ref().map(crate::record::FieldValue::cell),
+            2usize => self.result.as_ref().map(crate::record::FieldValue::cell),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> ::std::result::Result<(), A::Error> {
+        let fields = <Self as crate::record::Record>::FIELDS;
+        match index {
+            0usize => {
+                self.next_start_id = crate::record::read(
+                    map,
+                    "CursorPage",
+                    &fields[0usize],
+                )?;
+            }
+            1usize => {
+                self.page_size = crate::record::read(map, "CursorPage", &fields[1usize])?;
+            }
+            2usize => {
+                self.result = crate::record::read(map, "CursorPage", &fields[2usize])?;
+            }
+            _ => {}
+        }
+        ::std::result::Result::Ok(())
+    }
+    fn write_fields<M: ::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("nextStartId", &self.next_start_id)?;
+        map.serialize_entry("pageSize", &self.page_size)?;
+        map.serialize_entry("result", &self.result)?;
+        ::std::result::Result::Ok(())
+    }
+    fn extra_mut(&mut self) -> &mut crate::record::Extra {
+        &mut self.extra
+    }
+}
+impl<
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> ::serde::Serialize for CursorPage<T> {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        crate::record::serialize(self, s)
+    }
+}
+impl<
+    'de,
+    T: crate::record::FieldValue + ::std::clone::Clone + ::std::fmt::Debug
+        + ::std::default::Default + ::std::marker::Send + ::std::marker::Sync + 'static,
+> ::serde::Deserialize<'de> for CursorPage<T> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        crate::record::deserialize(d)
+    }
+}
 ///Response envelope of listWecomCustomers.
 pub type ListWecomCustomersResponse = ResponseEnvelope<
     crate::generated::model::CustomerPage,
@@ -1443,3 +1331,13 @@ pub type ListWecomEmployeesResponse = ResponseEnvelope<
 pub type ListWecomGroupChatsResponse = ResponseEnvelope<
     crate::generated::model::GroupChatPage,
 >;
+///One page of employees; null when the call failed.
+pub type EmployeePage = NumberedPage<crate::generated::model::Employee>;
+/**One page of customers; null when the call failed.
+
+`result`: This page's customers.*/
+pub type CustomerPage = CursorPage<crate::generated::model::Customer>;
+/**One page of customer group chats; null when the call failed.
+
+`result`: This page's group chats.*/
+pub type GroupChatPage = CursorPage<crate::generated::model::GroupChat>;
