@@ -5,10 +5,13 @@
 //! with `x-shiheng-type` on the schema (`EmployeeStatus`, `PlatformTime`);
 //! every other field is decoded by the rule alone.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
+
+use crate::record::{Cell, FieldKind, FieldValue};
 
 /// An employee's status (员工状态). Undocumented values (the published sample
 /// sends 6) decode as [`EmployeeStatus::Undocumented`] and keep their number.
@@ -138,27 +141,29 @@ impl<'de> Deserialize<'de> for PlatformTime {
     }
 }
 
-crate::record::field_value_via_serde!(
-    EmployeeStatus,
-    Custom,
-    |status| crate::record::Cell::Integer(status.code()),
-    |status| Some(std::borrow::Cow::Owned(status.code().to_string())),
+impl FieldValue for EmployeeStatus {
+    const KIND: FieldKind = FieldKind::Custom;
+    fn cell(&self) -> Cell<'_> {
+        Cell::Integer(self.code())
+    }
     // Once per employee: compared without formatting the number.
-    |status, known| known.iter().any(|k| k.parse::<i64>() == Ok(status.code()))
-);
+    fn is_known(&self, known: &[&str]) -> bool {
+        self.code().is_known(known)
+    }
+}
 
-crate::record::field_value_via_serde!(
-    PlatformTime,
-    Time,
-    |time| crate::record::Cell::Time(
-        time.epoch_millis(),
-        std::borrow::Cow::Owned(time.to_string())
-    ),
-    |time| Some(std::borrow::Cow::Owned(match time {
-        PlatformTime::EpochMillis(ms) => ms.to_string(),
-        PlatformTime::Text(text) => serde_json::to_string(text).unwrap_or_default(),
-    }))
-);
+impl FieldValue for PlatformTime {
+    const KIND: FieldKind = FieldKind::Time;
+    fn cell(&self) -> Cell<'_> {
+        Cell::Time(self.epoch_millis(), Cow::Owned(self.to_string()))
+    }
+    fn is_known(&self, known: &[&str]) -> bool {
+        match self {
+            Self::EpochMillis(ms) => ms.is_known(known),
+            Self::Text(text) => text.is_known(known),
+        }
+    }
+}
 
 /// Accepts a JSON integer, or text holding one.
 struct IntegerVisitor(&'static str);

@@ -23,6 +23,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::de::DeserializeOwned;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,8 @@ use serde_json::value::RawValue;
 
 /// A JSON value exactly as received: its text, numbers with every digit
 /// (`123456789012345678901234567890` stays that, `1E+2` stays `1E+2`).
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct RawJson(Box<RawValue>);
 
 impl RawJson {
@@ -61,18 +63,6 @@ impl fmt::Debug for RawJson {
 impl fmt::Display for RawJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.get())
-    }
-}
-
-impl Serialize for RawJson {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for RawJson {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Box::<RawValue>::deserialize(d).map(RawJson)
     }
 }
 
@@ -357,22 +347,21 @@ impl fmt::Display for Cell<'_> {
 }
 
 /// A type a record field can hold: decoded by the rule, shown as a [`Cell`].
-pub trait FieldValue: Sized + Serialize {
+pub trait FieldValue: Sized + Serialize + DeserializeOwned {
     /// What the spec declares the field to be.
     const KIND: FieldKind = FieldKind::Record;
-    /// Decodes one field value; `Ok(None)` for null.
-    fn decode<'de, D: Deserializer<'de>>(d: D, at: &FieldAt) -> Result<Option<Self>, D::Error>;
+    /// Decodes one field value; `Ok(None)` for null. By default through the
+    /// type's own `Deserialize` (nested records, the types of
+    /// [`crate::lenient`]); scalars and lists by the decoding rule.
+    fn decode<'de, D: Deserializer<'de>>(d: D, _: &FieldAt) -> Result<Option<Self>, D::Error> {
+        Option::deserialize(d)
+    }
     /// The value as a cell.
     fn cell(&self) -> Cell<'_>;
-    /// The value as the JSON text a known-values list holds (`6`, `"1"`).
-    fn known_text(&self) -> Option<Cow<'_, str>> {
-        None
-    }
-    /// Whether the value is one of `known` (JSON texts); true when it
-    /// cannot tell. Types override it to compare without allocating.
-    fn is_known(&self, known: &[&str]) -> bool {
-        self.known_text()
-            .is_none_or(|text| known.contains(&text.as_ref()))
+    /// Whether the value is one of `known` (the JSON texts of the values
+    /// the spec documents, `6`, `"1"`); true when the type cannot tell.
+    fn is_known(&self, _: &[&str]) -> bool {
+        true
     }
 }
 
@@ -617,16 +606,13 @@ impl FieldValue for String {
     fn cell(&self) -> Cell<'_> {
         Cell::Text(Cow::Borrowed(self))
     }
-    fn known_text(&self) -> Option<Cow<'_, str>> {
-        serde_json::to_string(self).ok().map(Cow::Owned)
-    }
     fn is_known(&self, known: &[&str]) -> bool {
         // A JSON string is the text in quotes; a known value that needs
         // escapes is compared the slow way.
         known.iter().any(
             |k| match k.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
                 Some(inner) if !inner.contains('\\') => inner == self,
-                _ => self.known_text().is_some_and(|text| text == *k),
+                _ => serde_json::to_string(self).is_ok_and(|text| text == *k),
             },
         )
     }
@@ -639,9 +625,6 @@ impl FieldValue for i64 {
     }
     fn cell(&self) -> Cell<'_> {
         Cell::Integer(*self)
-    }
-    fn known_text(&self) -> Option<Cow<'_, str>> {
-        Some(Cow::Owned(self.to_string()))
     }
     fn is_known(&self, known: &[&str]) -> bool {
         known.iter().any(|k| k.parse::<i64>() == Ok(*self))
@@ -666,8 +649,8 @@ impl FieldValue for bool {
     fn cell(&self) -> Cell<'_> {
         Cell::Boolean(*self)
     }
-    fn known_text(&self) -> Option<Cow<'_, str>> {
-        Some(Cow::Borrowed(if *self { "true" } else { "false" }))
+    fn is_known(&self, known: &[&str]) -> bool {
+        known.contains(&if *self { "true" } else { "false" })
     }
 }
 
@@ -682,7 +665,12 @@ impl<'de, T: FieldValue> Visitor<'de> for ListVisitor<'_, T> {
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(element) = seq.next_element_seed(ElementSeed::<T>(self.0, PhantomData))? {
+        let element = || FieldSeed::<T> {
+            at: *self.0,
+            known: &[],
+            _type: PhantomData,
+        };
+        while let Some(element) = seq.next_element_seed(element())? {
             out.extend(element);
         }
         Ok(Some(out))
@@ -692,15 +680,6 @@ impl<'de, T: FieldValue> Visitor<'de> for ListVisitor<'_, T> {
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
-    }
-}
-
-struct ElementSeed<'a, T>(&'a FieldAt, PhantomData<fn() -> T>);
-
-impl<'de, T: FieldValue> DeserializeSeed<'de> for ElementSeed<'_, T> {
-    type Value = Option<T>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
-        T::decode(d, self.0)
     }
 }
 
@@ -718,12 +697,6 @@ impl<T: FieldValue> FieldValue for Vec<T> {
 
 impl FieldValue for Value {
     const KIND: FieldKind = FieldKind::Custom;
-    fn decode<'de, D: Deserializer<'de>>(d: D, _: &FieldAt) -> Result<Option<Self>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            value => Ok(Some(value)),
-        }
-    }
     fn cell(&self) -> Cell<'_> {
         match self {
             Value::String(s) => Cell::Text(Cow::Borrowed(s)),
@@ -811,54 +784,10 @@ impl<'de, T: Record> Deserialize<'de> for Key<T> {
 
 /// A nested record is a field value like any other.
 impl<T: Record> FieldValue for T {
-    fn decode<'de, D: Deserializer<'de>>(d: D, _: &FieldAt) -> Result<Option<Self>, D::Error> {
-        Option::<T>::deserialize(d)
-    }
     fn cell(&self) -> Cell<'_> {
         Cell::Json(serde_json::to_string(self).unwrap_or_default())
     }
 }
-
-/// Implements [`FieldValue`] for a hand-written type with its own
-/// `Deserialize` (the types of [`crate::lenient`]).
-macro_rules! field_value_via_serde {
-    ($ty:ty, $kind:ident, |$v:ident| $cell:expr, |$k:ident| $known:expr) => {
-        $crate::record::field_value_via_serde!(
-            $ty,
-            $kind,
-            |$v| $cell,
-            |$k| $known,
-            |value, known| value
-                .known_text()
-                .is_none_or(|text| known.contains(&text.as_ref()))
-        );
-    };
-    ($ty:ty, $kind:ident, |$v:ident| $cell:expr, |$k:ident| $known:expr, |$i:ident, $list:ident| $is_known:expr) => {
-        impl $crate::record::FieldValue for $ty {
-            const KIND: $crate::record::FieldKind = $crate::record::FieldKind::$kind;
-            fn decode<'de, D: ::serde::Deserializer<'de>>(
-                d: D,
-                _: &$crate::record::FieldAt,
-            ) -> ::std::result::Result<::std::option::Option<Self>, D::Error> {
-                <::std::option::Option<Self> as ::serde::Deserialize>::deserialize(d)
-            }
-            fn cell(&self) -> $crate::record::Cell<'_> {
-                let $v = self;
-                $cell
-            }
-            fn known_text(&self) -> ::std::option::Option<::std::borrow::Cow<'_, str>> {
-                let $k = self;
-                $known
-            }
-            fn is_known(&self, $list: &[&str]) -> bool {
-                let $i = self;
-                $is_known
-            }
-        }
-    };
-}
-
-pub(crate) use field_value_via_serde;
 
 /// A coercion the decoding rule made during a listing: where, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -895,15 +824,12 @@ pub trait DynRecord: fmt::Debug + Send + Sync {
     fn get(&self, name: &str) -> Option<Cell<'_>>;
     /// Fields the spec does not declare.
     fn extra(&self) -> &Extra;
-    /// Writes the record as JSON: declared fields in order, then `extra`.
-    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()>;
-    /// Appends the record as JSON to `out`, as [`write_json`](Self::write_json)
-    /// does, but through a concrete buffer: serde writes JSON in many small
-    /// pieces, and a virtual call per piece was most of the cost of writing
-    /// an item (for writers of many items, such as the CLI).
-    fn append_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        self.write_json(out)
-    }
+    /// Appends the record as JSON to `out`: declared fields in order, then
+    /// `extra`. Through a concrete buffer rather than a `dyn Write`: serde
+    /// writes JSON in many small pieces, and a virtual call per piece was
+    /// most of the cost of writing an item (for writers of many items, such
+    /// as the CLI).
+    fn append_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 }
 
 impl<T: Record> DynRecord for T {
@@ -919,15 +845,9 @@ impl<T: Record> DynRecord for T {
     fn extra(&self) -> &Extra {
         Record::extra(self)
     }
-    fn write_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()> {
-        // Through `append_json`'s encoder: the library compiles each
-        // record's encoder per writer type, for every record of the spec
-        // (docs/generated-code.md), so one writer type is kept.
-        let mut buffer = Vec::new();
-        self.append_json(&mut buffer)?;
-        out.write_all(&buffer).map_err(serde_json::Error::io)
-    }
     fn append_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        // One writer type: the library compiles each record's encoder per
+        // writer type, for every record of the spec (docs/generated-code.md).
         serde_json::to_writer(out, self)
     }
 }
@@ -1131,10 +1051,10 @@ mod tests {
     }
 
     #[test]
-    fn write_json_writes_what_serialize_writes() {
+    fn append_json_writes_what_serialize_writes() {
         let p = decode(r#"{"id":1,"nickname":"小王"}"#).0.unwrap();
         let mut out = Vec::new();
-        DynRecord::write_json(&p, &mut out).unwrap();
+        DynRecord::append_json(&p, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             serde_json::to_string(&p).unwrap()
