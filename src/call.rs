@@ -254,23 +254,27 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for OptionSeed<S> {
     type Value = Option<S::Value>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        struct OptionVisitor<S>(S);
-        impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionVisitor<S> {
-            type Value = Option<S::Value>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a value or null")
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                self.0.deserialize(d).map(Some)
-            }
-        }
-        d.deserialize_option(OptionVisitor(self.0))
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionSeed<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Some)
     }
 }
 
@@ -536,16 +540,11 @@ fn whole(
     schema: &'static str,
     answer: &Answer,
 ) -> Result<RawReply, Error> {
-    match classify(
-        operation,
-        schema,
-        answer,
-        PhantomData::<Option<Box<RawValue>>>,
-    )
-    .0
+    let seed = PhantomData::<Option<Box<RawValue>>>;
+    if let Err(error) = classify(operation, schema, answer, seed).0
+        && !matches!(error, Error::Decode { .. })
     {
-        Ok(_) | Err(Error::Decode { .. }) => {}
-        Err(error) => return Err(error),
+        return Err(error);
     }
     let body = serde_json::from_slice(&answer.body)
         .map_err(|e| undecodable(operation, answer, e.to_string(), None))?;
@@ -602,7 +601,7 @@ impl PerCall {
         if self.options.timeout.is_some_and(|t| t.is_zero()) {
             return Err(Error::invalid_argument(operation, "a timeout of zero"));
         }
-        Ok((!self.options.is_empty()).then(|| Arc::new(self.options.clone())))
+        Ok((self.options != CallOptions::default()).then(|| Arc::new(self.options.clone())))
     }
 }
 

@@ -82,11 +82,9 @@ impl DynOperation {
         client: &Client,
         param_content: Option<Value>,
     ) -> BoxFuture<'static, Result<RawReply, Error>> {
-        let (client, spec, bound) = (client.clone(), self.spec, self.result_json.is_some());
+        let (client, spec, decode) = (client.clone(), self.spec, self.result_json);
         Box::pin(async move {
-            if !bound {
-                return Err(unbound());
-            }
+            decode.ok_or_else(unbound)?;
             call::call_whole(&client, spec, param_content).await
         })
     }

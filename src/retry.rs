@@ -244,10 +244,6 @@ impl RetryPolicy {
         Ok(wait)
     }
 
-    pub(crate) fn retries_status(&self, status: u16) -> bool {
-        self.retry_statuses.contains(&status)
-    }
-
     pub(crate) fn retries_code(&self, code: &str) -> bool {
         !NEVER_RETRIED_CODES.contains(&code) && self.retry_codes.iter().any(|c| c == code)
     }
@@ -292,12 +288,9 @@ pub(crate) fn retry_after(headers: &http::HeaderMap, now_millis: i64) -> Option<
         ));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    let date_millis = match date.duration_since(std::time::UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
-        Err(_) => return Some(Duration::ZERO),
-    };
-    let ahead = date_millis.saturating_sub(now_millis);
-    Some(Duration::from_millis(u64::try_from(ahead).unwrap_or(0)))
+    let since_epoch = Duration::from_millis(u64::try_from(now_millis).unwrap_or(0));
+    let now = std::time::UNIX_EPOCH.checked_add(since_epoch)?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// A client-wide cap on requests per second, shared by every call and every

@@ -92,13 +92,7 @@ impl Md5Signer {
         let mut md5 = Md5::new();
         md5.update(string_to_sign.as_bytes());
         md5.update(secret.expose_secret().as_bytes());
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut sign: String = md5
-            .finalize()
-            .iter()
-            .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]])
-            .map(char::from)
-            .collect();
+        let mut sign: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
         if self.uppercase {
             sign.make_ascii_uppercase();
         }
@@ -140,17 +134,9 @@ pub fn string_to_sign(input: &SignInput<'_>) -> Result<String, serde_json::Error
 }
 
 fn assemble(app_id: &str, timestamp: i64, version: &str, params: Option<&str>) -> String {
-    let mut out = String::with_capacity(96 + params.map_or(0, str::len));
-    out.push_str("appId=");
-    out.push_str(app_id);
-    if let Some(params) = params {
-        out.push_str("&paramContent=");
-        out.push_str(params);
-    }
-    let _ = write!(out, "&timestamp={timestamp}");
-    out.push_str("&version=");
-    out.push_str(version);
-    out
+    let params = params.map(|params| format!("&paramContent={params}"));
+    let params = params.as_deref().unwrap_or_default();
+    format!("appId={app_id}{params}&timestamp={timestamp}&version={version}")
 }
 
 /// The canonical JSON of a JSON text: compact, object keys sorted by byte

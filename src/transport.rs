@@ -48,13 +48,6 @@ pub struct CallOptions {
     pub retry: Option<RetryPolicy>,
 }
 
-impl CallOptions {
-    /// Whether nothing is set.
-    pub fn is_empty(&self) -> bool {
-        self.timeout.is_none() && self.headers.is_empty() && self.retry.is_none()
-    }
-}
-
 /// What the call layer tells the transport about the call it serves.
 #[derive(Debug, Clone)]
 pub(crate) struct CallContext {
@@ -198,9 +191,8 @@ impl Transport {
         };
         let options = context.and_then(|call| call.options);
         if let Some(options) = &options {
-            for (name, value) in &options.headers {
-                request.headers_mut().insert(name, value.clone());
-            }
+            // A header of the call's replaces the generated method's.
+            request.headers_mut().extend(options.headers.clone());
             if let Some(timeout) = options.timeout {
                 *request.timeout_mut() = Some(timeout);
             }
@@ -289,16 +281,16 @@ impl Transport {
             redirects = tracing::field::Empty,
         );
         async move {
-            let mut request = self
-                .signed(call, call.template.url().clone())
-                .map_err(|refusal| Failure::Refused(http::StatusCode::BAD_REQUEST, refusal))?;
+            let mut url = call.template.url().clone();
             // The URLs this attempt has been answered from, in order.
             let mut visited: Vec<reqwest::Url> = Vec::new();
             loop {
+                let mut request = self
+                    .signed(call, url.clone())
+                    .map_err(|refusal| Failure::Refused(http::StatusCode::BAD_REQUEST, refusal))?;
                 if let Some(limiter) = &self.state.rate_limiter {
                     limiter.acquire().await;
                 }
-                let url = request.url().clone();
                 let seen = Attempt {
                     operation: call.operation,
                     number,
@@ -350,22 +342,19 @@ impl Transport {
                 if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
                     visited.push(url);
                     let location = response.headers().get(reqwest::header::LOCATION);
-                    request = redirect_target(
-                        config.same_origin_redirects,
-                        status.as_u16(),
-                        location.map(|l| l.as_bytes()),
-                        &visited,
-                    )
-                    .inspect(|target| {
-                        span.record("redirects", visited.len());
-                        tracing::debug!(location = %target, "following a same-origin redirect");
-                    })
-                    .inspect_err(|_| tracing::debug!("redirect not followed"))
-                    .and_then(|target| self.signed(call, target))
-                    .map_err(|refusal| Failure::Refused(status, refusal))?;
+                    let location = location.map(|l| l.as_bytes());
+                    let max_hops = config.same_origin_redirects;
+                    url = redirect_target(max_hops, status.as_u16(), location, &visited).map_err(
+                        |refusal| {
+                            tracing::debug!("redirect not followed");
+                            Failure::Refused(status, refusal)
+                        },
+                    )?;
+                    span.record("redirects", visited.len());
+                    tracing::debug!(location = %url, "following a same-origin redirect");
                     continue;
                 }
-                if call.policy.retries_status(status.as_u16()) {
+                if call.policy.retry_statuses.contains(&status.as_u16()) {
                     return Err(Failure::Answer {
                         reason: format!("HTTP {}", status.as_u16()),
                         retry_after: retry_after(response.headers(), config.clock.now_millis()),
