@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -49,10 +49,8 @@ impl Answer {
         operation: &'static str,
         mut response: ResponseValue<ByteStream>,
     ) -> Result<Self, Error> {
-        let mut chunks = Vec::new();
-        while let Some(chunk) = response.next().await {
-            chunks.push(chunk.map_err(|e| transport_error(operation, e))?);
-        }
+        let chunks: Result<Vec<Bytes>, _> = response.by_ref().try_collect().await;
+        let chunks = chunks.map_err(|e| transport_error(operation, e))?;
         let body = match <[Bytes; 1]>::try_from(chunks) {
             Ok([only]) => only,
             Err(chunks) => Bytes::from(chunks.concat()),

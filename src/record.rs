@@ -494,15 +494,6 @@ impl<T: ScalarRule> ScalarVisitor<'_, T> {
 /// The largest integer an `f64` holds exactly.
 const EXACT_IN_F64: f64 = 9_007_199_254_740_992.0;
 
-/// Why a float is not an integer the rule can keep.
-fn float_problem(v: f64) -> &'static str {
-    if v.fract() != 0.0 || !v.is_finite() {
-        "a number with a fraction"
-    } else {
-        "an integer too large to keep exactly"
-    }
-}
-
 /// Text: strings as they are; numbers and booleans as their JSON text.
 impl ScalarRule for String {
     const WANTED: &'static str = "string";
@@ -542,7 +533,10 @@ impl ScalarRule for i64 {
                 note(at, Coercion::FloatAsInteger);
                 Ok(v as i64)
             }
-            Scalar::Float(v) => Err(float_problem(v)),
+            Scalar::Float(v) if v.fract() != 0.0 || !v.is_finite() => {
+                Err("a number with a fraction")
+            }
+            Scalar::Float(_) => Err("an integer too large to keep exactly"),
             Scalar::Text(text) => {
                 let n = text
                     .trim()

@@ -103,16 +103,6 @@ impl Refusal {
             .find_map(|e| e.downcast_ref::<Refusal>())
             .cloned()
     }
-
-    /// An answer with `status` whose body is this refusal.
-    fn answer(self, status: http::StatusCode) -> reqwest::Response {
-        let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
-            Err::<Bytes, Refusal>(self)
-        }));
-        let mut answer = http::Response::new(body);
-        *answer.status_mut() = status;
-        reqwest::Response::from(answer)
-    }
 }
 
 /// Credentials, signer, clock and limits: the client's configuration, which
@@ -435,7 +425,13 @@ impl Failure {
         match self {
             Failure::Transport { error, .. } => Err(error),
             Failure::Answer { response, .. } => Ok(reqwest::Response::from(response)),
-            Failure::Refused(status, refusal) => Ok(refusal.answer(status)),
+            // An answer whose body is the refusal.
+            Failure::Refused(status, refusal) => {
+                let body = futures::stream::once(async move { Err::<Bytes, _>(refusal) });
+                let mut answer = http::Response::new(reqwest::Body::wrap_stream(body));
+                *answer.status_mut() = status;
+                Ok(reqwest::Response::from(answer))
+            }
         }
     }
 }
