@@ -4,7 +4,6 @@
 //! this module, so they cannot disagree.
 
 use std::fmt;
-use std::fmt::Write as _;
 
 use md5::{Digest, Md5};
 use secrecy::{ExposeSecret, SecretString};
@@ -148,20 +147,14 @@ fn assemble(app_id: &str, timestamp: i64, version: &str, params: Option<&str>) -
 /// than 128 levels, or an object in it repeats a key (which value a
 /// repeated key means depends on the parser: no signature can cover it).
 pub fn canonical_json_text(text: &str) -> Result<String, serde_json::Error> {
-    let raw: &RawValue = serde_json::from_str(text)?;
-    let mut out = String::with_capacity(text.len());
-    write_canonical_raw(&mut out, raw, 0)?;
-    Ok(out)
+    canonical(serde_json::from_str(text)?, 0)
 }
 
 /// Nesting deeper than this is refused (serde_json's own parser stops at 128).
 const MAX_DEPTH: usize = 128;
 
-fn write_canonical_raw(
-    out: &mut String,
-    raw: &RawValue,
-    depth: usize,
-) -> Result<(), serde_json::Error> {
+/// The canonical JSON of `raw`, found at `depth`.
+fn canonical(raw: &RawValue, depth: usize) -> Result<String, serde_json::Error> {
     use serde::de::Error as _;
     if depth > MAX_DEPTH {
         return Err(serde_json::Error::custom(format!(
@@ -169,60 +162,41 @@ fn write_canonical_raw(
         )));
     }
     let text = raw.get().trim();
-    match text.as_bytes().first() {
+    Ok(match text.as_bytes().first() {
         Some(b'{') => {
             let RawObject(mut entries) = serde_json::from_str(text)?;
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
-                return Err(serde_json::Error::custom(format!(
-                    "the key {:?} is repeated",
-                    w[0].0
-                )));
+                let repeated = format!("the key {:?} is repeated", w[0].0);
+                return Err(serde_json::Error::custom(repeated));
             }
-            out.push('{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::to_string(&key)?);
-                out.push(':');
-                write_canonical_raw(out, value, depth + 1)?;
+            let mut written = Vec::with_capacity(entries.len());
+            for (key, value) in entries {
+                let key = serde_json::to_string(&key)?;
+                written.push(format!("{key}:{}", canonical(value, depth + 1)?));
             }
-            out.push('}');
+            format!("{{{}}}", written.join(","))
         }
         Some(b'[') => {
             let items: Vec<&RawValue> = serde_json::from_str(text)?;
-            out.push('[');
-            for (i, item) in items.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical_raw(out, item, depth + 1)?;
-            }
-            out.push(']');
+            let items = items.into_iter().map(|item| canonical(item, depth + 1));
+            format!("[{}]", items.collect::<Result<Vec<_>, _>>()?.join(","))
         }
         // Only `"`, `\\` and control characters escaped, as serde_json
         // escapes them (`\n`, `\u001f`, ...); non-ASCII written as itself.
-        Some(b'"') => {
-            let string: String = serde_json::from_str(text)?;
-            out.push_str(&serde_json::to_string(&string)?);
-        }
-        Some(b't' | b'f' | b'n') => out.push_str(text),
+        Some(b'"') => serde_json::to_string(&serde_json::from_str::<String>(text)?)?,
+        Some(b't' | b'f' | b'n') => text.to_owned(),
         // An integer (the text is JSON: digits after an optional minus):
         // its digits as sent, at any size; -0 is 0.
-        _ if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
-            out.push_str(if text == "-0" { "0" } else { text })
-        }
+        _ if text == "-0" => "0".to_owned(),
+        _ if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') => text.to_owned(),
         // Not an integer (the rule does not define these): as serde_json
         // writes the double, `-0.0` as `0`.
         _ => match serde_json::from_str::<serde_json::Number>(text)? {
-            n if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => out.push('0'),
-            n => {
-                let _ = write!(out, "{n}");
-            }
+            n if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => "0".to_owned(),
+            n => n.to_string(),
         },
-    }
-    Ok(())
+    })
 }
 
 /// An object's entries in the order of the text, repeats kept.
