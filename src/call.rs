@@ -43,12 +43,14 @@ impl Answer {
         self.response.headers()
     }
 
-    /// Reads the whole body of `response`, which the transport already
-    /// holds in memory (one chunk: no copy), or the refusal it carries.
-    async fn read(
-        operation: &'static str,
-        mut response: ResponseValue<ByteStream>,
-    ) -> Result<Self, Error> {
+    /// What a generated method returned, read whole: the body, which the
+    /// transport already holds in memory (one chunk: no copy), or the
+    /// refusal it carries.
+    async fn read(operation: &'static str, sent: Sent) -> Result<Self, Error> {
+        let mut response = match sent {
+            Ok(response) | Err(progenitor_client::Error::ErrorResponse(response)) => response,
+            Err(error) => return Err(from_generated(operation, error)),
+        };
         let chunks: Result<Vec<Bytes>, _> = response.by_ref().try_collect().await;
         let chunks = chunks.map_err(|e| transport_error(operation, e))?;
         let body = match <[Bytes; 1]>::try_from(chunks) {
@@ -77,7 +79,7 @@ pub(crate) async fn exchange(
         options,
     };
     let sent = (op.send)(client.generated(), envelope(param_content));
-    answer_of(op.operation_id, transport::within(context, sent).await).await
+    Answer::read(op.operation_id, transport::CALL.scope(context, sent).await).await
 }
 
 /// A request envelope with `param_content`, unsigned: the transport fills
@@ -86,16 +88,6 @@ fn envelope(param_content: Option<Value>) -> Value {
     Value::Object(Map::from_iter(
         param_content.map(|params| ("paramContent".to_owned(), params)),
     ))
-}
-
-/// What a generated method returned, read whole.
-async fn answer_of(operation: &'static str, sent: Sent) -> Result<Answer, Error> {
-    match sent {
-        Ok(value) | Err(progenitor_client::Error::ErrorResponse(value)) => {
-            Answer::read(operation, value).await
-        }
-        Err(error) => Err(from_generated(operation, error)),
-    }
 }
 
 /// Why a success's body is not JSON, naming what the body is when that is
@@ -173,21 +165,16 @@ impl From<progenitor_client::Error<progenitor_client::ByteStream>> for Error {
     }
 }
 
-/// The parts of an answer envelope, with `result` decoded by a seed.
-pub(crate) struct Envelope<T> {
-    pub(crate) head: EnvelopeHead,
-    pub(crate) result: Option<T>,
-}
-
-/// Decodes an envelope (`code`, `msg`, `traceId` by the decoding rule;
-/// `result` by `seed`; anything else ignored) in one pass.
-pub(crate) struct EnvelopeSeed<S> {
-    pub(crate) schema: &'static str,
-    pub(crate) result: S,
+/// Decodes an envelope in one pass, into its head (`code`, `msg`,
+/// `traceId` by the decoding rule) and its `result` (by `seed`, `None` when
+/// absent or null); anything else is ignored.
+struct EnvelopeSeed<S> {
+    schema: &'static str,
+    result: S,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for EnvelopeSeed<S> {
-    type Value = Envelope<S::Value>;
+    type Value = (EnvelopeHead, Option<S::Value>);
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
@@ -195,7 +182,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for EnvelopeSeed<S> {
 }
 
 impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeSeed<S> {
-    type Value = Envelope<S::Value>;
+    type Value = (EnvelopeHead, Option<S::Value>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a response envelope (an object with code, msg, traceId, result)")
@@ -229,7 +216,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeSeed<S> {
             }
             *field = map.next_value_seed(FieldSeed::<String>::new(self.schema, name, &[]))?;
         }
-        Ok(Envelope { head, result })
+        Ok((head, result))
     }
 }
 
@@ -299,7 +286,7 @@ where
             .and_then(|value| de.end().map(|()| value))
     });
     let (head, result, why) = match parsed {
-        Ok(envelope) => (envelope.head, envelope.result, None),
+        Ok((head, result)) => (head, result, None),
         // Not the envelope the spec says: its head read leniently.
         Err(e) => (
             EnvelopeHead::read(&answer.body).unwrap_or_default(),
@@ -392,22 +379,18 @@ pub(crate) async fn call_typed<Op: Operation>(
     options: Option<Arc<CallOptions>>,
 ) -> Result<Reply<Op::Result>, Error> {
     let answer = exchange(client, Op::SPEC, param_content, options).await?;
-    typed_reply::<Op>(client, &answer)
+    reply_of(client, Op::SPEC, &answer, PhantomData::<Op::Result>)
 }
 
-/// `answer` as `Op`'s typed reply, with its headers; the decoding rule's
-/// notes go to the client's drift warnings.
-fn typed_reply<Op: Operation>(
+/// `answer` to `op` classified with `seed`, as a reply with its headers;
+/// the decoding rule's notes go to the client's drift warnings.
+fn reply_of<'a, S: DeserializeSeed<'a>>(
     client: &Client,
-    answer: &Answer,
-) -> Result<Reply<Op::Result>, Error> {
-    let op = Op::SPEC;
-    let (reply, observed) = classify(
-        op.operation_id,
-        op.response_schema,
-        answer,
-        PhantomData::<Op::Result>,
-    );
+    op: &OperationSpec,
+    answer: &'a Answer,
+    seed: S,
+) -> Result<Reply<S::Value>, Error> {
+    let (reply, observed) = classify(op.operation_id, op.response_schema, answer, seed);
     client.note_drift(op.operation_id, &observed);
     reply.map(|reply| Reply {
         headers: answer.headers().clone(),
@@ -441,30 +424,21 @@ pub(crate) async fn call_json(
     param_content: Option<Value>,
 ) -> Result<Reply<Value>, Error> {
     let answer = exchange(client, op, param_content, None).await?;
-    let (reply, observed) = classify(
-        op.operation_id,
-        op.response_schema,
-        &answer,
-        PhantomData::<&RawValue>,
-    );
-    client.note_drift(op.operation_id, &observed);
-    let reply = reply?;
+    let reply = reply_of(client, op, &answer, PhantomData::<&RawValue>)?;
     let (payload, observed) = observe(|| decode(reply.payload.get()));
     client.note_drift(op.operation_id, &observed);
-    let payload = payload.map_err(|e| {
-        undecodable(
-            op.operation_id,
-            &answer,
-            format!("`result`: {e}"),
-            reply.trace_id.clone(),
-        )
-    })?;
-    Ok(Reply {
-        payload,
-        trace_id: reply.trace_id,
-        status: reply.status,
-        headers: answer.headers().clone(),
-    })
+    match payload {
+        Ok(payload) => Ok(Reply {
+            payload,
+            trace_id: reply.trace_id,
+            status: reply.status,
+            headers: reply.headers,
+        }),
+        Err(e) => {
+            let what = format!("`result`: {e}");
+            Err(undecodable(op.operation_id, &answer, what, reply.trace_id))
+        }
+    }
 }
 
 impl Client {
@@ -473,8 +447,8 @@ impl Client {
     /// classified as every call of the client is: the way back to typed
     /// results and [`Error`]s after using a generated builder directly.
     pub async fn classify<Op: Operation>(&self, sent: Sent) -> Result<Reply<Op::Result>, Error> {
-        let answer = answer_of(Op::SPEC.operation_id, sent).await?;
-        typed_reply::<Op>(self, &answer)
+        let answer = Answer::read(Op::SPEC.operation_id, sent).await?;
+        reply_of(self, Op::SPEC, &answer, PhantomData::<Op::Result>)
     }
 
     /// Sends one signed request envelope to `path` (e.g. `/wecom/employee/page`)
@@ -499,8 +473,7 @@ impl Client {
         let request = raw
             .client()
             .post(format!("{}{path}", self.base_url()))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(envelope(param_content.cloned()).to_string())
+            .json(&envelope(param_content.cloned()))
             .build()
             .map_err(|e| error::transport(operation, e))?;
         let spec = OperationSpec::by_id(operation);
@@ -510,30 +483,20 @@ impl Client {
             options: None,
         };
         let sent = raw.inner().execute(raw.client(), request, operation);
-        let response = transport::within(context, sent)
-            .await
-            .map_err(|e| transport_error(operation, e))?;
-        let answer = Answer::read(operation, ResponseValue::stream(response)).await?;
+        let sent = transport::CALL.scope(context, sent).await;
+        let sent = sent
+            .map(ResponseValue::stream)
+            .map_err(progenitor_client::Error::CommunicationError);
+        let answer = Answer::read(operation, sent).await?;
         whole(operation, spec.map_or("", |op| op.response_schema), &answer)
     }
-}
-
-/// Calls `op` once through its generated method and returns the whole
-/// answer as JSON (for the drift checker, which must see every field).
-pub(crate) async fn call_whole(
-    client: &Client,
-    op: &'static OperationSpec,
-    param_content: Option<Value>,
-) -> Result<RawReply, Error> {
-    let answer = exchange(client, op, param_content, None).await?;
-    whole(op.operation_id, op.response_schema, &answer)
 }
 
 /// A classified answer's whole body as JSON: a business error, an HTTP
 /// error or a transport failure is an error; an answer that is JSON but
 /// not the envelope the spec says is returned as it came (what the spec
 /// does not say is for the caller, the drift checker, to report).
-fn whole(
+pub(crate) fn whole(
     operation: &'static str,
     schema: &'static str,
     answer: &Answer,

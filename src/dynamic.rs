@@ -85,7 +85,8 @@ impl DynOperation {
         let (client, spec, decode) = (client.clone(), self.spec, self.result_json);
         Box::pin(async move {
             decode.ok_or_else(unbound)?;
-            call::call_whole(&client, spec, param_content).await
+            let answer = call::exchange(&client, spec, param_content, None).await?;
+            call::whole(spec.operation_id, spec.response_schema, &answer)
         })
     }
 

@@ -57,13 +57,9 @@ pub(crate) struct CallContext {
 }
 
 tokio::task_local! {
-    static CALL: CallContext;
-}
-
-/// Runs `future` (a generated method's call) with `context` visible to the
-/// transport.
-pub(crate) async fn within<F: Future>(context: CallContext, future: F) -> F::Output {
-    CALL.scope(context, future).await
+    /// The call a generated method's future serves, set around it by the
+    /// call layer (`CALL.scope(context, future)`).
+    pub(crate) static CALL: CallContext;
 }
 
 /// A failure the transport found in an answer or before sending, carried
