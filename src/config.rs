@@ -46,8 +46,9 @@ macro_rules! setters {
 pub(crate) use setters;
 
 /// Everything a [`crate::Client`] needs. Build with [`Config::new`] or
-/// [`Config::from_env`], then adjust with the `with_*` methods.
-#[derive(Clone)]
+/// [`Config::from_env`], then adjust with the `with_*` methods. Its Debug
+/// output never shows the secret (a [`SecretString`]'s is redacted).
+#[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) base_url: String,
     pub(crate) app_id: String,
@@ -64,8 +65,18 @@ pub struct Config {
     pub(crate) same_origin_redirects: u32,
     pub(crate) interceptors: Vec<Arc<dyn crate::intercept::Interceptor>>,
     pub(crate) http_client: Option<reqwest::Client>,
-    /// PEM text, as given; parsed by `validate` and by `Client::new`.
-    pub(crate) root_certificates: Vec<Arc<[u8]>>,
+    /// Parsed by `validate` and by `Client::new`.
+    pub(crate) root_certificates: Vec<Pem>,
+}
+
+/// A root certificate's PEM text, as given; its Debug output is its size.
+#[derive(Clone)]
+pub(crate) struct Pem(Arc<[u8]>);
+
+impl fmt::Debug for Pem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes of PEM>", self.0.len())
+    }
 }
 
 impl Config {
@@ -227,7 +238,7 @@ impl Config {
     /// a certificate that does not parse, makes [`crate::Client::new`] fail
     /// with [`Error::Config`].
     pub fn with_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
-        self.root_certificates.push(Arc::from(pem.as_ref()));
+        self.root_certificates.push(Pem(Arc::from(pem.as_ref())));
         self
     }
 
@@ -241,7 +252,7 @@ impl Config {
         use rustls::pki_types::pem::PemObject;
 
         let mut roots = Vec::new();
-        for (number, pem) in (1..).zip(&self.root_certificates) {
+        for (number, Pem(pem)) in (1..).zip(&self.root_certificates) {
             let bad = |why: String| Error::config(format!("root certificate #{number} {why}"));
             let certificates = CertificateDer::pem_slice_iter(pem)
                 .collect::<Result<Vec<_>, _>>()
@@ -321,32 +332,6 @@ impl Config {
     /// The response size limit in bytes.
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
-    }
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("base_url", &self.base_url)
-            .field("app_id", &self.app_id)
-            .field("app_secret", &"[REDACTED]")
-            .field("api_version", &self.api_version)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("user_agent", &self.user_agent)
-            .field("signer", &self.signer)
-            .field("clock", &self.clock)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("retry", &self.retry)
-            .field("rate_limit", &self.rate_limit)
-            .field("same_origin_redirects", &self.same_origin_redirects)
-            .field("interceptors", &self.interceptors)
-            .field(
-                "http_client",
-                &self.http_client.as_ref().map(|_| "user-built"),
-            )
-            .field("root_certificates", &self.root_certificates.len())
-            .finish()
     }
 }
 
