@@ -113,6 +113,14 @@ impl RetryPolicy {
         /// The most one call may wait between attempts, all waits together
         /// (see [`RetryPolicy::max_total_wait`]).
         with_max_total_wait(max: Duration) => max_total_wait = max;
+
+        /// Business codes to retry (the codes of [`NEVER_RETRIED_CODES`] are ignored).
+        with_retry_codes(codes: impl IntoIterator<Item = impl Into<String>>) =>
+            retry_codes = codes
+                .into_iter()
+                .map(Into::into)
+                .filter(|c| !NEVER_RETRIED_CODES.contains(&c.as_str()))
+                .collect();
     }
 
     /// The first and the longest backoff (a maximum shorter than the first
@@ -190,20 +198,6 @@ impl RetryPolicy {
             ));
         }
         Ok(())
-    }
-
-    /// Business codes to retry (the codes of [`NEVER_RETRIED_CODES`] are ignored).
-    pub fn with_retry_codes<I, S>(mut self, codes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.retry_codes = codes
-            .into_iter()
-            .map(Into::into)
-            .filter(|c| !NEVER_RETRIED_CODES.contains(&c.as_str()))
-            .collect();
-        self
     }
 
     pub(crate) fn backoff(&self) -> impl BackoffBuilder + use<> {
