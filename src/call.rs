@@ -20,11 +20,14 @@ use futures::{StreamExt, TryStreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use crate::client::Client;
-use crate::error::{self, EnvelopeHead, Error, Reply, snippet};
+use crate::error::{self, EnvelopeHead, Error, Reply, TransportKind, snippet};
 use crate::operation::{Operation, OperationSpec, Sent};
 use crate::record::{FieldSeed, Observed, observe};
+use crate::retry::retry_after;
+use crate::sign::{Clock, SystemClock};
 pub use crate::transport::CallOptions;
 use crate::transport::{self, CallContext, Refusal};
 use progenitor_client::{ByteStream, ResponseValue};
@@ -115,10 +118,23 @@ fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
 }
 
 /// A transport failure, or the refusal the transport put in the body.
-fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
-    match Refusal::in_chain(&e) {
-        Some(refusal) => refusal.into_error(operation),
-        None => error::transport(operation, e),
+fn transport_error(operation: &'static str, source: reqwest::Error) -> Error {
+    if let Some(refusal) = Refusal::in_chain(&source) {
+        return refusal.into_error(operation);
+    }
+    let kind = if source.is_timeout() {
+        TransportKind::Timeout
+    } else if source.is_connect() {
+        TransportKind::Connect
+    } else if source.is_body() || source.is_decode() {
+        TransportKind::Body
+    } else {
+        TransportKind::Other
+    };
+    Error::Transport {
+        operation,
+        kind,
+        source,
     }
 }
 
@@ -338,19 +354,14 @@ fn settle_head(
     head: EnvelopeHead,
     why: Option<String>,
 ) -> Result<Option<String>, Error> {
-    let EnvelopeHead {
-        code,
-        msg,
-        trace_id,
-    } = head;
     let status = answer.status;
-    let what = match (code, why) {
+    let what = match (head.code, why) {
         (Some(code), _) if code != error::SUCCESS_CODE => {
             return Err(Error::Api {
                 operation,
                 code,
-                msg,
-                trace_id,
+                msg: head.msg,
+                trace_id: head.trace_id,
                 status: Some(status),
             });
         }
@@ -359,17 +370,14 @@ fn settle_head(
                 operation,
                 status,
                 snippet: snippet(&answer.body),
-                retry_after: crate::retry::retry_after(
-                    answer.headers(),
-                    crate::sign::Clock::now_millis(&crate::sign::SystemClock),
-                ),
+                retry_after: retry_after(answer.headers(), SystemClock.now_millis()),
             });
         }
         (_, Some(why)) => why,
         (None, None) => "the envelope has no `code`".into(),
-        (Some(_), None) => return Ok(trace_id),
+        (Some(_), None) => return Ok(head.trace_id),
     };
-    Err(undecodable(operation, answer, what, trace_id))
+    Err(undecodable(operation, answer, what, head.trace_id))
 }
 
 /// Calls `Op` once and returns its typed `result`.
@@ -475,7 +483,7 @@ impl Client {
             .post(format!("{}{path}", self.base_url()))
             .json(&envelope(param_content.cloned()))
             .build()
-            .map_err(|e| error::transport(operation, e))?;
+            .map_err(|e| transport_error(operation, e))?;
         let spec = OperationSpec::by_id(operation);
         let context = CallContext {
             operation,
@@ -652,15 +660,13 @@ impl<Op: Operation> CallRequest<Op> {
             ));
         }
         let span =
-            tracing::debug_span!("shiheng.call", operation, trace_id = tracing::field::Empty,);
-        tracing::Instrument::instrument(
-            async move {
-                let reply = call_typed::<Op>(&self.client, params, options).await;
-                error::record_outcome(&reply);
-                reply
-            },
-            span,
-        )
+            tracing::debug_span!("shiheng.call", operation, trace_id = tracing::field::Empty);
+        async move {
+            let reply = call_typed::<Op>(&self.client, params, options).await;
+            error::record_outcome(&reply);
+            reply
+        }
+        .instrument(span)
         .await
     }
 }

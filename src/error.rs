@@ -452,23 +452,6 @@ pub(crate) fn sources<'a>(
     })
 }
 
-pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
-    let kind = if source.is_timeout() {
-        TransportKind::Timeout
-    } else if source.is_connect() {
-        TransportKind::Connect
-    } else if source.is_body() || source.is_decode() {
-        TransportKind::Body
-    } else {
-        TransportKind::Other
-    };
-    Error::Transport {
-        operation,
-        kind,
-        source,
-    }
-}
-
 /// The start of a body, lossily decoded, on one line.
 pub(crate) fn snippet(body: &[u8]) -> String {
     if body.is_empty() {
