@@ -139,10 +139,7 @@ fn transport_error(operation: &'static str, source: reqwest::Error) -> Error {
 }
 
 /// What a generated method returned instead of an answer.
-fn from_generated(
-    operation: &'static str,
-    error: progenitor_client::Error<progenitor_client::ByteStream>,
-) -> Error {
+fn from_generated(operation: &'static str, error: progenitor_client::Error<ByteStream>) -> Error {
     use progenitor_client::Error as G;
     let status = match error {
         G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
@@ -175,8 +172,8 @@ fn from_generated(
 /// crate's [`Error`], so `?` works; a refusal of the transport keeps its
 /// kind. Its answers are unread byte streams: [`Client`]'s own methods
 /// classify them.
-impl From<progenitor_client::Error<progenitor_client::ByteStream>> for Error {
-    fn from(error: progenitor_client::Error<progenitor_client::ByteStream>) -> Self {
+impl From<progenitor_client::Error<ByteStream>> for Error {
+    fn from(error: progenitor_client::Error<ByteStream>) -> Self {
         from_generated("(generated call)", error)
     }
 }

@@ -22,15 +22,11 @@ pub struct DynOperation {
     spec: &'static OperationSpec,
     /// `None` for an entry that is not in this build's table.
     result_json: Option<ResultJson>,
-    listing: Option<Listing>,
-}
-
-/// What a paginated operation adds.
-#[derive(Clone, Copy)]
-struct Listing {
-    /// How its items are read: the listing engines themselves are compiled
-    /// once for every operation (`crate::paginate::dyn_listing`).
-    codec: ItemCodec<DynItem>,
+    /// How a paginated operation's items are read: the listing engines
+    /// themselves are compiled once for every operation
+    /// (`crate::paginate::dyn_listing`).
+    codec: Option<ItemCodec<DynItem>>,
+    /// A paginated operation's item fields (empty for any other).
     item_fields: &'static [Field],
 }
 
@@ -40,17 +36,16 @@ impl DynOperation {
         Self {
             spec: Op::SPEC,
             result_json: Some(call::result_json::<Op::Result>),
-            listing: None,
+            codec: None,
+            item_fields: &[],
         }
     }
 
     /// The entry of a paginated operation.
     pub const fn paginated<Op: Paginated>() -> Self {
         Self {
-            listing: Some(Listing {
-                codec: crate::paginate::dyn_codec::<Op>(),
-                item_fields: <Op::Item as Record>::FIELDS,
-            }),
+            codec: Some(crate::paginate::dyn_codec::<Op>()),
+            item_fields: <Op::Item as Record>::FIELDS,
             ..Self::plain::<Op>()
         }
     }
@@ -92,7 +87,7 @@ impl DynOperation {
 
     /// Every item of the listing, when the operation pages.
     pub fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
-        let codec = self.listing?.codec;
+        let codec = self.codec?;
         Some(crate::paginate::dyn_listing(
             client, options, self.spec, codec,
         ))
@@ -101,7 +96,7 @@ impl DynOperation {
     /// The one page at `options.start`, when the operation pages (the
     /// listing's other options do not apply to one page).
     pub fn page(&self, client: &Client, options: ListingOptions) -> Option<OnePage> {
-        let codec = self.listing?.codec;
+        let codec = self.codec?;
         Some(crate::paginate::dyn_page(client, options, self.spec, codec))
     }
 
@@ -109,7 +104,7 @@ impl DynOperation {
     /// the operation does not page): a listing's columns before any item
     /// has arrived.
     pub fn item_fields(&self) -> &'static [Field] {
-        self.listing.map_or(&[], |l| l.item_fields)
+        self.item_fields
     }
 }
 
@@ -117,7 +112,7 @@ impl std::fmt::Debug for DynOperation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DynOperation")
             .field("operation", &self.spec.operation_id)
-            .field("paginated", &self.listing.is_some())
+            .field("paginated", &self.codec.is_some())
             .finish()
     }
 }
@@ -134,7 +129,8 @@ pub fn of(spec: &'static OperationSpec) -> DynOperation {
     let unbound = DynOperation {
         spec,
         result_json: None,
-        listing: None,
+        codec: None,
+        item_fields: &[],
     };
     all()
         .iter()

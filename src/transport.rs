@@ -106,13 +106,8 @@ impl Refusal {
 /// secret (the configuration's does not).
 #[derive(Clone, Debug)]
 pub struct Transport {
-    state: Arc<State>,
-}
-
-#[derive(Debug)]
-struct State {
-    config: Config,
-    rate_limiter: Option<RateLimiter>,
+    config: Arc<Config>,
+    rate_limiter: Option<Arc<RateLimiter>>,
     lookup: OperationLookup,
 }
 
@@ -120,12 +115,11 @@ impl Transport {
     /// The transport of `config`; `lookup` names the generated methods.
     pub fn new(config: &Config, lookup: OperationLookup) -> Self {
         let rate_limiter = config.rate_limit.and_then(RateLimiter::new);
+        let (config, rate_limiter) = (Arc::new(config.clone()), rate_limiter.map(Arc::new));
         Self {
-            state: Arc::new(State {
-                config: config.clone(),
-                rate_limiter,
-                lookup,
-            }),
+            config,
+            rate_limiter,
+            lookup,
         }
     }
 
@@ -138,7 +132,7 @@ impl Transport {
         if envelope.get("paramContent") == Some(&Value::Null) {
             envelope.remove("paramContent");
         }
-        let config = &self.state.config;
+        let config = &self.config;
         let timestamp = config.clock.now_millis();
         let signature = config
             .signer
@@ -173,7 +167,7 @@ impl Transport {
         let context = CALL.try_with(CallContext::clone).ok();
         let (operation, idempotent) = match &context {
             Some(call) => (call.operation, call.idempotent),
-            None => (self.state.lookup)(method).unwrap_or((method, false)),
+            None => (self.lookup)(method).unwrap_or((method, false)),
         };
         let options = context.and_then(|call| call.options);
         if let Some(options) = &options {
@@ -198,7 +192,7 @@ impl Transport {
             policy: options
                 .as_ref()
                 .and_then(|o| o.retry.as_ref())
-                .unwrap_or(&self.state.config.retry),
+                .unwrap_or(&self.config.retry),
             template: request,
             body,
         };
@@ -235,19 +229,6 @@ impl Transport {
         }
     }
 
-    /// The call's request for `url`, its body signed anew.
-    fn signed(&self, call: &Call<'_>, url: reqwest::Url) -> Result<reqwest::Request, Refusal> {
-        let (signed, signature) = self.sign_body(&call.body).map_err(Refusal::Unsigned)?;
-        tracing::trace!(operation = call.operation, string_to_sign = %signature.string_to_sign, "signed request");
-        let template = &call.template;
-        let mut request = reqwest::Request::new(template.method().clone(), url);
-        *request.headers_mut() = template.headers().clone();
-        *request.timeout_mut() = template.timeout().copied();
-        *request.version_mut() = template.version();
-        *request.body_mut() = Some(signed.into());
-        Ok(request)
-    }
-
     /// One attempt: signs, waits for the rate limit, sends, reads the answer within
     /// the size limit, follows the redirects the configuration allows, and
     /// sorts out the answers worth another attempt.
@@ -256,7 +237,7 @@ impl Transport {
         call: &Call<'_>,
         number: u32,
     ) -> Result<http::Response<Bytes>, Failure> {
-        let config = &self.state.config;
+        let config = &self.config;
         let span = tracing::debug_span!(
             "shiheng.attempt",
             operation = call.operation,
@@ -271,10 +252,18 @@ impl Transport {
             // The URLs this attempt has been answered from, in order.
             let mut visited: Vec<reqwest::Url> = Vec::new();
             loop {
-                let mut request = self
-                    .signed(call, url.clone())
-                    .map_err(|refusal| Failure::Refused(http::StatusCode::BAD_REQUEST, refusal))?;
-                if let Some(limiter) = &self.state.rate_limiter {
+                // The call's request for `url`, its body signed anew.
+                let (signed, signature) = self.sign_body(&call.body).map_err(|message| {
+                    Failure::Refused(http::StatusCode::BAD_REQUEST, Refusal::Unsigned(message))
+                })?;
+                tracing::trace!(operation = call.operation, string_to_sign = %signature.string_to_sign, "signed request");
+                let template = &call.template;
+                let mut request = reqwest::Request::new(template.method().clone(), url.clone());
+                *request.headers_mut() = template.headers().clone();
+                *request.timeout_mut() = template.timeout().copied();
+                *request.version_mut() = template.version();
+                *request.body_mut() = Some(signed.into());
+                if let Some(limiter) = &self.rate_limiter {
                     limiter.acquire().await;
                 }
                 let seen = Attempt {
