@@ -218,8 +218,39 @@ impl Config {
     /// settings without losing those. An [`Error::Config`] for a root
     /// certificate that does not parse.
     pub fn http_client_builder(&self) -> Result<reqwest::ClientBuilder, Error> {
+        // The rustls configuration: the crypto provider, the operating
+        // system's trust store plus `with_root_certificate`'s roots, TLS 1.3
+        // and 1.2, and ALPN for HTTP/2 and HTTP/1.1, as reqwest would set up
+        // by itself. reqwest is built without a provider of its own
+        // (`rustls-no-provider`), so the choice is made here rather than by
+        // whichever provider happens to be compiled in.
+        // With both features on, aws-lc-rs wins: `tls-ring` is in the default
+        // features, so having both means someone asked for aws-lc-rs explicitly.
+        #[cfg(feature = "tls-aws-lc")]
+        let feature_provider = rustls::crypto::aws_lc_rs::default_provider;
+        #[cfg(not(feature = "tls-aws-lc"))]
+        let feature_provider = rustls::crypto::ring::default_provider;
+        // The program's process-wide provider, if it installed one, outranks
+        // the features' choice: an application's choice (a FIPS build, say)
+        // outranks a library's.
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(feature_provider()));
+        let cannot = |e: rustls::Error| Error::config(format!("cannot set up TLS: {e}"));
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            self.root_certificates_der()?,
+            provider.clone(),
+        )
+        .map_err(cannot)?;
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(cannot)?
+            .dangerous() // only to plug in the platform verifier: nothing is skipped
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(self)?)
+            .tls_backend_preconfigured(tls)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
@@ -340,38 +371,3 @@ compile_error!(
     "shiheng needs a TLS crypto provider: enable the feature `tls-ring` (the default) \
      or `tls-aws-lc`"
 );
-
-/// The rustls configuration of the client: the crypto provider, the
-/// operating system's trust store plus [`Config::with_root_certificate`]'s
-/// roots, TLS 1.3 and 1.2, and ALPN for HTTP/2 and HTTP/1.1, as reqwest
-/// would set up by itself. reqwest is built without a provider of its own
-/// (`rustls-no-provider`), so the choice is made here rather than by
-/// whichever provider happens to be compiled in.
-fn tls_config(config: &Config) -> Result<rustls::ClientConfig, Error> {
-    // With both features on, aws-lc-rs wins: `tls-ring` is in the default
-    // features, so having both means someone asked for aws-lc-rs explicitly.
-    #[cfg(feature = "tls-aws-lc")]
-    let feature_provider = rustls::crypto::aws_lc_rs::default_provider;
-    #[cfg(not(feature = "tls-aws-lc"))]
-    let feature_provider = rustls::crypto::ring::default_provider;
-    // The program's process-wide provider, if it installed one, outranks
-    // the features' choice: an application's choice (a FIPS build, say)
-    // outranks a library's.
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(feature_provider()));
-    let cannot = |e: rustls::Error| Error::config(format!("cannot set up TLS: {e}"));
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-        config.root_certificates_der()?,
-        provider.clone(),
-    )
-    .map_err(cannot)?;
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(cannot)?
-        .dangerous() // only to plug in the platform verifier: nothing is skipped
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tls)
-}

@@ -365,10 +365,9 @@ pub const SUCCESS_CODE: &str = "0";
 /// Records a call's outcome on the current span: its `traceId`, and a debug
 /// event when it failed.
 pub(crate) fn record_outcome<T: TraceOf>(outcome: &Result<T, Error>) {
-    let trace_id = match outcome {
-        Ok(value) => value.trace_of(),
-        Err(error) => error.trace_id(),
-    };
+    let trace_id = outcome
+        .as_ref()
+        .map_or_else(Error::trace_id, TraceOf::trace_of);
     if let Some(trace_id) = trace_id {
         tracing::Span::current().record("trace_id", trace_id);
     }

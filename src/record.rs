@@ -748,8 +748,7 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
             match key.0 {
                 Ok(index) => out.read_field(index, &mut map)?,
                 Err(name) => {
-                    let value: RawJson = map.next_value()?;
-                    out.extra_mut().insert(name, value);
+                    out.extra_mut().insert(name, map.next_value()?);
                 }
             }
         }
