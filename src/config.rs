@@ -118,17 +118,15 @@ impl Config {
     /// Like [`Config::from_env`], reading variables through `lookup` (for tests
     /// and for tools that keep their settings elsewhere).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let required = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::config(format!("{name} is not set")))
-        };
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required =
+            |name: &str| set(name).ok_or_else(|| Error::config(format!("{name} is not set")));
         let mut config = Self::new(
             required(ENV_BASE_URL)?,
             required(ENV_APP_ID)?,
             SecretString::from(required(ENV_APP_SECRET)?),
         );
-        if let Some(version) = lookup(ENV_API_VERSION).filter(|v| !v.trim().is_empty()) {
+        if let Some(version) = set(ENV_API_VERSION) {
             config.api_version = version;
         }
         Ok(config)

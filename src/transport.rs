@@ -186,13 +186,11 @@ impl Transport {
             .and_then(reqwest::Body::as_bytes)
             .map(Bytes::copy_from_slice)
             .unwrap_or_else(|| Bytes::from_static(b"{}"));
+        let policy = options.as_ref().and_then(|o| o.retry.as_ref());
         let call = Call {
             http,
             operation,
-            policy: options
-                .as_ref()
-                .and_then(|o| o.retry.as_ref())
-                .unwrap_or(&self.config.retry),
+            policy: policy.unwrap_or(&self.config.retry),
             template: request,
             body,
         };
@@ -203,11 +201,9 @@ impl Transport {
             number += 1;
             let failure = match self.attempt(&call, number).await {
                 Ok(response) => return Ok(reqwest::Response::from(response)),
+                Err(failure) if !failure.retryable(idempotent) => return failure.into_result(),
                 Err(failure) => failure,
             };
-            if !failure.retryable(idempotent) {
-                return failure.into_result();
-            }
             let retry_after = match &failure {
                 Failure::Answer { retry_after, .. } => *retry_after,
                 _ => None,
