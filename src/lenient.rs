@@ -81,8 +81,7 @@ impl Serialize for EmployeeStatus {
 impl<'de> Deserialize<'de> for EmployeeStatus {
     #[inline]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(IntegerVisitor("an employee status integer"))
-            .map(Self::from)
+        d.deserialize_any(StatusVisitor).map(Self::from)
     }
 }
 
@@ -165,13 +164,13 @@ impl FieldValue for PlatformTime {
     }
 }
 
-/// Accepts a JSON integer, or text holding one.
-struct IntegerVisitor(&'static str);
+/// An employee status: a JSON integer, or text holding one.
+struct StatusVisitor;
 
-impl Visitor<'_> for IntegerVisitor {
+impl Visitor<'_> for StatusVisitor {
     type Value = i64;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str("an employee status integer")
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
         Ok(v)

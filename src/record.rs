@@ -127,11 +127,9 @@ thread_local! {
 
 /// Runs `decode` and returns what it noted. Nested calls each see their own.
 pub(crate) fn observe<R>(decode: impl FnOnce() -> R) -> (R, Vec<Observed>) {
-    let outer = OBSERVED.with(|cell| cell.replace(Some(Vec::new())));
+    let outer = OBSERVED.replace(Some(Vec::new()));
     let result = decode();
-    let noted = OBSERVED
-        .with(|cell| cell.replace(outer))
-        .unwrap_or_default();
+    let noted = OBSERVED.replace(outer).unwrap_or_default();
     (result, noted)
 }
 

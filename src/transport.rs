@@ -296,10 +296,9 @@ impl Transport {
                 span.record("latency_ms", latency.as_millis() as u64);
                 let mut response = response.map_err(|error| {
                     tracing::debug!(error = %error, "transport failure");
-                    let after_redirect = !visited.is_empty();
                     Failure::Transport {
                         error,
-                        after_redirect,
+                        after_redirect: !visited.is_empty(),
                     }
                 })?;
                 let status = response.status();
