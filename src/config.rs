@@ -329,9 +329,8 @@ impl Config {
                 "the response limit is 0 bytes: every answer would be refused",
             ));
         }
-        if let Some(rate) = self.rate_limit {
-            crate::retry::validate_rate_limit(rate).map_err(Error::config)?;
-        }
+        let rate_limit = self.rate_limit.map(crate::retry::validate_rate_limit);
+        rate_limit.transpose().map_err(Error::config)?;
         self.retry.validate().map_err(Error::config)?;
         if self.same_origin_redirects > MAX_REDIRECT_HOPS {
             return Err(Error::config(format!(

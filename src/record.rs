@@ -23,8 +23,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,41 +68,35 @@ impl fmt::Display for RawJson {
 /// A record's undeclared fields, by name, as received.
 pub type Extra = std::collections::BTreeMap<String, RawJson>;
 
-/// How a field's value was read differently from what the spec declares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// How a field's value was read differently from what the spec declares;
+/// its Display says so in words, as `RedirectRefusal`'s does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, thiserror::Error)]
 #[non_exhaustive]
 pub enum Coercion {
     /// A JSON number where the spec says string (kept as its text).
+    #[error("a number where the spec says string")]
     NumberAsText,
     /// A JSON boolean where the spec says string (kept as `"true"`/`"false"`).
+    #[error("a boolean where the spec says string")]
     BooleanAsText,
     /// Text holding an integer where the spec says integer.
+    #[error("text where the spec says integer")]
     TextAsInteger,
     /// A float with no fraction where the spec says integer.
+    #[error("a float where the spec says integer")]
     FloatAsInteger,
     /// `0`/`1` where the spec says boolean.
+    #[error("an integer where the spec says boolean")]
     IntegerAsBoolean,
     /// `"0"`/`"1"`/`"true"`/`"false"` where the spec says boolean.
+    #[error("text where the spec says boolean")]
     TextAsBoolean,
     /// Numeric text where the spec says number.
+    #[error("text where the spec says number")]
     TextAsNumber,
     /// A value outside the field's documented values (`x-known-values`, `enum`).
+    #[error("a value the spec does not list")]
     UnknownValue,
-}
-
-impl fmt::Display for Coercion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Coercion::NumberAsText => "a number where the spec says string",
-            Coercion::BooleanAsText => "a boolean where the spec says string",
-            Coercion::TextAsInteger => "text where the spec says integer",
-            Coercion::FloatAsInteger => "a float where the spec says integer",
-            Coercion::IntegerAsBoolean => "an integer where the spec says boolean",
-            Coercion::TextAsBoolean => "text where the spec says boolean",
-            Coercion::TextAsNumber => "text where the spec says number",
-            Coercion::UnknownValue => "a value the spec does not list",
-        })
-    }
 }
 
 /// One noted coercion: which schema's field, and how.
@@ -411,9 +404,8 @@ fn shape_error<E: de::Error>(at: &FieldAt, found: &str, wanted: &str) -> E {
 /// A JSON scalar as the parser handed it over, before a field's rule reads it.
 enum Scalar<'a> {
     Text(Cow<'a, str>),
-    Integer(i64),
-    /// An integer above `i64::MAX` (up to `u64::MAX`).
-    Large(u64),
+    /// An integer, from `i64::MIN` to `u64::MAX`.
+    Integer(i128),
     /// A number the parser could only give as a float: one with a fraction
     /// or an exponent, or an integer past 64 bits.
     Float(f64),
@@ -455,10 +447,10 @@ impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
         self.scalar(Scalar::Text(Cow::Owned(v)))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        self.scalar(Scalar::Integer(v))
+        self.scalar(Scalar::Integer(v.into()))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        self.scalar(i64::try_from(v).map_or(Scalar::Large(v), Scalar::Integer))
+        self.scalar(Scalar::Integer(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         self.scalar(Scalar::Float(v))
@@ -504,7 +496,6 @@ impl ScalarRule for String {
         let (text, kind) = match scalar {
             Scalar::Text(text) => return Ok(text.into_owned()),
             Scalar::Integer(n) => (n.to_string(), Coercion::NumberAsText),
-            Scalar::Large(n) => (n.to_string(), Coercion::NumberAsText),
             // JSON parsers hand over non-integers (and integers past 64
             // bits) as f64: past 2^53 an integral value may already have
             // lost digits, so it is refused rather than invented.
@@ -525,8 +516,7 @@ impl ScalarRule for i64 {
     #[inline(always)]
     fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
         match scalar {
-            Scalar::Integer(n) => Ok(n),
-            Scalar::Large(_) => Err("an integer above 2^63-1"),
+            Scalar::Integer(n) => i64::try_from(n).map_err(|_| "an integer above 2^63-1"),
             Scalar::Float(v) if v.fract() == 0.0 && v.abs() <= EXACT_IN_F64 => {
                 note(at, Coercion::FloatAsInteger);
                 Ok(v as i64)
@@ -556,7 +546,6 @@ impl ScalarRule for f64 {
         match scalar {
             Scalar::Float(v) => Ok(v),
             Scalar::Integer(n) => Ok(n as f64),
-            Scalar::Large(n) => Ok(n as f64),
             Scalar::Text(text) => match text.trim().parse::<f64>() {
                 Ok(n) if n.is_finite() => {
                     note(at, Coercion::TextAsNumber);
@@ -577,7 +566,7 @@ impl ScalarRule for bool {
         let (value, kind) = match scalar {
             Scalar::Boolean(b) => return Ok(b),
             Scalar::Integer(n @ (0 | 1)) => (n == 1, Coercion::IntegerAsBoolean),
-            Scalar::Integer(_) | Scalar::Large(_) => return Err("an integer other than 0 or 1"),
+            Scalar::Integer(_) => return Err("an integer other than 0 or 1"),
             Scalar::Float(_) => return Err("a number with a fraction"),
             Scalar::Text(text) => match text.trim() {
                 "1" | "true" => (true, Coercion::TextAsBoolean),

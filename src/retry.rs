@@ -89,10 +89,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries: every failure is returned as it happens.
     pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
+        Self::default().with_max_attempts(1)
     }
 
     crate::config::setters! {
@@ -253,9 +250,8 @@ pub const MAX_RATE_LIMIT: f64 = 1_000_000.0;
 
 /// Checks a requests-per-second setting; the message says what is wrong.
 pub(crate) fn validate_rate_limit(requests_per_second: f64) -> Result<(), String> {
-    if requests_per_second.is_finite()
-        && (MIN_RATE_LIMIT..=MAX_RATE_LIMIT).contains(&requests_per_second)
-    {
+    // NaN and the infinities are outside the range too.
+    if (MIN_RATE_LIMIT..=MAX_RATE_LIMIT).contains(&requests_per_second) {
         return Ok(());
     }
     Err(format!(
