@@ -344,14 +344,14 @@ pub trait FieldValue: Sized + Serialize + DeserializeOwned {
     /// Decodes one field value; `Ok(None)` for null. By default through the
     /// type's own `Deserialize` (nested records, the types of
     /// [`crate::lenient`]); scalars and lists by the decoding rule.
-    fn decode<'de, D: Deserializer<'de>>(d: D, _: &FieldAt) -> Result<Option<Self>, D::Error> {
+    fn decode<'de, D: Deserializer<'de>>(d: D, _at: &FieldAt) -> Result<Option<Self>, D::Error> {
         Option::deserialize(d)
     }
     /// The value as a cell.
     fn cell(&self) -> Cell<'_>;
     /// Whether the value is one of `known` (the JSON texts of the values
     /// the spec documents, `6`, `"1"`); true when the type cannot tell.
-    fn is_known(&self, _: &[&str]) -> bool {
+    fn is_known(&self, _known: &[&str]) -> bool {
         true
     }
 }
