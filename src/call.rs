@@ -16,15 +16,18 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use crate::client::Client;
-use crate::error::{self, EnvelopeHead, Error, Reply, snippet};
+use crate::error::{self, EnvelopeHead, Error, Reply, TransportKind, snippet};
 use crate::operation::{Operation, OperationSpec, Sent};
 use crate::record::{FieldSeed, Observed, observe};
+use crate::retry::retry_after;
+use crate::sign::{Clock, SystemClock};
 pub use crate::transport::CallOptions;
 use crate::transport::{self, CallContext, Refusal};
 use progenitor_client::{ByteStream, ResponseValue};
@@ -43,16 +46,16 @@ impl Answer {
         self.response.headers()
     }
 
-    /// Reads the whole body of `response`, which the transport already
-    /// holds in memory (one chunk: no copy), or the refusal it carries.
-    async fn read(
-        operation: &'static str,
-        mut response: ResponseValue<ByteStream>,
-    ) -> Result<Self, Error> {
-        let mut chunks = Vec::new();
-        while let Some(chunk) = response.next().await {
-            chunks.push(chunk.map_err(|e| transport_error(operation, e))?);
-        }
+    /// What a generated method returned, read whole: the body, which the
+    /// transport already holds in memory (one chunk: no copy), or the
+    /// refusal it carries.
+    async fn read(operation: &'static str, sent: Sent) -> Result<Self, Error> {
+        let mut response = match sent {
+            Ok(response) | Err(progenitor_client::Error::ErrorResponse(response)) => response,
+            Err(error) => return Err(from_generated(operation, error)),
+        };
+        let chunks: Result<Vec<Bytes>, _> = response.by_ref().try_collect().await;
+        let chunks = chunks.map_err(|e| transport_error(operation, e))?;
         let body = match <[Bytes; 1]>::try_from(chunks) {
             Ok([only]) => only,
             Err(chunks) => Bytes::from(chunks.concat()),
@@ -79,7 +82,7 @@ pub(crate) async fn exchange(
         options,
     };
     let sent = (op.send)(client.generated(), envelope(param_content));
-    answer_of(op.operation_id, transport::within(context, sent).await).await
+    Answer::read(op.operation_id, transport::CALL.scope(context, sent).await).await
 }
 
 /// A request envelope with `param_content`, unsigned: the transport fills
@@ -88,16 +91,6 @@ fn envelope(param_content: Option<Value>) -> Value {
     Value::Object(Map::from_iter(
         param_content.map(|params| ("paramContent".to_owned(), params)),
     ))
-}
-
-/// What a generated method returned, read whole.
-async fn answer_of(operation: &'static str, sent: Sent) -> Result<Answer, Error> {
-    match sent {
-        Ok(value) | Err(progenitor_client::Error::ErrorResponse(value)) => {
-            Answer::read(operation, value).await
-        }
-        Err(error) => Err(from_generated(operation, error)),
-    }
 }
 
 /// Why a success's body is not JSON, naming what the body is when that is
@@ -125,18 +118,28 @@ fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
 }
 
 /// A transport failure, or the refusal the transport put in the body.
-fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
-    match Refusal::in_chain(&e) {
-        Some(refusal) => refusal.into_error(operation),
-        None => error::transport(operation, e),
+fn transport_error(operation: &'static str, source: reqwest::Error) -> Error {
+    if let Some(refusal) = Refusal::in_chain(&source) {
+        return refusal.into_error(operation);
+    }
+    let kind = if source.is_timeout() {
+        TransportKind::Timeout
+    } else if source.is_connect() {
+        TransportKind::Connect
+    } else if source.is_body() || source.is_decode() {
+        TransportKind::Body
+    } else {
+        TransportKind::Other
+    };
+    Error::Transport {
+        operation,
+        kind,
+        source,
     }
 }
 
 /// What a generated method returned instead of an answer.
-fn from_generated(
-    operation: &'static str,
-    error: progenitor_client::Error<progenitor_client::ByteStream>,
-) -> Error {
+fn from_generated(operation: &'static str, error: progenitor_client::Error<ByteStream>) -> Error {
     use progenitor_client::Error as G;
     let status = match error {
         G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
@@ -169,27 +172,22 @@ fn from_generated(
 /// crate's [`Error`], so `?` works; a refusal of the transport keeps its
 /// kind. Its answers are unread byte streams: [`Client`]'s own methods
 /// classify them.
-impl From<progenitor_client::Error<progenitor_client::ByteStream>> for Error {
-    fn from(error: progenitor_client::Error<progenitor_client::ByteStream>) -> Self {
+impl From<progenitor_client::Error<ByteStream>> for Error {
+    fn from(error: progenitor_client::Error<ByteStream>) -> Self {
         from_generated("(generated call)", error)
     }
 }
 
-/// The parts of an answer envelope, with `result` decoded by a seed.
-pub(crate) struct Envelope<T> {
-    pub(crate) head: EnvelopeHead,
-    pub(crate) result: Option<T>,
-}
-
-/// Decodes an envelope (`code`, `msg`, `traceId` by the decoding rule;
-/// `result` by `seed`; anything else ignored) in one pass.
-pub(crate) struct EnvelopeSeed<S> {
-    pub(crate) schema: &'static str,
-    pub(crate) result: S,
+/// Decodes an envelope in one pass, into its head (`code`, `msg`,
+/// `traceId` by the decoding rule) and its `result` (by `seed`, `None` when
+/// absent or null); anything else is ignored.
+struct EnvelopeSeed<S> {
+    schema: &'static str,
+    result: S,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for EnvelopeSeed<S> {
-    type Value = Envelope<S::Value>;
+    type Value = (EnvelopeHead, Option<S::Value>);
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
@@ -197,7 +195,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for EnvelopeSeed<S> {
 }
 
 impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeSeed<S> {
-    type Value = Envelope<S::Value>;
+    type Value = (EnvelopeHead, Option<S::Value>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a response envelope (an object with code, msg, traceId, result)")
@@ -231,7 +229,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeSeed<S> {
             }
             *field = map.next_value_seed(FieldSeed::<String>::new(self.schema, name, &[]))?;
         }
-        Ok(Envelope { head, result })
+        Ok((head, result))
     }
 }
 
@@ -254,23 +252,27 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for OptionSeed<S> {
     type Value = Option<S::Value>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        struct OptionVisitor<S>(S);
-        impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionVisitor<S> {
-            type Value = Option<S::Value>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a value or null")
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                self.0.deserialize(d).map(Some)
-            }
-        }
-        d.deserialize_option(OptionVisitor(self.0))
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionSeed<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Some)
     }
 }
 
@@ -297,7 +299,7 @@ where
             .and_then(|value| de.end().map(|()| value))
     });
     let (head, result, why) = match parsed {
-        Ok(envelope) => (envelope.head, envelope.result, None),
+        Ok((head, result)) => (head, result, None),
         // Not the envelope the spec says: its head read leniently.
         Err(e) => (
             EnvelopeHead::read(&answer.body).unwrap_or_default(),
@@ -349,19 +351,14 @@ fn settle_head(
     head: EnvelopeHead,
     why: Option<String>,
 ) -> Result<Option<String>, Error> {
-    let EnvelopeHead {
-        code,
-        msg,
-        trace_id,
-    } = head;
     let status = answer.status;
-    let what = match (code, why) {
+    let what = match (head.code, why) {
         (Some(code), _) if code != error::SUCCESS_CODE => {
             return Err(Error::Api {
                 operation,
                 code,
-                msg,
-                trace_id,
+                msg: head.msg,
+                trace_id: head.trace_id,
                 status: Some(status),
             });
         }
@@ -370,17 +367,14 @@ fn settle_head(
                 operation,
                 status,
                 snippet: snippet(&answer.body),
-                retry_after: crate::retry::retry_after(
-                    answer.headers(),
-                    crate::sign::Clock::now_millis(&crate::sign::SystemClock),
-                ),
+                retry_after: retry_after(answer.headers(), SystemClock.now_millis()),
             });
         }
         (_, Some(why)) => why,
         (None, None) => "the envelope has no `code`".into(),
-        (Some(_), None) => return Ok(trace_id),
+        (Some(_), None) => return Ok(head.trace_id),
     };
-    Err(undecodable(operation, answer, what, trace_id))
+    Err(undecodable(operation, answer, what, head.trace_id))
 }
 
 /// Calls `Op` once and returns its typed `result`.
@@ -390,22 +384,18 @@ pub(crate) async fn call_typed<Op: Operation>(
     options: Option<Arc<CallOptions>>,
 ) -> Result<Reply<Op::Result>, Error> {
     let answer = exchange(client, Op::SPEC, param_content, options).await?;
-    typed_reply::<Op>(client, &answer)
+    reply_of(client, Op::SPEC, &answer, PhantomData::<Op::Result>)
 }
 
-/// `answer` as `Op`'s typed reply, with its headers; the decoding rule's
-/// notes go to the client's drift warnings.
-fn typed_reply<Op: Operation>(
+/// `answer` to `op` classified with `seed`, as a reply with its headers;
+/// the decoding rule's notes go to the client's drift warnings.
+fn reply_of<'a, S: DeserializeSeed<'a>>(
     client: &Client,
-    answer: &Answer,
-) -> Result<Reply<Op::Result>, Error> {
-    let op = Op::SPEC;
-    let (reply, observed) = classify(
-        op.operation_id,
-        op.response_schema,
-        answer,
-        PhantomData::<Op::Result>,
-    );
+    op: &OperationSpec,
+    answer: &'a Answer,
+    seed: S,
+) -> Result<Reply<S::Value>, Error> {
+    let (reply, observed) = classify(op.operation_id, op.response_schema, answer, seed);
     client.note_drift(op.operation_id, &observed);
     reply.map(|reply| Reply {
         headers: answer.headers().clone(),
@@ -439,30 +429,21 @@ pub(crate) async fn call_json(
     param_content: Option<Value>,
 ) -> Result<Reply<Value>, Error> {
     let answer = exchange(client, op, param_content, None).await?;
-    let (reply, observed) = classify(
-        op.operation_id,
-        op.response_schema,
-        &answer,
-        PhantomData::<&RawValue>,
-    );
-    client.note_drift(op.operation_id, &observed);
-    let reply = reply?;
+    let reply = reply_of(client, op, &answer, PhantomData::<&RawValue>)?;
     let (payload, observed) = observe(|| decode(reply.payload.get()));
     client.note_drift(op.operation_id, &observed);
-    let payload = payload.map_err(|e| {
-        undecodable(
-            op.operation_id,
-            &answer,
-            format!("`result`: {e}"),
-            reply.trace_id.clone(),
-        )
-    })?;
-    Ok(Reply {
-        payload,
-        trace_id: reply.trace_id,
-        status: reply.status,
-        headers: answer.headers().clone(),
-    })
+    match payload {
+        Ok(payload) => Ok(Reply {
+            payload,
+            trace_id: reply.trace_id,
+            status: reply.status,
+            headers: reply.headers,
+        }),
+        Err(e) => {
+            let what = format!("`result`: {e}");
+            Err(undecodable(op.operation_id, &answer, what, reply.trace_id))
+        }
+    }
 }
 
 impl Client {
@@ -471,8 +452,8 @@ impl Client {
     /// classified as every call of the client is: the way back to typed
     /// results and [`Error`]s after using a generated builder directly.
     pub async fn classify<Op: Operation>(&self, sent: Sent) -> Result<Reply<Op::Result>, Error> {
-        let answer = answer_of(Op::SPEC.operation_id, sent).await?;
-        typed_reply::<Op>(self, &answer)
+        let answer = Answer::read(Op::SPEC.operation_id, sent).await?;
+        reply_of(self, Op::SPEC, &answer, PhantomData::<Op::Result>)
     }
 
     /// Sends one signed request envelope to `path` (e.g. `/wecom/employee/page`)
@@ -497,10 +478,9 @@ impl Client {
         let request = raw
             .client()
             .post(format!("{}{path}", self.base_url()))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(envelope(param_content.cloned()).to_string())
+            .json(&envelope(param_content.cloned()))
             .build()
-            .map_err(|e| error::transport(operation, e))?;
+            .map_err(|e| transport_error(operation, e))?;
         let spec = OperationSpec::by_id(operation);
         let context = CallContext {
             operation,
@@ -508,44 +488,29 @@ impl Client {
             options: None,
         };
         let sent = raw.inner().execute(raw.client(), request, operation);
-        let response = transport::within(context, sent)
-            .await
-            .map_err(|e| transport_error(operation, e))?;
-        let answer = Answer::read(operation, ResponseValue::stream(response)).await?;
+        let sent = transport::CALL.scope(context, sent).await;
+        let sent = sent
+            .map(ResponseValue::stream)
+            .map_err(progenitor_client::Error::CommunicationError);
+        let answer = Answer::read(operation, sent).await?;
         whole(operation, spec.map_or("", |op| op.response_schema), &answer)
     }
-}
-
-/// Calls `op` once through its generated method and returns the whole
-/// answer as JSON (for the drift checker, which must see every field).
-pub(crate) async fn call_whole(
-    client: &Client,
-    op: &'static OperationSpec,
-    param_content: Option<Value>,
-) -> Result<RawReply, Error> {
-    let answer = exchange(client, op, param_content, None).await?;
-    whole(op.operation_id, op.response_schema, &answer)
 }
 
 /// A classified answer's whole body as JSON: a business error, an HTTP
 /// error or a transport failure is an error; an answer that is JSON but
 /// not the envelope the spec says is returned as it came (what the spec
 /// does not say is for the caller, the drift checker, to report).
-fn whole(
+pub(crate) fn whole(
     operation: &'static str,
     schema: &'static str,
     answer: &Answer,
 ) -> Result<RawReply, Error> {
-    match classify(
-        operation,
-        schema,
-        answer,
-        PhantomData::<Option<Box<RawValue>>>,
-    )
-    .0
+    let seed = PhantomData::<Option<Box<RawValue>>>;
+    if let Err(error) = classify(operation, schema, answer, seed).0
+        && !matches!(error, Error::Decode { .. })
     {
-        Ok(_) | Err(Error::Decode { .. }) => {}
-        Err(error) => return Err(error),
+        return Err(error);
     }
     let body = serde_json::from_slice(&answer.body)
         .map_err(|e| undecodable(operation, answer, e.to_string(), None))?;
@@ -602,7 +567,7 @@ impl PerCall {
         if self.options.timeout.is_some_and(|t| t.is_zero()) {
             return Err(Error::invalid_argument(operation, "a timeout of zero"));
         }
-        Ok((!self.options.is_empty()).then(|| Arc::new(self.options.clone())))
+        Ok((self.options != CallOptions::default()).then(|| Arc::new(self.options.clone())))
     }
 }
 
@@ -692,15 +657,13 @@ impl<Op: Operation> CallRequest<Op> {
             ));
         }
         let span =
-            tracing::debug_span!("shiheng.call", operation, trace_id = tracing::field::Empty,);
-        tracing::Instrument::instrument(
-            async move {
-                let reply = call_typed::<Op>(&self.client, params, options).await;
-                error::record_outcome(&reply);
-                reply
-            },
-            span,
-        )
+            tracing::debug_span!("shiheng.call", operation, trace_id = tracing::field::Empty);
+        async move {
+            let reply = call_typed::<Op>(&self.client, params, options).await;
+            error::record_outcome(&reply);
+            reply
+        }
+        .instrument(span)
         .await
     }
 }

@@ -46,8 +46,9 @@ macro_rules! setters {
 pub(crate) use setters;
 
 /// Everything a [`crate::Client`] needs. Build with [`Config::new`] or
-/// [`Config::from_env`], then adjust with the `with_*` methods.
-#[derive(Clone)]
+/// [`Config::from_env`], then adjust with the `with_*` methods. Its Debug
+/// output never shows the secret (a [`SecretString`]'s is redacted).
+#[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) base_url: String,
     pub(crate) app_id: String,
@@ -64,8 +65,18 @@ pub struct Config {
     pub(crate) same_origin_redirects: u32,
     pub(crate) interceptors: Vec<Arc<dyn crate::intercept::Interceptor>>,
     pub(crate) http_client: Option<reqwest::Client>,
-    /// PEM text, as given; parsed by `validate` and by `Client::new`.
-    pub(crate) root_certificates: Vec<Arc<[u8]>>,
+    /// Parsed by `validate` and by `Client::new`.
+    pub(crate) root_certificates: Vec<Pem>,
+}
+
+/// A root certificate's PEM text, as given; its Debug output is its size.
+#[derive(Clone)]
+pub(crate) struct Pem(Arc<[u8]>);
+
+impl fmt::Debug for Pem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes of PEM>", self.0.len())
+    }
 }
 
 impl Config {
@@ -107,17 +118,15 @@ impl Config {
     /// Like [`Config::from_env`], reading variables through `lookup` (for tests
     /// and for tools that keep their settings elsewhere).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let required = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::config(format!("{name} is not set")))
-        };
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required =
+            |name: &str| set(name).ok_or_else(|| Error::config(format!("{name} is not set")));
         let mut config = Self::new(
             required(ENV_BASE_URL)?,
             required(ENV_APP_ID)?,
             SecretString::from(required(ENV_APP_SECRET)?),
         );
-        if let Some(version) = lookup(ENV_API_VERSION).filter(|v| !v.trim().is_empty()) {
+        if let Some(version) = set(ENV_API_VERSION) {
             config.api_version = version;
         }
         Ok(config)
@@ -207,8 +216,39 @@ impl Config {
     /// settings without losing those. An [`Error::Config`] for a root
     /// certificate that does not parse.
     pub fn http_client_builder(&self) -> Result<reqwest::ClientBuilder, Error> {
+        // The rustls configuration: the crypto provider, the operating
+        // system's trust store plus `with_root_certificate`'s roots, TLS 1.3
+        // and 1.2, and ALPN for HTTP/2 and HTTP/1.1, as reqwest would set up
+        // by itself. reqwest is built without a provider of its own
+        // (`rustls-no-provider`), so the choice is made here rather than by
+        // whichever provider happens to be compiled in.
+        // With both features on, aws-lc-rs wins: `tls-ring` is in the default
+        // features, so having both means someone asked for aws-lc-rs explicitly.
+        #[cfg(feature = "tls-aws-lc")]
+        let feature_provider = rustls::crypto::aws_lc_rs::default_provider;
+        #[cfg(not(feature = "tls-aws-lc"))]
+        let feature_provider = rustls::crypto::ring::default_provider;
+        // The program's process-wide provider, if it installed one, outranks
+        // the features' choice: an application's choice (a FIPS build, say)
+        // outranks a library's.
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(feature_provider()));
+        let cannot = |e: rustls::Error| Error::config(format!("cannot set up TLS: {e}"));
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            self.root_certificates_der()?,
+            provider.clone(),
+        )
+        .map_err(cannot)?;
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(cannot)?
+            .dangerous() // only to plug in the platform verifier: nothing is skipped
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(self)?)
+            .tls_backend_preconfigured(tls)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
@@ -227,7 +267,7 @@ impl Config {
     /// a certificate that does not parse, makes [`crate::Client::new`] fail
     /// with [`Error::Config`].
     pub fn with_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
-        self.root_certificates.push(Arc::from(pem.as_ref()));
+        self.root_certificates.push(Pem(Arc::from(pem.as_ref())));
         self
     }
 
@@ -241,7 +281,7 @@ impl Config {
         use rustls::pki_types::pem::PemObject;
 
         let mut roots = Vec::new();
-        for (number, pem) in (1..).zip(&self.root_certificates) {
+        for (number, Pem(pem)) in (1..).zip(&self.root_certificates) {
             let bad = |why: String| Error::config(format!("root certificate #{number} {why}"));
             let certificates = CertificateDer::pem_slice_iter(pem)
                 .collect::<Result<Vec<_>, _>>()
@@ -289,9 +329,8 @@ impl Config {
                 "the response limit is 0 bytes: every answer would be refused",
             ));
         }
-        if let Some(rate) = self.rate_limit {
-            crate::retry::validate_rate_limit(rate).map_err(Error::config)?;
-        }
+        let rate_limit = self.rate_limit.map(crate::retry::validate_rate_limit);
+        rate_limit.transpose().map_err(Error::config)?;
         self.retry.validate().map_err(Error::config)?;
         if self.same_origin_redirects > MAX_REDIRECT_HOPS {
             return Err(Error::config(format!(
@@ -324,69 +363,8 @@ impl Config {
     }
 }
 
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("base_url", &self.base_url)
-            .field("app_id", &self.app_id)
-            .field("app_secret", &"[REDACTED]")
-            .field("api_version", &self.api_version)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("user_agent", &self.user_agent)
-            .field("signer", &self.signer)
-            .field("clock", &self.clock)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("retry", &self.retry)
-            .field("rate_limit", &self.rate_limit)
-            .field("same_origin_redirects", &self.same_origin_redirects)
-            .field("interceptors", &self.interceptors)
-            .field(
-                "http_client",
-                &self.http_client.as_ref().map(|_| "user-built"),
-            )
-            .field("root_certificates", &self.root_certificates.len())
-            .finish()
-    }
-}
-
 #[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
 compile_error!(
     "shiheng needs a TLS crypto provider: enable the feature `tls-ring` (the default) \
      or `tls-aws-lc`"
 );
-
-/// The rustls configuration of the client: the crypto provider, the
-/// operating system's trust store plus [`Config::with_root_certificate`]'s
-/// roots, TLS 1.3 and 1.2, and ALPN for HTTP/2 and HTTP/1.1, as reqwest
-/// would set up by itself. reqwest is built without a provider of its own
-/// (`rustls-no-provider`), so the choice is made here rather than by
-/// whichever provider happens to be compiled in.
-fn tls_config(config: &Config) -> Result<rustls::ClientConfig, Error> {
-    // With both features on, aws-lc-rs wins: `tls-ring` is in the default
-    // features, so having both means someone asked for aws-lc-rs explicitly.
-    #[cfg(feature = "tls-aws-lc")]
-    let feature_provider = rustls::crypto::aws_lc_rs::default_provider;
-    #[cfg(not(feature = "tls-aws-lc"))]
-    let feature_provider = rustls::crypto::ring::default_provider;
-    // The program's process-wide provider, if it installed one, outranks
-    // the features' choice: an application's choice (a FIPS build, say)
-    // outranks a library's.
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(feature_provider()));
-    let cannot = |e: rustls::Error| Error::config(format!("cannot set up TLS: {e}"));
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-        config.root_certificates_der()?,
-        provider.clone(),
-    )
-    .map_err(cannot)?;
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(cannot)?
-        .dangerous() // only to plug in the platform verifier: nothing is skipped
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tls)
-}

@@ -22,15 +22,11 @@ pub struct DynOperation {
     spec: &'static OperationSpec,
     /// `None` for an entry that is not in this build's table.
     result_json: Option<ResultJson>,
-    listing: Option<Listing>,
-}
-
-/// What a paginated operation adds.
-#[derive(Clone, Copy)]
-struct Listing {
-    /// How its items are read: the listing engines themselves are compiled
-    /// once for every operation (`crate::paginate::dyn_listing`).
-    codec: ItemCodec<DynItem>,
+    /// How a paginated operation's items are read: the listing engines
+    /// themselves are compiled once for every operation
+    /// (`crate::paginate::dyn_listing`).
+    codec: Option<ItemCodec<DynItem>>,
+    /// A paginated operation's item fields (empty for any other).
     item_fields: &'static [Field],
 }
 
@@ -40,17 +36,16 @@ impl DynOperation {
         Self {
             spec: Op::SPEC,
             result_json: Some(call::result_json::<Op::Result>),
-            listing: None,
+            codec: None,
+            item_fields: &[],
         }
     }
 
     /// The entry of a paginated operation.
     pub const fn paginated<Op: Paginated>() -> Self {
         Self {
-            listing: Some(Listing {
-                codec: crate::paginate::dyn_codec::<Op>(),
-                item_fields: <Op::Item as Record>::FIELDS,
-            }),
+            codec: Some(crate::paginate::dyn_codec::<Op>()),
+            item_fields: <Op::Item as Record>::FIELDS,
             ..Self::plain::<Op>()
         }
     }
@@ -82,18 +77,17 @@ impl DynOperation {
         client: &Client,
         param_content: Option<Value>,
     ) -> BoxFuture<'static, Result<RawReply, Error>> {
-        let (client, spec, bound) = (client.clone(), self.spec, self.result_json.is_some());
+        let (client, spec, decode) = (client.clone(), self.spec, self.result_json);
         Box::pin(async move {
-            if !bound {
-                return Err(unbound());
-            }
-            call::call_whole(&client, spec, param_content).await
+            decode.ok_or_else(unbound)?;
+            let answer = call::exchange(&client, spec, param_content, None).await?;
+            call::whole(spec.operation_id, spec.response_schema, &answer)
         })
     }
 
     /// Every item of the listing, when the operation pages.
     pub fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
-        let codec = self.listing?.codec;
+        let codec = self.codec?;
         Some(crate::paginate::dyn_listing(
             client, options, self.spec, codec,
         ))
@@ -102,7 +96,7 @@ impl DynOperation {
     /// The one page at `options.start`, when the operation pages (the
     /// listing's other options do not apply to one page).
     pub fn page(&self, client: &Client, options: ListingOptions) -> Option<OnePage> {
-        let codec = self.listing?.codec;
+        let codec = self.codec?;
         Some(crate::paginate::dyn_page(client, options, self.spec, codec))
     }
 
@@ -110,7 +104,7 @@ impl DynOperation {
     /// the operation does not page): a listing's columns before any item
     /// has arrived.
     pub fn item_fields(&self) -> &'static [Field] {
-        self.listing.map_or(&[], |l| l.item_fields)
+        self.item_fields
     }
 }
 
@@ -118,7 +112,7 @@ impl std::fmt::Debug for DynOperation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DynOperation")
             .field("operation", &self.spec.operation_id)
-            .field("paginated", &self.listing.is_some())
+            .field("paginated", &self.codec.is_some())
             .finish()
     }
 }
@@ -135,7 +129,8 @@ pub fn of(spec: &'static OperationSpec) -> DynOperation {
     let unbound = DynOperation {
         spec,
         result_json: None,
-        listing: None,
+        codec: None,
+        item_fields: &[],
     };
     all()
         .iter()

@@ -59,51 +59,47 @@ pub enum ErrorKind {
     Redirect,
 }
 
-/// Why a redirect was not followed ([`Error::Redirect`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Why a redirect was not followed ([`Error::Redirect`]); its Display is
+/// the reason in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedirectRefusal {
     /// Redirects are off (the default; see
     /// [`crate::Config::with_same_origin_redirects`]).
+    #[error("redirects are not followed (a signed request goes only where it was addressed)")]
     Disabled,
     /// The `Location` is on another origin (scheme, host or port).
+    #[error("it leads to another origin")]
     CrossOrigin,
     /// A 301, 302 or 303, which would turn the POST into a GET.
+    #[error("following it would turn the POST into a GET")]
     MethodChange,
     /// The `Location` leads back to a URL this request already visited.
+    #[error("it leads back to a URL already visited (a redirect loop)")]
     Loop,
     /// More redirects than the configured number of hops.
+    #[error("too many redirects")]
     TooMany,
     /// The `Location` is missing, not a URL, not http(s), or carries credentials.
+    #[error("its Location is not a usable http(s) URL")]
     BadLocation,
 }
 
-impl fmt::Display for RedirectRefusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RedirectRefusal::Disabled => {
-                "redirects are not followed (a signed request goes only where it was addressed)"
-            }
-            RedirectRefusal::CrossOrigin => "it leads to another origin",
-            RedirectRefusal::MethodChange => "following it would turn the POST into a GET",
-            RedirectRefusal::Loop => "it leads back to a URL already visited (a redirect loop)",
-            RedirectRefusal::TooMany => "too many redirects",
-            RedirectRefusal::BadLocation => "its Location is not a usable http(s) URL",
-        })
-    }
-}
-
-/// Transport failure detail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Transport failure detail; its Display says what failed, in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransportKind {
     /// No connection could be made: the request provably never left.
+    #[error("could not connect")]
     Connect,
     /// The request or its answer timed out.
+    #[error("timed out")]
     Timeout,
     /// The connection failed while the answer was being read.
+    #[error("connection failed while reading the answer")]
     Body,
     /// Anything else reqwest reports.
+    #[error("request failed")]
     Other,
 }
 
@@ -145,7 +141,7 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
     /// The request could not be sent, or its answer not received.
-    #[error("{operation}: {what}: {detail}", what = transport_what(*kind), detail = chain(source))]
+    #[error("{operation}: {kind}: {detail}", detail = chain(source))]
     Transport {
         /// The spec's operationId.
         operation: &'static str,
@@ -368,14 +364,10 @@ pub const SUCCESS_CODE: &str = "0";
 
 /// Records a call's outcome on the current span: its `traceId`, and a debug
 /// event when it failed.
-pub(crate) fn record_outcome<T>(outcome: &Result<T, Error>)
-where
-    T: TraceOf,
-{
-    let trace_id = match outcome {
-        Ok(value) => value.trace_of(),
-        Err(error) => error.trace_id(),
-    };
+pub(crate) fn record_outcome<T: TraceOf>(outcome: &Result<T, Error>) {
+    let trace_id = outcome
+        .as_ref()
+        .map_or_else(Error::trace_id, TraceOf::trace_of);
     if let Some(trace_id) = trace_id {
         tracing::Span::current().record("trace_id", trace_id);
     }
@@ -459,23 +451,6 @@ pub(crate) fn sources<'a>(
     })
 }
 
-pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
-    let kind = if source.is_timeout() {
-        TransportKind::Timeout
-    } else if source.is_connect() {
-        TransportKind::Connect
-    } else if source.is_body() || source.is_decode() {
-        TransportKind::Body
-    } else {
-        TransportKind::Other
-    };
-    Error::Transport {
-        operation,
-        kind,
-        source,
-    }
-}
-
 /// The start of a body, lossily decoded, on one line.
 pub(crate) fn snippet(body: &[u8]) -> String {
     if body.is_empty() {
@@ -504,15 +479,6 @@ fn or_unknown<T: fmt::Display>(value: &Option<T>) -> String {
     value
         .as_ref()
         .map_or_else(|| "unknown".to_string(), T::to_string)
-}
-
-fn transport_what(kind: TransportKind) -> &'static str {
-    match kind {
-        TransportKind::Connect => "could not connect",
-        TransportKind::Timeout => "timed out",
-        TransportKind::Body => "connection failed while reading the answer",
-        TransportKind::Other => "request failed",
-    }
 }
 
 /// An error and its sources on one line, without repeating a message.

@@ -5,10 +5,13 @@
 //! with `x-shiheng-type` on the schema (`EmployeeStatus`, `PlatformTime`);
 //! every other field is decoded by the rule alone.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
+
+use crate::record::{Cell, FieldKind, FieldValue};
 
 /// An employee's status (员工状态). Undocumented values (the published sample
 /// sends 6) decode as [`EmployeeStatus::Undocumented`] and keep their number.
@@ -78,8 +81,7 @@ impl Serialize for EmployeeStatus {
 impl<'de> Deserialize<'de> for EmployeeStatus {
     #[inline]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(IntegerVisitor("an employee status integer"))
-            .map(Self::from)
+        d.deserialize_any(StatusVisitor).map(Self::from)
     }
 }
 
@@ -138,35 +140,37 @@ impl<'de> Deserialize<'de> for PlatformTime {
     }
 }
 
-crate::record::field_value_via_serde!(
-    EmployeeStatus,
-    Custom,
-    |status| crate::record::Cell::Integer(status.code()),
-    |status| Some(std::borrow::Cow::Owned(status.code().to_string())),
+impl FieldValue for EmployeeStatus {
+    const KIND: FieldKind = FieldKind::Custom;
+    fn cell(&self) -> Cell<'_> {
+        Cell::Integer(self.code())
+    }
     // Once per employee: compared without formatting the number.
-    |status, known| known.iter().any(|k| k.parse::<i64>() == Ok(status.code()))
-);
+    fn is_known(&self, known: &[&str]) -> bool {
+        self.code().is_known(known)
+    }
+}
 
-crate::record::field_value_via_serde!(
-    PlatformTime,
-    Time,
-    |time| crate::record::Cell::Time(
-        time.epoch_millis(),
-        std::borrow::Cow::Owned(time.to_string())
-    ),
-    |time| Some(std::borrow::Cow::Owned(match time {
-        PlatformTime::EpochMillis(ms) => ms.to_string(),
-        PlatformTime::Text(text) => serde_json::to_string(text).unwrap_or_default(),
-    }))
-);
+impl FieldValue for PlatformTime {
+    const KIND: FieldKind = FieldKind::Time;
+    fn cell(&self) -> Cell<'_> {
+        Cell::Time(self.epoch_millis(), Cow::Owned(self.to_string()))
+    }
+    fn is_known(&self, known: &[&str]) -> bool {
+        match self {
+            Self::EpochMillis(ms) => ms.is_known(known),
+            Self::Text(text) => text.is_known(known),
+        }
+    }
+}
 
-/// Accepts a JSON integer, or text holding one.
-struct IntegerVisitor(&'static str);
+/// An employee status: a JSON integer, or text holding one.
+struct StatusVisitor;
 
-impl Visitor<'_> for IntegerVisitor {
+impl Visitor<'_> for StatusVisitor {
     type Value = i64;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str("an employee status integer")
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
         Ok(v)

@@ -89,10 +89,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries: every failure is returned as it happens.
     pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
+        Self::default().with_max_attempts(1)
     }
 
     crate::config::setters! {
@@ -113,6 +110,14 @@ impl RetryPolicy {
         /// The most one call may wait between attempts, all waits together
         /// (see [`RetryPolicy::max_total_wait`]).
         with_max_total_wait(max: Duration) => max_total_wait = max;
+
+        /// Business codes to retry (the codes of [`NEVER_RETRIED_CODES`] are ignored).
+        with_retry_codes(codes: impl IntoIterator<Item = impl Into<String>>) =>
+            retry_codes = codes
+                .into_iter()
+                .map(Into::into)
+                .filter(|c| !NEVER_RETRIED_CODES.contains(&c.as_str()))
+                .collect();
     }
 
     /// The first and the longest backoff (a maximum shorter than the first
@@ -192,20 +197,6 @@ impl RetryPolicy {
         Ok(())
     }
 
-    /// Business codes to retry (the codes of [`NEVER_RETRIED_CODES`] are ignored).
-    pub fn with_retry_codes<I, S>(mut self, codes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.retry_codes = codes
-            .into_iter()
-            .map(Into::into)
-            .filter(|c| !NEVER_RETRIED_CODES.contains(&c.as_str()))
-            .collect();
-        self
-    }
-
     pub(crate) fn backoff(&self) -> impl BackoffBuilder + use<> {
         let builder = ExponentialBuilder::new()
             .with_min_delay(self.initial_backoff)
@@ -244,10 +235,6 @@ impl RetryPolicy {
         Ok(wait)
     }
 
-    pub(crate) fn retries_status(&self, status: u16) -> bool {
-        self.retry_statuses.contains(&status)
-    }
-
     pub(crate) fn retries_code(&self, code: &str) -> bool {
         !NEVER_RETRIED_CODES.contains(&code) && self.retry_codes.iter().any(|c| c == code)
     }
@@ -263,9 +250,8 @@ pub const MAX_RATE_LIMIT: f64 = 1_000_000.0;
 
 /// Checks a requests-per-second setting; the message says what is wrong.
 pub(crate) fn validate_rate_limit(requests_per_second: f64) -> Result<(), String> {
-    if requests_per_second.is_finite()
-        && (MIN_RATE_LIMIT..=MAX_RATE_LIMIT).contains(&requests_per_second)
-    {
+    // NaN and the infinities are outside the range too.
+    if (MIN_RATE_LIMIT..=MAX_RATE_LIMIT).contains(&requests_per_second) {
         return Ok(());
     }
     Err(format!(
@@ -292,12 +278,9 @@ pub(crate) fn retry_after(headers: &http::HeaderMap, now_millis: i64) -> Option<
         ));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    let date_millis = match date.duration_since(std::time::UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
-        Err(_) => return Some(Duration::ZERO),
-    };
-    let ahead = date_millis.saturating_sub(now_millis);
-    Some(Duration::from_millis(u64::try_from(ahead).unwrap_or(0)))
+    let since_epoch = Duration::from_millis(u64::try_from(now_millis).unwrap_or(0));
+    let now = std::time::UNIX_EPOCH.checked_add(since_epoch)?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// A client-wide cap on requests per second, shared by every call and every

@@ -48,13 +48,6 @@ pub struct CallOptions {
     pub retry: Option<RetryPolicy>,
 }
 
-impl CallOptions {
-    /// Whether nothing is set.
-    pub fn is_empty(&self) -> bool {
-        self.timeout.is_none() && self.headers.is_empty() && self.retry.is_none()
-    }
-}
-
 /// What the call layer tells the transport about the call it serves.
 #[derive(Debug, Clone)]
 pub(crate) struct CallContext {
@@ -64,13 +57,9 @@ pub(crate) struct CallContext {
 }
 
 tokio::task_local! {
-    static CALL: CallContext;
-}
-
-/// Runs `future` (a generated method's call) with `context` visible to the
-/// transport.
-pub(crate) async fn within<F: Future>(context: CallContext, future: F) -> F::Output {
-    CALL.scope(context, future).await
+    /// The call a generated method's future serves, set around it by the
+    /// call layer (`CALL.scope(context, future)`).
+    pub(crate) static CALL: CallContext;
 }
 
 /// A failure the transport found in an answer or before sending, carried
@@ -110,16 +99,6 @@ impl Refusal {
             .find_map(|e| e.downcast_ref::<Refusal>())
             .cloned()
     }
-
-    /// An answer with `status` whose body is this refusal.
-    fn answer(self, status: http::StatusCode) -> reqwest::Response {
-        let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
-            Err::<Bytes, Refusal>(self)
-        }));
-        let mut answer = http::Response::new(body);
-        *answer.status_mut() = status;
-        reqwest::Response::from(answer)
-    }
 }
 
 /// Credentials, signer, clock and limits: the client's configuration, which
@@ -127,13 +106,8 @@ impl Refusal {
 /// secret (the configuration's does not).
 #[derive(Clone, Debug)]
 pub struct Transport {
-    state: Arc<State>,
-}
-
-#[derive(Debug)]
-struct State {
-    config: Config,
-    rate_limiter: Option<RateLimiter>,
+    config: Arc<Config>,
+    rate_limiter: Option<Arc<RateLimiter>>,
     lookup: OperationLookup,
 }
 
@@ -141,12 +115,11 @@ impl Transport {
     /// The transport of `config`; `lookup` names the generated methods.
     pub fn new(config: &Config, lookup: OperationLookup) -> Self {
         let rate_limiter = config.rate_limit.and_then(RateLimiter::new);
+        let (config, rate_limiter) = (Arc::new(config.clone()), rate_limiter.map(Arc::new));
         Self {
-            state: Arc::new(State {
-                config: config.clone(),
-                rate_limiter,
-                lookup,
-            }),
+            config,
+            rate_limiter,
+            lookup,
         }
     }
 
@@ -159,7 +132,7 @@ impl Transport {
         if envelope.get("paramContent") == Some(&Value::Null) {
             envelope.remove("paramContent");
         }
-        let config = &self.state.config;
+        let config = &self.config;
         let timestamp = config.clock.now_millis();
         let signature = config
             .signer
@@ -194,13 +167,12 @@ impl Transport {
         let context = CALL.try_with(CallContext::clone).ok();
         let (operation, idempotent) = match &context {
             Some(call) => (call.operation, call.idempotent),
-            None => (self.state.lookup)(method).unwrap_or((method, false)),
+            None => (self.lookup)(method).unwrap_or((method, false)),
         };
         let options = context.and_then(|call| call.options);
         if let Some(options) = &options {
-            for (name, value) in &options.headers {
-                request.headers_mut().insert(name, value.clone());
-            }
+            // A header of the call's replaces the generated method's.
+            request.headers_mut().extend(options.headers.clone());
             if let Some(timeout) = options.timeout {
                 *request.timeout_mut() = Some(timeout);
             }
@@ -214,13 +186,11 @@ impl Transport {
             .and_then(reqwest::Body::as_bytes)
             .map(Bytes::copy_from_slice)
             .unwrap_or_else(|| Bytes::from_static(b"{}"));
+        let policy = options.as_ref().and_then(|o| o.retry.as_ref());
         let call = Call {
             http,
             operation,
-            policy: options
-                .as_ref()
-                .and_then(|o| o.retry.as_ref())
-                .unwrap_or(&self.state.config.retry),
+            policy: policy.unwrap_or(&self.config.retry),
             template: request,
             body,
         };
@@ -231,11 +201,9 @@ impl Transport {
             number += 1;
             let failure = match self.attempt(&call, number).await {
                 Ok(response) => return Ok(reqwest::Response::from(response)),
+                Err(failure) if !failure.retryable(idempotent) => return failure.into_result(),
                 Err(failure) => failure,
             };
-            if !failure.retryable(idempotent) {
-                return failure.into_result();
-            }
             let retry_after = match &failure {
                 Failure::Answer { retry_after, .. } => *retry_after,
                 _ => None,
@@ -257,19 +225,6 @@ impl Transport {
         }
     }
 
-    /// The call's request for `url`, its body signed anew.
-    fn signed(&self, call: &Call<'_>, url: reqwest::Url) -> Result<reqwest::Request, Refusal> {
-        let (signed, signature) = self.sign_body(&call.body).map_err(Refusal::Unsigned)?;
-        tracing::trace!(operation = call.operation, string_to_sign = %signature.string_to_sign, "signed request");
-        let template = &call.template;
-        let mut request = reqwest::Request::new(template.method().clone(), url);
-        *request.headers_mut() = template.headers().clone();
-        *request.timeout_mut() = template.timeout().copied();
-        *request.version_mut() = template.version();
-        *request.body_mut() = Some(signed.into());
-        Ok(request)
-    }
-
     /// One attempt: signs, waits for the rate limit, sends, reads the answer within
     /// the size limit, follows the redirects the configuration allows, and
     /// sorts out the answers worth another attempt.
@@ -278,7 +233,7 @@ impl Transport {
         call: &Call<'_>,
         number: u32,
     ) -> Result<http::Response<Bytes>, Failure> {
-        let config = &self.state.config;
+        let config = &self.config;
         let span = tracing::debug_span!(
             "shiheng.attempt",
             operation = call.operation,
@@ -289,16 +244,24 @@ impl Transport {
             redirects = tracing::field::Empty,
         );
         async move {
-            let mut request = self
-                .signed(call, call.template.url().clone())
-                .map_err(|refusal| Failure::Refused(http::StatusCode::BAD_REQUEST, refusal))?;
+            let mut url = call.template.url().clone();
             // The URLs this attempt has been answered from, in order.
             let mut visited: Vec<reqwest::Url> = Vec::new();
             loop {
-                if let Some(limiter) = &self.state.rate_limiter {
+                // The call's request for `url`, its body signed anew.
+                let (signed, signature) = self.sign_body(&call.body).map_err(|message| {
+                    Failure::Refused(http::StatusCode::BAD_REQUEST, Refusal::Unsigned(message))
+                })?;
+                tracing::trace!(operation = call.operation, string_to_sign = %signature.string_to_sign, "signed request");
+                let template = &call.template;
+                let mut request = reqwest::Request::new(template.method().clone(), url.clone());
+                *request.headers_mut() = template.headers().clone();
+                *request.timeout_mut() = template.timeout().copied();
+                *request.version_mut() = template.version();
+                *request.body_mut() = Some(signed.into());
+                if let Some(limiter) = &self.rate_limiter {
                     limiter.acquire().await;
                 }
-                let url = request.url().clone();
                 let seen = Attempt {
                     operation: call.operation,
                     number,
@@ -333,10 +296,9 @@ impl Transport {
                 span.record("latency_ms", latency.as_millis() as u64);
                 let mut response = response.map_err(|error| {
                     tracing::debug!(error = %error, "transport failure");
-                    let after_redirect = !visited.is_empty();
                     Failure::Transport {
                         error,
-                        after_redirect,
+                        after_redirect: !visited.is_empty(),
                     }
                 })?;
                 let status = response.status();
@@ -350,22 +312,19 @@ impl Transport {
                 if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
                     visited.push(url);
                     let location = response.headers().get(reqwest::header::LOCATION);
-                    request = redirect_target(
-                        config.same_origin_redirects,
-                        status.as_u16(),
-                        location.map(|l| l.as_bytes()),
-                        &visited,
-                    )
-                    .inspect(|target| {
-                        span.record("redirects", visited.len());
-                        tracing::debug!(location = %target, "following a same-origin redirect");
-                    })
-                    .inspect_err(|_| tracing::debug!("redirect not followed"))
-                    .and_then(|target| self.signed(call, target))
-                    .map_err(|refusal| Failure::Refused(status, refusal))?;
+                    let location = location.map(|l| l.as_bytes());
+                    let max_hops = config.same_origin_redirects;
+                    url = redirect_target(max_hops, status.as_u16(), location, &visited).map_err(
+                        |refusal| {
+                            tracing::debug!("redirect not followed");
+                            Failure::Refused(status, refusal)
+                        },
+                    )?;
+                    span.record("redirects", visited.len());
+                    tracing::debug!(location = %url, "following a same-origin redirect");
                     continue;
                 }
-                if call.policy.retries_status(status.as_u16()) {
+                if call.policy.retry_statuses.contains(&status.as_u16()) {
                     return Err(Failure::Answer {
                         reason: format!("HTTP {}", status.as_u16()),
                         retry_after: retry_after(response.headers(), config.clock.now_millis()),
@@ -446,7 +405,13 @@ impl Failure {
         match self {
             Failure::Transport { error, .. } => Err(error),
             Failure::Answer { response, .. } => Ok(reqwest::Response::from(response)),
-            Failure::Refused(status, refusal) => Ok(refusal.answer(status)),
+            // An answer whose body is the refusal.
+            Failure::Refused(status, refusal) => {
+                let body = futures::stream::once(async move { Err::<Bytes, _>(refusal) });
+                let mut answer = http::Response::new(reqwest::Body::wrap_stream(body));
+                *answer.status_mut() = status;
+                Ok(reqwest::Response::from(answer))
+            }
         }
     }
 }
