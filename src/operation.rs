@@ -179,16 +179,12 @@ impl Bounds {
         field: &str,
         value: i64,
     ) -> Result<(), Error> {
+        let Self { min, max } = self;
         if self.contains(value) {
             return Ok(());
         }
-        Err(Error::invalid_argument(
-            operation,
-            format!(
-                "{field} {value} is outside {}..={} (the spec's bounds)",
-                self.min, self.max
-            ),
-        ))
+        let outside = format!("{field} {value} is outside {min}..={max} (the spec's bounds)");
+        Err(Error::invalid_argument(operation, outside))
     }
 }
 
