@@ -6,7 +6,7 @@
 //! once in the logs.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -93,10 +93,7 @@ impl Client {
         if observed.is_empty() {
             return;
         }
-        let mut reported = self
-            .reported
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut reported = self.reported.lock().unwrap_or_else(PoisonError::into_inner);
         for o in observed {
             let drifted = Drifted {
                 operation,

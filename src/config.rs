@@ -8,9 +8,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use secrecy::SecretString;
 
 use crate::error::Error;
+use crate::intercept::Interceptor;
 use crate::retry::RetryPolicy;
 use crate::sign::{Clock, Md5Signer, Signer, SystemClock};
 
@@ -63,7 +66,7 @@ pub struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit: Option<f64>,
     pub(crate) same_origin_redirects: u32,
-    pub(crate) interceptors: Vec<Arc<dyn crate::intercept::Interceptor>>,
+    pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
     pub(crate) http_client: Option<reqwest::Client>,
     /// Parsed by `validate` and by `Client::new`.
     pub(crate) root_certificates: Vec<Pem>,
@@ -202,10 +205,7 @@ impl Config {
     /// and for every answer or failure: for metrics, request logging or an
     /// extra header. Interceptors run in the order added. See
     /// [`crate::intercept`].
-    pub fn with_interceptor(
-        mut self,
-        interceptor: impl crate::intercept::Interceptor + 'static,
-    ) -> Self {
+    pub fn with_interceptor(mut self, interceptor: impl Interceptor + 'static) -> Self {
         self.interceptors.push(Arc::new(interceptor));
         self
     }
@@ -274,12 +274,7 @@ impl Config {
     /// The extra trusted roots ([`Config::with_root_certificate`]) as DER,
     /// in order; an [`Error::Config`] naming the one that is not a PEM
     /// certificate.
-    pub(crate) fn root_certificates_der(
-        &self,
-    ) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, Error> {
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject;
-
+    pub(crate) fn root_certificates_der(&self) -> Result<Vec<CertificateDer<'static>>, Error> {
         let mut roots = Vec::new();
         for (number, Pem(pem)) in (1..).zip(&self.root_certificates) {
             let bad = |why: String| Error::config(format!("root certificate #{number} {why}"));
@@ -308,26 +303,21 @@ impl Config {
     /// certificate that does not parse is a
     /// [`Error::Config`] naming the setting.
     pub fn validate(&self) -> Result<(), Error> {
+        let refuse = |message: &str| Err(Error::config(message));
         if self.app_id.trim().is_empty() {
-            return Err(Error::config("appId is empty"));
+            return refuse("appId is empty");
         }
         if self.api_version.trim().is_empty() {
-            return Err(Error::config("the API version is empty"));
+            return refuse("the API version is empty");
         }
         if self.timeout.is_zero() {
-            return Err(Error::config(
-                "the request timeout is zero: every request would time out",
-            ));
+            return refuse("the request timeout is zero: every request would time out");
         }
         if self.connect_timeout.is_zero() {
-            return Err(Error::config(
-                "the connect timeout is zero: no connection could be made",
-            ));
+            return refuse("the connect timeout is zero: no connection could be made");
         }
         if self.max_response_bytes == 0 {
-            return Err(Error::config(
-                "the response limit is 0 bytes: every answer would be refused",
-            ));
+            return refuse("the response limit is 0 bytes: every answer would be refused");
         }
         let rate_limit = self.rate_limit.map(crate::retry::validate_rate_limit);
         rate_limit.transpose().map_err(Error::config)?;

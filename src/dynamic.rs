@@ -87,17 +87,15 @@ impl DynOperation {
 
     /// Every item of the listing, when the operation pages.
     pub fn list(&self, client: &Client, options: ListingOptions) -> Option<Items<DynItem>> {
-        let codec = self.codec?;
-        Some(crate::paginate::dyn_listing(
-            client, options, self.spec, codec,
-        ))
+        self.codec
+            .map(|codec| crate::paginate::dyn_listing(client, options, self.spec, codec))
     }
 
     /// The one page at `options.start`, when the operation pages (the
     /// listing's other options do not apply to one page).
     pub fn page(&self, client: &Client, options: ListingOptions) -> Option<OnePage> {
-        let codec = self.codec?;
-        Some(crate::paginate::dyn_page(client, options, self.spec, codec))
+        self.codec
+            .map(|codec| crate::paginate::dyn_page(client, options, self.spec, codec))
     }
 
     /// The item schema's declared fields, in the spec's order (empty when
@@ -126,17 +124,16 @@ pub fn all() -> &'static [DynOperation] {
 /// one; an entry from elsewhere gets one whose calls fail with
 /// [`Error::InvalidArgument`]).
 pub fn of(spec: &'static OperationSpec) -> DynOperation {
-    let unbound = DynOperation {
-        spec,
-        result_json: None,
-        codec: None,
-        item_fields: &[],
-    };
     all()
         .iter()
         .find(|op| op.spec.operation_id == spec.operation_id)
         .copied()
-        .unwrap_or(unbound)
+        .unwrap_or(DynOperation {
+            spec,
+            result_json: None,
+            codec: None,
+            item_fields: &[],
+        })
 }
 
 fn unbound() -> Error {

@@ -440,16 +440,15 @@ pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
 
 /// `error` and its sources, outermost first. An io::Error's `source` skips
 /// the error it wraps: this descends into it.
-pub(crate) fn sources<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+pub(crate) fn sources(error: &DynError) -> impl Iterator<Item = &DynError> {
     std::iter::successors(Some(error), |e| match e.downcast_ref::<std::io::Error>() {
-        Some(io) => io
-            .get_ref()
-            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        Some(io) => io.get_ref().map(|inner| inner as &DynError),
         None => e.source(),
     })
 }
+
+/// An error of any type, as a source.
+type DynError = dyn std::error::Error + 'static;
 
 /// The start of a body, lossily decoded, on one line.
 pub(crate) fn snippet(body: &[u8]) -> String {
@@ -482,7 +481,7 @@ fn or_unknown<T: fmt::Display>(value: &Option<T>) -> String {
 }
 
 /// An error and its sources on one line, without repeating a message.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+fn chain(error: &DynError) -> String {
     let mut parts: Vec<String> = Vec::new();
     for text in sources(error).map(ToString::to_string) {
         if !parts.iter().any(|p| p.contains(&text)) {

@@ -11,8 +11,12 @@
 //! used in errors, logs and the CLI) and the method names progenitor gives
 //! them (`list_wecom_employees`, what its hooks see); the table holds both.
 
+use std::fmt::Debug;
+
 use futures::future::BoxFuture;
 use progenitor_client::{ByteStream, ResponseValue};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::Error;
@@ -175,16 +179,12 @@ impl Bounds {
         field: &str,
         value: i64,
     ) -> Result<(), Error> {
+        let Self { min, max } = self;
         if self.contains(value) {
             return Ok(());
         }
-        Err(Error::invalid_argument(
-            operation,
-            format!(
-                "{field} {value} is outside {}..={} (the spec's bounds)",
-                self.min, self.max
-            ),
-        ))
+        let outside = format!("{field} {value} is outside {min}..={max} (the spec's bounds)");
+        Err(Error::invalid_argument(operation, outside))
     }
 }
 
@@ -252,7 +252,7 @@ impl Pagination {
 }
 
 /// One operation of the spec.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct OperationSpec {
     /// The spec's operationId (`listWecomEmployees`).
@@ -285,35 +285,12 @@ pub struct OperationSpec {
     pub send: SendFn,
 }
 
-impl std::fmt::Debug for OperationSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OperationSpec")
-            .field("operation_id", &self.operation_id)
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("cli_command", &self.cli_command)
-            .field("idempotent", &self.idempotent)
-            .field("request_schema", &self.request_schema)
-            .field("params_schema", &self.params_schema)
-            .field("response_schema", &self.response_schema)
-            .field("result_schema", &self.result_schema)
-            .field("pagination", &self.pagination)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A typed operation: what `build.rs` binds to each table entry.
 pub trait Operation: Send + Sync + 'static {
     /// The type of the envelope's `result`.
-    type Result: serde::de::DeserializeOwned
-        + serde::Serialize
-        + Clone
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static;
+    type Result: DeserializeOwned + Serialize + Clone + Debug + Send + Sync + 'static;
     /// The type of `paramContent` (`()` when the operation takes none).
-    type Params: serde::Serialize + Send + Sync + 'static;
+    type Params: Serialize + Send + Sync + 'static;
     /// The table entry.
     const SPEC: &'static OperationSpec;
 }

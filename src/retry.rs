@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
+use http::header::RETRY_AFTER;
 
 /// Platform codes that are never retried, whatever the policy says: a bad
 /// sign, a stale timestamp, an unknown appId or a bad parameter fails the
@@ -267,11 +268,7 @@ pub(crate) fn validate_rate_limit(requests_per_second: f64) -> Result<(), String
 /// them. The one place it is read, for the transport's waits and for
 /// [`crate::Error::Http`].
 pub(crate) fn retry_after(headers: &http::HeaderMap, now_millis: i64) -> Option<Duration> {
-    let value = headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Duration::from_secs(
             value.parse::<u64>().unwrap_or(u64::MAX),
@@ -389,7 +386,7 @@ mod tests {
 
     fn retry_after_wait(value: &str, now_millis: i64) -> Option<Duration> {
         let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::RETRY_AFTER, value.parse().unwrap());
+        headers.insert(RETRY_AFTER, value.parse().unwrap());
         retry_after(&headers, now_millis)
     }
 

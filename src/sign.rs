@@ -177,7 +177,7 @@ fn write_canonical(
     let text = raw.get().trim();
     match text.as_bytes().first() {
         Some(b'{') => {
-            let RawObject(mut entries) = serde_json::from_str(text)?;
+            let mut entries = serde_json::Deserializer::from_str(text).deserialize_map(Entries)?;
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
                 let repeated = format!("the key {:?} is repeated", w[0].0);
@@ -222,26 +222,20 @@ fn write_canonical(
     Ok(())
 }
 
-/// An object's entries in the order of the text, repeats kept.
-struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+/// Reads an object's entries in the order of the text, repeats kept.
+struct Entries;
 
-impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entries<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for Entries<'a> {
-            type Value = RawObject<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    entries.push((key, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(RawObject(entries))
-            }
+impl<'de> Visitor<'de> for Entries {
+    type Value = Vec<(String, &'de RawValue)>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            entries.push((key, map.next_value()?));
         }
-        d.deserialize_map(Entries(std::marker::PhantomData))
+        Ok(entries)
     }
 }
 
