@@ -31,6 +31,7 @@ use crate::sign::{Clock, SystemClock};
 pub use crate::transport::CallOptions;
 use crate::transport::{self, CallContext, Refusal};
 use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::header::{HeaderName, HeaderValue};
 
 /// What came back: the HTTP status, the answer (for its headers, which are
 /// not copied unless a reply asks for them) and the whole body.
@@ -41,11 +42,6 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    /// The answer's HTTP headers.
-    pub(crate) fn headers(&self) -> &reqwest::header::HeaderMap {
-        self.response.headers()
-    }
-
     /// What a generated method returned, read whole: the body, which the
     /// transport already holds in memory (one chunk: no copy), or the
     /// refusal it carries.
@@ -54,12 +50,8 @@ impl Answer {
             Ok(response) | Err(progenitor_client::Error::ErrorResponse(response)) => response,
             Err(error) => return Err(from_generated(operation, error)),
         };
-        let chunks: Result<Vec<Bytes>, _> = response.by_ref().try_collect().await;
-        let chunks = chunks.map_err(|e| transport_error(operation, e))?;
-        let body = match <[Bytes; 1]>::try_from(chunks) {
-            Ok([only]) => only,
-            Err(chunks) => Bytes::from(chunks.concat()),
-        };
+        let chunks = response.by_ref().try_collect().await;
+        let body = transport::joined(chunks.map_err(|e| transport_error(operation, e))?);
         Ok(Answer {
             status: response.status().as_u16(),
             response,
@@ -97,6 +89,7 @@ fn envelope(param_content: Option<Value>) -> Value {
 /// the reason: compressed without being asked, or behind a byte-order mark.
 fn why_undecodable(answer: &Answer, error: &serde_json::Error) -> String {
     let encoding = answer
+        .response
         .headers()
         .get(reqwest::header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -141,30 +134,28 @@ fn transport_error(operation: &'static str, source: reqwest::Error) -> Error {
 /// What a generated method returned instead of an answer.
 fn from_generated(operation: &'static str, error: progenitor_client::Error<ByteStream>) -> Error {
     use progenitor_client::Error as G;
-    let status = match error {
-        G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
-            return transport_error(operation, e);
-        }
-        G::ErrorResponse(value) => value.status(),
-        G::UnexpectedResponse(response) => response.status(),
-        G::InvalidResponsePayload(body, e) => {
-            return Error::Decode {
-                operation,
-                status: None,
-                what: e.to_string(),
-                snippet: snippet(&body),
-                trace_id: None,
-            };
-        }
-        G::InvalidRequest(message) | G::Custom(message) => {
-            return Error::invalid_argument(operation, message);
-        }
-    };
-    Error::Http {
+    let unread = |status: reqwest::StatusCode| Error::Http {
         operation,
         status: status.as_u16(),
         snippet: "(body not read)".into(),
         retry_after: None,
+    };
+    match error {
+        G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
+            transport_error(operation, e)
+        }
+        G::ErrorResponse(value) => unread(value.status()),
+        G::UnexpectedResponse(response) => unread(response.status()),
+        G::InvalidResponsePayload(body, e) => Error::Decode {
+            operation,
+            status: None,
+            what: e.to_string(),
+            snippet: snippet(&body),
+            trace_id: None,
+        },
+        G::InvalidRequest(message) | G::Custom(message) => {
+            Error::invalid_argument(operation, message)
+        }
     }
 }
 
@@ -181,20 +172,12 @@ impl From<progenitor_client::Error<ByteStream>> for Error {
 /// Decodes an envelope in one pass, into its head (`code`, `msg`,
 /// `traceId` by the decoding rule) and its `result` (by `seed`, `None` when
 /// absent or null); anything else is ignored.
-struct EnvelopeSeed<S> {
+struct EnvelopeVisitor<S> {
     schema: &'static str,
-    result: S,
+    seed: S,
 }
 
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for EnvelopeSeed<S> {
-    type Value = (EnvelopeHead, Option<S::Value>);
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeSeed<S> {
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeVisitor<S> {
     type Value = (EnvelopeHead, Option<S::Value>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -202,7 +185,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for EnvelopeSeed<S> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut seed = Some(self.result);
+        let mut seed = Some(self.seed);
         let mut head = EnvelopeHead::default();
         let mut result = None;
         // A key the envelope repeats makes it ambiguous (parsers differ on
@@ -288,14 +271,10 @@ pub(crate) fn classify<'a, S>(
 where
     S: DeserializeSeed<'a>,
 {
-    let envelope = EnvelopeSeed {
-        schema,
-        result: seed,
-    };
+    let envelope = EnvelopeVisitor { schema, seed };
     let (parsed, observed) = observe(|| {
         let mut de = serde_json::Deserializer::from_slice(&answer.body);
-        envelope
-            .deserialize(&mut de)
+        de.deserialize_map(envelope)
             .and_then(|value| de.end().map(|()| value))
     });
     let (head, result, why) = match parsed {
@@ -367,7 +346,7 @@ fn settle_head(
                 operation,
                 status,
                 snippet: snippet(&answer.body),
-                retry_after: retry_after(answer.headers(), SystemClock.now_millis()),
+                retry_after: retry_after(answer.response.headers(), SystemClock.now_millis()),
             });
         }
         (_, Some(why)) => why,
@@ -398,7 +377,7 @@ fn reply_of<'a, S: DeserializeSeed<'a>>(
     let (reply, observed) = classify(op.operation_id, op.response_schema, answer, seed);
     client.note_drift(op.operation_id, &observed);
     reply.map(|reply| Reply {
-        headers: answer.headers().clone(),
+        headers: answer.response.headers().clone(),
         ..reply
     })
 }
@@ -432,18 +411,16 @@ pub(crate) async fn call_json(
     let reply = reply_of(client, op, &answer, PhantomData::<&RawValue>)?;
     let (payload, observed) = observe(|| decode(reply.payload.get()));
     client.note_drift(op.operation_id, &observed);
-    match payload {
-        Ok(payload) => Ok(Reply {
-            payload,
-            trace_id: reply.trace_id,
-            status: reply.status,
-            headers: reply.headers,
-        }),
-        Err(e) => {
-            let what = format!("`result`: {e}");
-            Err(undecodable(op.operation_id, &answer, what, reply.trace_id))
-        }
-    }
+    let payload = payload.map_err(|e| {
+        let what = format!("`result`: {e}");
+        undecodable(op.operation_id, &answer, what, reply.trace_id.clone())
+    })?;
+    Ok(Reply {
+        payload,
+        trace_id: reply.trace_id,
+        status: reply.status,
+        headers: reply.headers,
+    })
 }
 
 impl Client {
@@ -540,14 +517,11 @@ pub(crate) struct PerCall {
 
 impl PerCall {
     pub(crate) fn header(&mut self, name: &str, value: &str) {
-        match (
-            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-            reqwest::header::HeaderValue::from_str(value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                self.options.headers.insert(name, value);
-            }
-            _ => self.invalid = Some(format!("header {name:?} is not a valid HTTP header")),
+        let parsed = HeaderName::from_bytes(name.as_bytes());
+        if let (Ok(name), Ok(value)) = (parsed, HeaderValue::from_str(value)) {
+            self.options.headers.insert(name, value);
+        } else {
+            self.invalid = Some(format!("header {name:?} is not a valid HTTP header"));
         }
     }
 

@@ -347,8 +347,11 @@ pub trait FieldValue: Sized + Serialize + DeserializeOwned {
     fn decode<'de, D: Deserializer<'de>>(d: D, _at: &FieldAt) -> Result<Option<Self>, D::Error> {
         Option::deserialize(d)
     }
-    /// The value as a cell.
-    fn cell(&self) -> Cell<'_>;
+    /// The value as a cell; by default as compact JSON (nested records,
+    /// lists).
+    fn cell(&self) -> Cell<'_> {
+        Cell::Json(serde_json::to_string(self).unwrap_or_default())
+    }
     /// Whether the value is one of `known` (the JSON texts of the values
     /// the spec documents, `6`, `"1"`); true when the type cannot tell.
     fn is_known(&self, _known: &[&str]) -> bool {
@@ -420,13 +423,9 @@ struct ScalarVisitor<'a, T>(&'a FieldAt, PhantomData<fn() -> T>);
 trait ScalarRule: Sized {
     /// What the spec says, for messages (`string`, `integer`).
     const WANTED: &'static str;
-    /// The value from `scalar`, or what was found instead.
-    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str>;
-    /// The value from a JSON string: the common case, kept short for text.
-    #[inline]
-    fn read_str(text: &str, at: &FieldAt) -> Result<Self, &'static str> {
-        Self::read(Scalar::Text(Cow::Borrowed(text)), at)
-    }
+    /// The value from `scalar` and the coercion it took, if any, or what
+    /// was found instead.
+    fn read(scalar: Scalar<'_>) -> Result<(Self, Option<Coercion>), &'static str>;
 }
 
 impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
@@ -439,9 +438,7 @@ impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
         )
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        T::read_str(v, self.0)
-            .map(Some)
-            .map_err(|found| shape_error(self.0, found, T::WANTED))
+        self.scalar(Scalar::Text(Cow::Borrowed(v)))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         self.scalar(Scalar::Text(Cow::Owned(v)))
@@ -475,9 +472,12 @@ impl<'de, T: ScalarRule> Visitor<'de> for ScalarVisitor<'_, T> {
 impl<T: ScalarRule> ScalarVisitor<'_, T> {
     #[inline(always)]
     fn scalar<E: de::Error>(&self, scalar: Scalar<'_>) -> Result<Option<T>, E> {
-        T::read(scalar, self.0)
-            .map(Some)
-            .map_err(|found| shape_error(self.0, found, T::WANTED))
+        let (value, coerced) =
+            T::read(scalar).map_err(|found| shape_error(self.0, found, T::WANTED))?;
+        if let Some(kind) = coerced {
+            note(self.0, kind);
+        }
+        Ok(Some(value))
     }
 }
 
@@ -487,26 +487,20 @@ const EXACT_IN_F64: f64 = 9_007_199_254_740_992.0;
 /// Text: strings as they are; numbers and booleans as their JSON text.
 impl ScalarRule for String {
     const WANTED: &'static str = "string";
-    #[inline]
-    fn read_str(text: &str, _: &FieldAt) -> Result<Self, &'static str> {
-        Ok(text.to_owned())
-    }
     #[inline(always)]
-    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
-        let (text, kind) = match scalar {
-            Scalar::Text(text) => return Ok(text.into_owned()),
-            Scalar::Integer(n) => (n.to_string(), Coercion::NumberAsText),
+    fn read(scalar: Scalar<'_>) -> Result<(Self, Option<Coercion>), &'static str> {
+        match scalar {
+            Scalar::Text(text) => Ok((text.into_owned(), None)),
+            Scalar::Integer(n) => Ok((n.to_string(), Some(Coercion::NumberAsText))),
             // JSON parsers hand over non-integers (and integers past 64
             // bits) as f64: past 2^53 an integral value may already have
             // lost digits, so it is refused rather than invented.
             Scalar::Float(v) if !v.is_finite() || (v.fract() == 0.0 && v.abs() > EXACT_IN_F64) => {
-                return Err("a number too large to keep exactly");
+                Err("a number too large to keep exactly")
             }
-            Scalar::Float(v) => (v.to_string(), Coercion::NumberAsText),
-            Scalar::Boolean(b) => (b.to_string(), Coercion::BooleanAsText),
-        };
-        note(at, kind);
-        Ok(text)
+            Scalar::Float(v) => Ok((v.to_string(), Some(Coercion::NumberAsText))),
+            Scalar::Boolean(b) => Ok((b.to_string(), Some(Coercion::BooleanAsText))),
+        }
     }
 }
 
@@ -514,25 +508,20 @@ impl ScalarRule for String {
 impl ScalarRule for i64 {
     const WANTED: &'static str = "integer";
     #[inline(always)]
-    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
+    fn read(scalar: Scalar<'_>) -> Result<(Self, Option<Coercion>), &'static str> {
         match scalar {
-            Scalar::Integer(n) => i64::try_from(n).map_err(|_| "an integer above 2^63-1"),
+            Scalar::Integer(n) => Ok((n.try_into().map_err(|_| "an integer above 2^63-1")?, None)),
             Scalar::Float(v) if v.fract() == 0.0 && v.abs() <= EXACT_IN_F64 => {
-                note(at, Coercion::FloatAsInteger);
-                Ok(v as i64)
+                Ok((v as i64, Some(Coercion::FloatAsInteger)))
             }
             Scalar::Float(v) if v.fract() != 0.0 || !v.is_finite() => {
                 Err("a number with a fraction")
             }
             Scalar::Float(_) => Err("an integer too large to keep exactly"),
-            Scalar::Text(text) => {
-                let n = text
-                    .trim()
-                    .parse()
-                    .map_err(|_| "text that is not an integer")?;
-                note(at, Coercion::TextAsInteger);
-                Ok(n)
-            }
+            Scalar::Text(text) => match text.trim().parse() {
+                Ok(n) => Ok((n, Some(Coercion::TextAsInteger))),
+                Err(_) => Err("text that is not an integer"),
+            },
             Scalar::Boolean(_) => Err("a boolean"),
         }
     }
@@ -542,15 +531,12 @@ impl ScalarRule for i64 {
 impl ScalarRule for f64 {
     const WANTED: &'static str = "number";
     #[inline(always)]
-    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
+    fn read(scalar: Scalar<'_>) -> Result<(Self, Option<Coercion>), &'static str> {
         match scalar {
-            Scalar::Float(v) => Ok(v),
-            Scalar::Integer(n) => Ok(n as f64),
+            Scalar::Float(v) => Ok((v, None)),
+            Scalar::Integer(n) => Ok((n as f64, None)),
             Scalar::Text(text) => match text.trim().parse::<f64>() {
-                Ok(n) if n.is_finite() => {
-                    note(at, Coercion::TextAsNumber);
-                    Ok(n)
-                }
+                Ok(n) if n.is_finite() => Ok((n, Some(Coercion::TextAsNumber))),
                 _ => Err("text that is not a number"),
             },
             Scalar::Boolean(_) => Err("a boolean"),
@@ -562,20 +548,18 @@ impl ScalarRule for f64 {
 impl ScalarRule for bool {
     const WANTED: &'static str = "boolean";
     #[inline(always)]
-    fn read(scalar: Scalar<'_>, at: &FieldAt) -> Result<Self, &'static str> {
-        let (value, kind) = match scalar {
-            Scalar::Boolean(b) => return Ok(b),
-            Scalar::Integer(n @ (0 | 1)) => (n == 1, Coercion::IntegerAsBoolean),
-            Scalar::Integer(_) => return Err("an integer other than 0 or 1"),
-            Scalar::Float(_) => return Err("a number with a fraction"),
+    fn read(scalar: Scalar<'_>) -> Result<(Self, Option<Coercion>), &'static str> {
+        match scalar {
+            Scalar::Boolean(b) => Ok((b, None)),
+            Scalar::Integer(n @ (0 | 1)) => Ok((n == 1, Some(Coercion::IntegerAsBoolean))),
+            Scalar::Integer(_) => Err("an integer other than 0 or 1"),
+            Scalar::Float(_) => Err("a number with a fraction"),
             Scalar::Text(text) => match text.trim() {
-                "1" | "true" => (true, Coercion::TextAsBoolean),
-                "0" | "false" => (false, Coercion::TextAsBoolean),
-                _ => return Err("text other than 0/1/true/false"),
+                "1" | "true" => Ok((true, Some(Coercion::TextAsBoolean))),
+                "0" | "false" => Ok((false, Some(Coercion::TextAsBoolean))),
+                _ => Err("text other than 0/1/true/false"),
             },
-        };
-        note(at, kind);
-        Ok(value)
+        }
     }
 }
 
@@ -671,9 +655,6 @@ impl<T: FieldValue> FieldValue for Vec<T> {
         // every path into each list's decoder.
         d.deserialize_option(ListVisitor::<T>(at, PhantomData))
     }
-    fn cell(&self) -> Cell<'_> {
-        Cell::Json(serde_json::to_string(self).unwrap_or_default())
-    }
 }
 
 impl FieldValue for Value {
@@ -763,11 +744,7 @@ impl<'de, T: Record> Deserialize<'de> for Key<T> {
 }
 
 /// A nested record is a field value like any other.
-impl<T: Record> FieldValue for T {
-    fn cell(&self) -> Cell<'_> {
-        Cell::Json(serde_json::to_string(self).unwrap_or_default())
-    }
-}
+impl<T: Record> FieldValue for T {}
 
 /// A coercion the decoding rule made during a listing: where, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -114,11 +114,9 @@ pub struct Transport {
 impl Transport {
     /// The transport of `config`; `lookup` names the generated methods.
     pub fn new(config: &Config, lookup: OperationLookup) -> Self {
-        let rate_limiter = config.rate_limit.and_then(RateLimiter::new);
-        let (config, rate_limiter) = (Arc::new(config.clone()), rate_limiter.map(Arc::new));
         Self {
-            config,
-            rate_limiter,
+            config: Arc::new(config.clone()),
+            rate_limiter: config.rate_limit.and_then(RateLimiter::new).map(Arc::new),
             lookup,
         }
     }
@@ -134,17 +132,15 @@ impl Transport {
         }
         let config = &self.config;
         let timestamp = config.clock.now_millis();
+        let input = SignInput {
+            app_id: &config.app_id,
+            timestamp,
+            version: &config.api_version,
+            param_content: envelope.get("paramContent"),
+        };
         let signature = config
             .signer
-            .sign(
-                &SignInput {
-                    app_id: &config.app_id,
-                    timestamp,
-                    version: &config.api_version,
-                    param_content: envelope.get("paramContent"),
-                },
-                &config.app_secret,
-            )
+            .sign(&input, &config.app_secret)
             .map_err(|e| e.to_string())?;
         envelope.insert("appId".into(), Value::String(config.app_id.clone()));
         envelope.insert("version".into(), Value::String(config.api_version.clone()));
@@ -228,11 +224,7 @@ impl Transport {
     /// One attempt: signs, waits for the rate limit, sends, reads the answer within
     /// the size limit, follows the redirects the configuration allows, and
     /// sorts out the answers worth another attempt.
-    async fn attempt(
-        &self,
-        call: &Call<'_>,
-        number: u32,
-    ) -> Result<http::Response<Bytes>, Failure> {
+    async fn attempt(&self, call: &Call<'_>, number: u32) -> Result<Read, Failure> {
         let config = &self.config;
         let span = tracing::debug_span!(
             "shiheng.attempt",
@@ -314,12 +306,11 @@ impl Transport {
                     let location = response.headers().get(reqwest::header::LOCATION);
                     let location = location.map(|l| l.as_bytes());
                     let max_hops = config.same_origin_redirects;
-                    url = redirect_target(max_hops, status.as_u16(), location, &visited).map_err(
-                        |refusal| {
-                            tracing::debug!("redirect not followed");
-                            Failure::Refused(status, refusal)
-                        },
-                    )?;
+                    let target = redirect_target(max_hops, status.as_u16(), location, &visited);
+                    url = target.map_err(|refusal| {
+                        tracing::debug!("redirect not followed");
+                        Failure::Refused(status, refusal)
+                    })?;
                     span.record("redirects", visited.len());
                     tracing::debug!(location = %url, "following a same-origin redirect");
                     continue;
@@ -426,11 +417,8 @@ fn redirect_target(
     visited: &[reqwest::Url],
 ) -> Result<reqwest::Url, Refusal> {
     let refuse = |reason, location: &str| {
-        Err(Refusal::Redirect(
-            status,
-            snippet(location.as_bytes()),
-            reason,
-        ))
+        let location = snippet(location.as_bytes());
+        Err(Refusal::Redirect(status, location, reason))
     };
     let (Some(from), Some(raw)) = (visited.last(), location) else {
         return refuse(RedirectRefusal::BadLocation, "(no Location)");
@@ -481,10 +469,8 @@ fn followed_elsewhere(response: &reqwest::Response, requested: &reqwest::Url) ->
         http::StatusCode::TEMPORARY_REDIRECT
     };
     tracing::warn!(from = %shown_url(requested), to = %location, "the HTTP client followed a redirect; answer refused");
-    refused(
-        status,
-        Refusal::Redirect(status.as_u16(), location, RedirectRefusal::Disabled),
-    )
+    let refusal = Refusal::Redirect(status.as_u16(), location, RedirectRefusal::Disabled);
+    refused(status, refusal)
 }
 
 /// An answer read whole, or refused: then its body is empty and its
@@ -497,6 +483,15 @@ fn refused(status: http::StatusCode, refusal: Refusal) -> Read {
     *answer.status_mut() = status;
     answer.extensions_mut().insert(refusal);
     answer
+}
+
+/// A body read in chunks, as one: most answers arrive in one chunk, kept
+/// as it is, copied only to join.
+pub(crate) fn joined(chunks: Vec<Bytes>) -> Bytes {
+    match <[Bytes; 1]>::try_from(chunks) {
+        Ok([only]) => only,
+        Err(chunks) => Bytes::from(chunks.concat()),
+    }
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.
@@ -515,11 +510,7 @@ async fn read_bounded(mut response: reqwest::Response, limit: usize) -> reqwest:
         }
         chunks.push(chunk);
     }
-    // Most answers arrive in one chunk: kept as it is, copied only to join.
-    let body = match <[Bytes; 1]>::try_from(chunks) {
-        Ok([only]) => only,
-        Err(chunks) => Bytes::from(chunks.concat()),
-    };
+    let body = joined(chunks);
     tracing::Span::current().record("bytes", body.len());
     let mut answer = http::Response::new(body);
     *answer.status_mut() = status;
