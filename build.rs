@@ -22,6 +22,8 @@
 
 #[path = "build/check.rs"]
 mod check;
+#[path = "build/compact.rs"]
+mod compact;
 #[path = "build/model.rs"]
 mod model;
 #[path = "build/normalize.rs"]
@@ -246,6 +248,7 @@ fn lower_level(
             }
             syn::Item::Mod(module) if module.ident == "types" => {
                 if let Some((_, items)) = &mut module.content {
+                    compact::apply(items);
                     for alias in envelopes {
                         let name = quote::format_ident!("{}", spec::type_name(&alias.name));
                         let rust: syn::Type = syn::parse_str(&alias.rust).map_err(|e| {

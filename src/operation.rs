@@ -119,7 +119,8 @@ pub fn request_envelope<P: serde::de::DeserializeOwned>(
     envelope: &Value,
 ) -> Result<RequestEnvelope<P>, String> {
     let params = envelope.get("paramContent").unwrap_or(&Value::Null);
-    let param_content = serde_path_to_error::deserialize::<_, P>(params).map_err(unfit_params)?;
+    let param_content =
+        serde_path_to_error::deserialize::<_, P>(params).map_err(|e| unfit(e, "paramContent"))?;
     Ok(RequestEnvelope {
         app_id: None,
         param_content,
@@ -129,16 +130,22 @@ pub fn request_envelope<P: serde::de::DeserializeOwned>(
     })
 }
 
-/// Not generic, so that it is compiled once, not per parameters type.
-fn unfit_params(e: serde_path_to_error::Error<serde_json::Error>) -> String {
-    let at = match e.path().to_string().as_str() {
-        "." => "paramContent".to_string(),
-        path => format!("paramContent.{path}"),
-    };
-    format!(
-        "`{at}`: does not fit the spec's request schema: {}",
-        e.inner()
-    )
+/// Not generic, so that it is compiled once, not per parameters type. The
+/// field path is `root`, the path to the value that failed, and the field a
+/// compact decoder (build/compact.rs) names in its message.
+fn unfit(e: serde_path_to_error::Error<serde_json::Error>, root: &str) -> String {
+    let inner = e.inner().to_string();
+    let (field, why) = inner
+        .strip_prefix("field `")
+        .and_then(|r| r.split_once("`: "))
+        .unwrap_or(("", &inner));
+    let path = e.path().to_string();
+    let parts = [root, path.as_str(), field]
+        .into_iter()
+        .filter(|p| !p.is_empty() && *p != ".");
+    let at = parts.collect::<Vec<_>>().join(".");
+    let at = if at.is_empty() { "." } else { &at };
+    format!("`{at}`: does not fit the spec's request schema: {why}")
 }
 
 /// Reads `envelope` as the generated request type `B` (what each
@@ -148,13 +155,7 @@ fn unfit_params(e: serde_path_to_error::Error<serde_json::Error>) -> String {
 /// path: each is a copy of `B`'s decoder, per operation.
 #[doc(hidden)]
 pub fn request_body<B: serde::de::DeserializeOwned>(envelope: &Value) -> Result<B, String> {
-    serde_path_to_error::deserialize::<_, B>(envelope).map_err(|e| {
-        format!(
-            "`{}`: does not fit the spec's request schema: {}",
-            e.path(),
-            e.inner()
-        )
-    })
+    serde_path_to_error::deserialize::<_, B>(envelope).map_err(|e| unfit(e, ""))
 }
 
 /// Inclusive bounds of an integer request field, read from the spec's

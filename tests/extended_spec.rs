@@ -159,6 +159,36 @@ fn pages_of_one_form_are_one_generic_record() {
     assert!(error.to_string().contains("(Tag)"), "{error}");
 }
 
+/// Progenitor's parameter structs decode through the compact decoder
+/// (build/compact.rs) with serde's rules: an unknown field is ignored, an
+/// `Option` may be missing, a missing or unfit field is named.
+#[test]
+fn parameter_structs_decode_by_serdes_rules_naming_the_field() {
+    use shiheng::types::{GetStoreDetailParams, GetStoreProfileParams};
+    let params: GetStoreDetailParams =
+        serde_json::from_str(r#"{"storeId": 7, "withManager": true, "later": 1}"#).unwrap();
+    assert_eq!((params.store_id.get(), params.with_manager), (7, Some(true)));
+    let params: GetStoreProfileParams = serde_json::from_str(r#"{"storeId": 8}"#).unwrap();
+    assert_eq!((params.store_id.get(), params.fields), (8, None));
+    for (text, named) in [
+        (r#"{"withManager": true}"#, "field `storeId`: missing"),
+        (r#"{"storeId": null}"#, "field `storeId`: invalid type: null"),
+        (r#"{"storeId": 0}"#, "field `storeId`: invalid value: integer `0`"),
+        (r#"{"storeId": 1, "withManager": "yes"}"#, "field `withManager`: invalid type"),
+    ] {
+        let error = serde_json::from_str::<GetStoreDetailParams>(text).unwrap_err();
+        assert!(error.to_string().starts_with(named), "{text}: {error}");
+    }
+    let error = serde_json::from_str::<GetStoreDetailParams>("[7]").unwrap_err();
+    assert!(error.to_string().contains("expected a map"), "{error}");
+    // A typed call names the field under `paramContent`, before sending.
+    let envelope = serde_json::json!({"paramContent": {"storeId": 0}});
+    let error = shiheng::operation::request_envelope::<GetStoreDetailParams>(&envelope)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(error.starts_with("`paramContent.storeId`: does not fit"), "{error}");
+}
+
 /// The new endpoints served by the sandbox, listed and called through the
 /// typed client, and checked by `shiheng_spec::drift::check`.
 mod sandbox {

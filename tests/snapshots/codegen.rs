@@ -7,7 +7,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///Cursor parameters (参数内容).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CursorPageParams {
         ///Items per page (每页条数, 1~100).
         #[serde(rename = "pageSize")]
@@ -17,7 +17,7 @@ pub mod types {
         pub start_id: i64,
     }
     ///Page-number parameters (参数内容).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EmployeePageParams {
         ///Page number, from 1 (页码).
         #[serde(rename = "pageNum")]
@@ -56,6 +56,83 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    /// The field readers of the compact decoders (build/compact.rs):
+    /// compiled once per field type, not per struct.
+    #[doc(hidden)]
+    pub mod compact {
+        use ::serde_json::{Map, Value};
+        /// Takes the required field `name` from `map`; an `Option`
+        /// field may be missing.
+        pub fn field<T: ::serde::de::DeserializeOwned>(
+            map: &mut Map<String, Value>,
+            name: &str,
+        ) -> ::std::result::Result<T, String> {
+            match map.remove(name) {
+                Some(value) => {
+                    ::serde_json::from_value(value)
+                        .map_err(|e| format!("field `{name}`: {e}"))
+                }
+                None => {
+                    ::serde_json::from_value(Value::Null)
+                        .map_err(|_| format!("field `{name}`: missing"))
+                }
+            }
+        }
+        /// Takes the field `name` from `map`, its default when missing.
+        pub fn field_or_default<T: ::serde::de::DeserializeOwned + Default>(
+            map: &mut Map<String, Value>,
+            name: &str,
+        ) -> ::std::result::Result<T, String> {
+            match map.contains_key(name) {
+                true => field(map, name),
+                false => Ok(T::default()),
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CursorPageParams {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let map = <::serde_json::Map<
+                String,
+                ::serde_json::Value,
+            > as ::serde::Deserialize>::deserialize(d)?;
+            Self::from_json_map(map).map_err(<D::Error as ::serde::de::Error>::custom)
+        }
+    }
+    impl CursorPageParams {
+        #[allow(unused_mut, unused_variables)]
+        fn from_json_map(
+            mut map: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> ::std::result::Result<Self, String> {
+            ::std::result::Result::Ok(Self {
+                page_size: compact::field(&mut map, "pageSize")?,
+                start_id: compact::field(&mut map, "startId")?,
+            })
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployeePageParams {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let map = <::serde_json::Map<
+                String,
+                ::serde_json::Value,
+            > as ::serde::Deserialize>::deserialize(d)?;
+            Self::from_json_map(map).map_err(<D::Error as ::serde::de::Error>::custom)
+        }
+    }
+    impl EmployeePageParams {
+        #[allow(unused_mut, unused_variables)]
+        fn from_json_map(
+            mut map: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> ::std::result::Result<Self, String> {
+            ::std::result::Result::Ok(Self {
+                page_num: compact::field(&mut map, "pageNum")?,
+                page_size: compact::field(&mut map, "pageSize")?,
+            })
         }
     }
     ///Request envelope of listWecomEmployees.
