@@ -167,14 +167,26 @@ fn parameter_structs_decode_by_serdes_rules_naming_the_field() {
     use shiheng::types::{GetStoreDetailParams, GetStoreProfileParams};
     let params: GetStoreDetailParams =
         serde_json::from_str(r#"{"storeId": 7, "withManager": true, "later": 1}"#).unwrap();
-    assert_eq!((params.store_id.get(), params.with_manager), (7, Some(true)));
+    assert_eq!(
+        (params.store_id.get(), params.with_manager),
+        (7, Some(true))
+    );
     let params: GetStoreProfileParams = serde_json::from_str(r#"{"storeId": 8}"#).unwrap();
     assert_eq!((params.store_id.get(), params.fields), (8, None));
     for (text, named) in [
         (r#"{"withManager": true}"#, "field `storeId`: missing"),
-        (r#"{"storeId": null}"#, "field `storeId`: invalid type: null"),
-        (r#"{"storeId": 0}"#, "field `storeId`: invalid value: integer `0`"),
-        (r#"{"storeId": 1, "withManager": "yes"}"#, "field `withManager`: invalid type"),
+        (
+            r#"{"storeId": null}"#,
+            "field `storeId`: invalid type: null",
+        ),
+        (
+            r#"{"storeId": 0}"#,
+            "field `storeId`: invalid value: integer `0`",
+        ),
+        (
+            r#"{"storeId": 1, "withManager": "yes"}"#,
+            "field `withManager`: invalid type",
+        ),
     ] {
         let error = serde_json::from_str::<GetStoreDetailParams>(text).unwrap_err();
         assert!(error.to_string().starts_with(named), "{text}: {error}");
@@ -186,7 +198,10 @@ fn parameter_structs_decode_by_serdes_rules_naming_the_field() {
     let error = shiheng::operation::request_envelope::<GetStoreDetailParams>(&envelope)
         .map(|_| ())
         .unwrap_err();
-    assert!(error.starts_with("`paramContent.storeId`: does not fit"), "{error}");
+    assert!(
+        error.starts_with("`paramContent.storeId`: does not fit"),
+        "{error}"
+    );
 }
 
 /// The new endpoints served by the sandbox, listed and called through the
