@@ -30,6 +30,8 @@ mod model;
 mod normalize;
 #[path = "build/select.rs"]
 mod select;
+#[path = "build/shared_send.rs"]
+mod shared_send;
 #[path = "build/spec.rs"]
 mod spec;
 #[path = "build/table.rs"]
@@ -128,6 +130,7 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
         &table::Types {
             replacements: &replacements,
             envelopes: &envelopes,
+            page_forms: &model.page_forms,
         },
     )
     .map_err(relocate)?;
@@ -241,6 +244,7 @@ fn lower_level(
     let note: syn::Attribute = syn::parse_quote!(
         #[doc = "Hidden: build a `shiheng::Client` from a `shiheng::Config` and call `generated()` on it."]
     );
+    let mut shared = false;
     for item in &mut file.items {
         match item {
             syn::Item::Mod(module) if module.ident == "prelude" => {
@@ -277,11 +281,17 @@ fn lower_level(
                         function.attrs.push(hidden.clone());
                     }
                 }
+                shared |= shared_send::apply(block);
             }
             _ => {}
         }
     }
-    Ok(quote! { #file })
+    let sender = if shared {
+        shared_send::sender()
+    } else {
+        quote! {}
+    };
+    Ok(quote! { #file #sender })
 }
 
 const HEADER: &str =

@@ -58,6 +58,31 @@ pub fn apply(items: &mut Vec<syn::Item>) {
                 }
             }
 
+            /// Appends the field `name` with `value` as JSON.
+            pub fn put<T: ::serde::Serialize>(
+                fields: &mut ::std::vec::Vec<(&'static str, Value)>,
+                name: &'static str,
+                value: &T,
+            ) -> ::std::result::Result<(), String> {
+                let value = ::serde_json::to_value(value).map_err(|e| format!("field `{name}`: {e}"))?;
+                fields.push((name, value));
+                Ok(())
+            }
+
+            /// Writes `fields` as an object, in their order.
+            pub fn write<S: ::serde::Serializer>(
+                fields: ::std::result::Result<::std::vec::Vec<(&'static str, Value)>, String>,
+                s: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap;
+                let fields = fields.map_err(<S::Error as ::serde::ser::Error>::custom)?;
+                let mut map = s.serialize_map(Some(fields.len()))?;
+                for (name, value) in &fields {
+                    map.serialize_entry(name, value)?;
+                }
+                map.end()
+            }
+
             /// Takes the field `name` from `map`, its default when missing.
             pub fn field_or_default<T: ::serde::de::DeserializeOwned + Default>(
                 map: &mut Map<String, Value>,
@@ -89,10 +114,13 @@ fn compact(item: &mut syn::ItemStruct) -> Option<TokenStream> {
         return None;
     };
     let mut reads = Vec::new();
+    let mut writes = Vec::new();
+    let mut wire_names = Vec::new();
     for field in &fields.named {
         let ident = field.ident.as_ref()?;
         let mut name = ident.to_string().trim_start_matches("r#").to_string();
         let mut default = false;
+        let mut skip: Option<syn::ExprPath> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
             let mut plain = true;
             attr.parse_nested_meta(|meta| {
@@ -101,7 +129,7 @@ fn compact(item: &mut syn::ItemStruct) -> Option<TokenStream> {
                 } else if meta.path.is_ident("default") && !meta.input.peek(syn::Token![=]) {
                     default = true;
                 } else if meta.path.is_ident("skip_serializing_if") {
-                    meta.value()?.parse::<syn::LitStr>()?;
+                    skip = Some(meta.value()?.parse::<syn::LitStr>()?.parse()?);
                 } else {
                     plain = false;
                 }
@@ -117,6 +145,12 @@ fn compact(item: &mut syn::ItemStruct) -> Option<TokenStream> {
             false => quote! { compact::field(&mut map, #name)? },
         };
         reads.push(quote! { #ident: #read });
+        wire_names.push(name.clone());
+        let put = quote! { compact::put(&mut fields, #name, &self.#ident)?; };
+        writes.push(match skip {
+            Some(skip) => quote! { if !#skip(&self.#ident) { #put } },
+            None => put,
+        });
     }
     let derive = item
         .attrs
@@ -125,13 +159,24 @@ fn compact(item: &mut syn::ItemStruct) -> Option<TokenStream> {
     let paths = derive
         .parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
         .ok()?;
-    let is_deserialize =
-        |p: &syn::Path| p.segments.last().is_some_and(|s| s.ident == "Deserialize");
-    if !paths.iter().any(is_deserialize) {
+    let is = |p: &syn::Path, name: &str| p.segments.last().is_some_and(|s| s.ident == name);
+    let is_serde = |p: &syn::Path| is(p, "Deserialize") || is(p, "Serialize");
+    if !paths.iter().any(|p| is(p, "Deserialize")) || !paths.iter().any(|p| is(p, "Serialize")) {
         return None;
     }
-    let kept = paths.iter().filter(|p| !is_deserialize(p));
+    let kept = paths.iter().filter(|p| !is_serde(p));
     *derive = syn::parse_quote!(#[derive(#(#kept),*)]);
+    // Read above; with both derives gone nothing else would read them.
+    // The wire name stays in the docs, as on the records.
+    if let syn::Fields::Named(fields) = &mut item.fields {
+        for (field, wire) in fields.named.iter_mut().zip(&wire_names) {
+            field.attrs.retain(|a| !a.path().is_ident("serde"));
+            if field.ident.as_ref().is_some_and(|i| i != wire.as_str()) {
+                let doc = format!("\n\nJSON: `{wire}`.");
+                field.attrs.push(syn::parse_quote!(#[doc = #doc]));
+            }
+        }
+    }
     let name = &item.ident;
     Some(quote! {
         impl<'de> ::serde::Deserialize<'de> for #name {
@@ -142,7 +187,23 @@ fn compact(item: &mut syn::ItemStruct) -> Option<TokenStream> {
                 Self::from_json_map(map).map_err(<D::Error as ::serde::de::Error>::custom)
             }
         }
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                compact::write(self.to_json_fields(), s)
+            }
+        }
         impl #name {
+            #[allow(unused_mut)]
+            fn to_json_fields(
+                &self,
+            ) -> ::std::result::Result<::std::vec::Vec<(&'static str, ::serde_json::Value)>, String> {
+                let mut fields = ::std::vec::Vec::new();
+                #(#writes)*
+                ::std::result::Result::Ok(fields)
+            }
             #[allow(unused_mut, unused_variables)]
             fn from_json_map(
                 mut map: ::serde_json::Map<String, ::serde_json::Value>,

@@ -24,6 +24,10 @@ pub struct Model {
     /// Every response-side component and the Rust type progenitor must use
     /// for it.
     pub replacements: Vec<(String, String)>,
+    /// Each page schema that is an alias of a generic page form, and the
+    /// form's type (`EmployeePage` → `NumberedPage`): the dynamic table
+    /// reads such a page with its items as text (`DynOperation::paged`).
+    pub page_forms: BTreeMap<String, String>,
 }
 
 struct Record {
@@ -133,11 +137,12 @@ pub fn generate(doc: &Value) -> Result<Model> {
         };
         replacements.push((name, rust));
     }
-    builder.generic_pages(&page_forms(doc), &mut aliases)?;
+    let page_forms = builder.generic_pages(&page_forms(doc), &mut aliases)?;
     let records = builder.records.iter().map(emit);
     Ok(Model {
         tokens: quote! { #(#records)* #(#aliases)* },
         replacements,
+        page_forms,
     })
 }
 
@@ -334,7 +339,8 @@ impl Builder<'_> {
         &mut self,
         pages: &[(String, String, String)],
         aliases: &mut Vec<TokenStream>,
-    ) -> Result<()> {
+    ) -> Result<BTreeMap<String, String>> {
+        let mut page_forms = BTreeMap::new();
         let mut forms: Vec<PageForm> = Vec::new();
         let mut per_style: BTreeMap<&str, usize> = BTreeMap::new();
         for (schema, style, items) in pages {
@@ -468,6 +474,7 @@ impl Builder<'_> {
                     #[doc = #doc]
                     pub type #alias = #generic<#item_type>;
                 });
+                page_forms.insert(member.schema.clone(), form.name.clone());
             }
             self.names.insert(form.name.clone());
             self.records.push(Record {
@@ -478,7 +485,7 @@ impl Builder<'_> {
                 generic: true,
             });
         }
-        Ok(())
+        Ok(page_forms)
     }
 
     /// The Rust type of a field's schema, and its known values as JSON text.

@@ -272,6 +272,8 @@ pub struct Types<'a> {
     pub replacements: &'a BTreeMap<String, String>,
     /// The request schemas that are `RequestEnvelope<P>`.
     pub envelopes: &'a [EnvelopeAlias],
+    /// The page schemas that are a generic page form, and the form.
+    pub page_forms: &'a BTreeMap<String, String>,
 }
 
 impl Types<'_> {
@@ -416,7 +418,19 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
                 }
             }
         };
-        let binding = if paged.is_some() {
+        let form = types.page_forms.get(&result_schema);
+        let binding = if let (Some(_), Some(form)) = (&paged, form) {
+            // Its page read with the items as text, each item then by the
+            // item codec: the page's decoder is compiled once per form,
+            // not once per operation.
+            let form = format_ident!("{form}");
+            quote! {
+                crate::dynamic::DynOperation::paged::<
+                    crate::operations::#marker,
+                    crate::generated::model::#form<crate::record::RawItem>,
+                >()
+            }
+        } else if paged.is_some() {
             quote! { crate::dynamic::DynOperation::paginated::<crate::operations::#marker>() }
         } else {
             quote! { crate::dynamic::DynOperation::plain::<crate::operations::#marker>() }

@@ -5,14 +5,17 @@
 //! calls behind them are `Client`'s own.
 
 use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::call::{self, RawReply, ResultJson};
 use crate::client::Client;
 use crate::error::{Error, Reply};
 use crate::operation::{Operation, OperationSpec, Paginated};
 use crate::paginate::{ItemCodec, Items, ListingOptions, Page};
-use crate::record::{DynItem, Field, Record};
+use crate::record::{Cell, DynItem, Field, Record};
 
 type OnePage = BoxFuture<'static, Result<Page<DynItem>, Error>>;
 
@@ -47,6 +50,22 @@ impl DynOperation {
             codec: Some(crate::paginate::dyn_codec::<Op>()),
             item_fields: <Op::Item as Record>::FIELDS,
             ..Self::plain::<Op>()
+        }
+    }
+
+    /// The entry of a paginated operation whose page is of a generic form
+    /// (`P` is that form with [`RawItem`]s): its single call reads the page
+    /// with the items as text, then each item by the item codec, so that
+    /// no page decoder is compiled per operation (docs/generated-code.md).
+    pub(crate) const fn paged<Op: Paginated, P>() -> Self
+    where
+        P: Record + DeserializeOwned + Serialize,
+    {
+        Self {
+            spec: Op::SPEC,
+            result_json: Some(page_json::<Op, P>),
+            codec: Some(crate::paginate::dyn_codec::<Op>()),
+            item_fields: <Op::Item as Record>::FIELDS,
         }
     }
 
@@ -134,6 +153,59 @@ pub fn of(spec: &'static OperationSpec) -> DynOperation {
             codec: None,
             item_fields: &[],
         })
+}
+
+/// A page of `Op` read as `P` (its form, items as text), as JSON: what
+/// `call::result_json::<Op::Result>` gives, with the items read by the
+/// item codec of `Op`.
+fn page_json<Op: Paginated, P>(text: &str) -> serde_json::Result<Value>
+where
+    P: Record + DeserializeOwned + Serialize,
+{
+    page_of_form::<P>(text, Op::SPEC, crate::paginate::dyn_codec::<Op>())
+}
+
+/// [`page_json`]'s work, compiled once per page form rather than once
+/// per operation.
+fn page_of_form<P>(
+    text: &str,
+    op: &OperationSpec,
+    codec: ItemCodec<DynItem>,
+) -> serde_json::Result<Value>
+where
+    P: Record + DeserializeOwned + Serialize,
+{
+    let page = serde_json::from_str::<P>(text)?;
+    let field = op.pagination.map_or("", |p| p.items);
+    let items = match Record::get(&page, field) {
+        Some(Cell::Json(items)) => Some(items),
+        _ => None,
+    };
+    let page = serde_json::to_value(&page)?;
+    with_items(page, field, items.as_deref(), codec)
+}
+
+/// `page` with its items field `field` replaced by `items` (a JSON array's
+/// text) read by `codec` and written as the records write themselves.
+fn with_items(
+    mut page: Value,
+    field: &str,
+    items: Option<&str>,
+    codec: ItemCodec<DynItem>,
+) -> serde_json::Result<Value> {
+    let (Some(items), Some(object)) = (items, page.as_object_mut()) else {
+        return Ok(page);
+    };
+    let texts: Vec<&RawValue> = serde_json::from_str(items)?;
+    let mut out = Vec::new();
+    let mut decoded = Vec::with_capacity(texts.len());
+    for text in texts {
+        out.clear();
+        codec.decode(text.get())?.append_json(&mut out)?;
+        decoded.push(serde_json::from_slice(&out)?);
+    }
+    object.insert(field.to_owned(), Value::Array(decoded));
+    Ok(page)
 }
 
 fn unbound() -> Error {

@@ -712,8 +712,8 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut out = T::default();
-        while let Some(key) = map.next_key::<Key<T>>()? {
-            match key.0 {
+        while let Some(key) = map.next_key_seed(KeySeed(T::index_of))? {
+            match key {
                 Ok(index) => out.read_field(index, &mut map)?,
                 Err(name) => {
                     out.extra_mut().insert(name, map.next_value()?);
@@ -724,23 +724,45 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
     }
 }
 
-/// A field name: the index of a declared field, or an undeclared name.
-struct Key<T>(Result<usize, String>, PhantomData<fn() -> T>);
+/// Reads a field name as the index of a declared field (by the record's
+/// `index_of`), or else the undeclared name. The lookup is a value, not a
+/// type parameter, so that reading keys is compiled once per JSON reader
+/// rather than once per record and reader.
+struct KeySeed(fn(&str) -> Option<usize>);
 
-impl<'de, T: Record> Deserialize<'de> for Key<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor<T>(PhantomData<fn() -> T>);
-        impl<T: Record> Visitor<'_> for KeyVisitor<T> {
-            type Value = Key<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<T>, E> {
-                Ok(Key(T::index_of(v).ok_or_else(|| v.to_owned()), PhantomData))
-            }
-        }
-        d.deserialize_identifier(KeyVisitor::<T>(PhantomData))
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Result<usize, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_identifier(self)
     }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Result<usize, String>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((self.0)(v).ok_or_else(|| v.to_owned()))
+    }
+}
+
+/// A page's item as its JSON text: what the dynamic table reads a page of
+/// a generic form with (`NumberedPage<RawItem>`), so that the page's
+/// decoder is compiled once per form; each item is then read by its
+/// operation's item codec (`crate::dynamic`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct RawItem(pub(crate) Box<RawValue>);
+
+impl Default for RawItem {
+    fn default() -> Self {
+        Self(RawValue::NULL.to_owned())
+    }
+}
+
+impl FieldValue for RawItem {
+    const KIND: FieldKind = FieldKind::Custom;
 }
 
 /// A nested record is a field value like any other.

@@ -653,3 +653,62 @@ async fn a_dynamic_call_decodes_its_result_or_names_why_not() {
     assert_eq!((e.kind(), e.code()), (ErrorKind::Api, Some("40001")), "{e}");
     assert_eq!(e.trace_id(), Some("t-dyn2"));
 }
+
+/// The dynamic table reads a page of a generic form with its items as text
+/// and each item by the item codec (`DynOperation::paged`): its JSON is the
+/// typed page's, written by the records, whatever the items hold (a number
+/// where the spec says string, undeclared fields, a null item).
+#[tokio::test]
+async fn a_dynamic_page_is_the_typed_page_as_json() {
+    let server = MockServer::start_async().await;
+    let mut employees: serde_json::Value =
+        serde_json::from_str(&common::fixture("samples/wecom-employee-page.json")).unwrap();
+    let list = employees["result"]["result"].as_array_mut().unwrap();
+    list[0]["addedLater"] = json!({"nested": [1, 2.5, "x"]});
+    list[0]["mobileNumber"] = json!(13500000001u64);
+    list.push(serde_json::Value::Null);
+    let customers = common::fixture("samples/wecom-customer-list.json").replace(
+        "\"memberId\": 1234,",
+        "\"memberId\": 1234, \"bigId\": 123456789012345678901234567890,",
+    );
+    let cases = [
+        (
+            "/wecom/employee/page",
+            employees.to_string(),
+            json!({"pageNum": 1, "pageSize": 2}),
+        ),
+        (
+            "/wecom/customer/list",
+            customers,
+            json!({"startId": 0, "pageSize": 2}),
+        ),
+    ];
+    for (path, body, _) in &cases {
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path(*path);
+                then.status(200)
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+            })
+            .await;
+    }
+    let c = client(&server.base_url());
+    let typed = [
+        serde_json::to_value(c.list_wecom_employees().send().await.unwrap()).unwrap(),
+        serde_json::to_value(c.list_wecom_customers().send().await.unwrap()).unwrap(),
+    ];
+    for ((path, _, params), typed) in cases.into_iter().zip(typed) {
+        let op = shiheng::dynamic::all()
+            .iter()
+            .find(|op| op.spec().path == path)
+            .unwrap();
+        let dynamic = op.call(&c, Some(params)).await.unwrap().payload;
+        assert_eq!(dynamic, typed, "{path}");
+        let items = dynamic["result"].as_array().unwrap();
+        assert!(
+            items.len() >= 2 && items.iter().all(|i| i.is_object()),
+            "{path}: {dynamic}"
+        );
+    }
+}

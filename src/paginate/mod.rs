@@ -417,6 +417,13 @@ impl<T> Clone for ItemCodec<T> {
 
 impl<T> Copy for ItemCodec<T> {}
 
+impl<T> ItemCodec<T> {
+    /// Decodes one item from its JSON text, by the decoding rule.
+    pub(crate) fn decode(&self, text: &str) -> serde_json::Result<T> {
+        (self.decode)(text)
+    }
+}
+
 impl<T: Record> ItemCodec<T> {
     /// Items as the record type itself.
     const RECORD: Self = Self {

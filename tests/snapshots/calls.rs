@@ -40,7 +40,16 @@ Cursor pagination over the corp's WeCom customer group chats.
 /// Every operation of the spec, in its order, for callers that
 /// choose one at run time.
 pub static DYNAMIC: &[crate::dynamic::DynOperation] = &[
-    crate::dynamic::DynOperation::paginated::<crate::operations::ListWecomEmployees>(),
-    crate::dynamic::DynOperation::paginated::<crate::operations::ListWecomCustomers>(),
-    crate::dynamic::DynOperation::paginated::<crate::operations::ListWecomGroupChats>(),
+    crate::dynamic::DynOperation::paged::<
+        crate::operations::ListWecomEmployees,
+        crate::generated::model::NumberedPage<crate::record::RawItem>,
+    >(),
+    crate::dynamic::DynOperation::paged::<
+        crate::operations::ListWecomCustomers,
+        crate::generated::model::CursorPage<crate::record::RawItem>,
+    >(),
+    crate::dynamic::DynOperation::paged::<
+        crate::operations::ListWecomGroupChats,
+        crate::generated::model::CursorPage<crate::record::RawItem>,
+    >(),
 ];

@@ -7,23 +7,31 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///Cursor parameters (参数内容).
-    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct CursorPageParams {
         ///Items per page (每页条数, 1~100).
-        #[serde(rename = "pageSize")]
+        /**
+
+JSON: `pageSize`.*/
         pub page_size: ::std::num::NonZeroU32,
         ///Return items whose id is greater than this; 0 on the first call.
-        #[serde(rename = "startId")]
+        /**
+
+JSON: `startId`.*/
         pub start_id: i64,
     }
     ///Page-number parameters (参数内容).
-    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct EmployeePageParams {
         ///Page number, from 1 (页码).
-        #[serde(rename = "pageNum")]
+        /**
+
+JSON: `pageNum`.*/
         pub page_num: ::std::num::NonZeroU32,
         ///Items per page (每页条数, 1~50).
-        #[serde(rename = "pageSize")]
+        /**
+
+JSON: `pageSize`.*/
         pub page_size: ::std::num::NonZeroU32,
     }
     /// Error types.
@@ -80,6 +88,33 @@ pub mod types {
                 }
             }
         }
+        /// Appends the field `name` with `value` as JSON.
+        pub fn put<T: ::serde::Serialize>(
+            fields: &mut ::std::vec::Vec<(&'static str, Value)>,
+            name: &'static str,
+            value: &T,
+        ) -> ::std::result::Result<(), String> {
+            let value = ::serde_json::to_value(value)
+                .map_err(|e| format!("field `{name}`: {e}"))?;
+            fields.push((name, value));
+            Ok(())
+        }
+        /// Writes `fields` as an object, in their order.
+        pub fn write<S: ::serde::Serializer>(
+            fields: ::std::result::Result<
+                ::std::vec::Vec<(&'static str, Value)>,
+                String,
+            >,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            use ::serde::ser::SerializeMap;
+            let fields = fields.map_err(<S::Error as ::serde::ser::Error>::custom)?;
+            let mut map = s.serialize_map(Some(fields.len()))?;
+            for (name, value) in &fields {
+                map.serialize_entry(name, value)?;
+            }
+            map.end()
+        }
         /// Takes the field `name` from `map`, its default when missing.
         pub fn field_or_default<T: ::serde::de::DeserializeOwned + Default>(
             map: &mut Map<String, Value>,
@@ -102,7 +137,27 @@ pub mod types {
             Self::from_json_map(map).map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
+    impl ::serde::Serialize for CursorPageParams {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            compact::write(self.to_json_fields(), s)
+        }
+    }
     impl CursorPageParams {
+        #[allow(unused_mut)]
+        fn to_json_fields(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::vec::Vec<(&'static str, ::serde_json::Value)>,
+            String,
+        > {
+            let mut fields = ::std::vec::Vec::new();
+            compact::put(&mut fields, "pageSize", &self.page_size)?;
+            compact::put(&mut fields, "startId", &self.start_id)?;
+            ::std::result::Result::Ok(fields)
+        }
         #[allow(unused_mut, unused_variables)]
         fn from_json_map(
             mut map: ::serde_json::Map<String, ::serde_json::Value>,
@@ -124,7 +179,27 @@ pub mod types {
             Self::from_json_map(map).map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
+    impl ::serde::Serialize for EmployeePageParams {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            compact::write(self.to_json_fields(), s)
+        }
+    }
     impl EmployeePageParams {
+        #[allow(unused_mut)]
+        fn to_json_fields(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::vec::Vec<(&'static str, ::serde_json::Value)>,
+            String,
+        > {
+            let mut fields = ::std::vec::Vec::new();
+            compact::put(&mut fields, "pageNum", &self.page_num)?;
+            compact::put(&mut fields, "pageSize", &self.page_size)?;
+            ::std::result::Result::Ok(fields)
+        }
         #[allow(unused_mut, unused_variables)]
         fn from_json_map(
             mut map: ::serde_json::Map<String, ::serde_json::Value>,
@@ -355,30 +430,17 @@ Page-number pagination over the corp's WeCom employees.
 Sends a `POST` request to `/wecom/employee/page`
 
 */
-    pub async fn list_wecom_employees<'a>(
+    pub fn list_wecom_employees<'a>(
         &'a self,
         body: &'a crate::generated::types::ListWecomEmployeesRequest,
-    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-        let url = format!("{}/wecom/employee/page", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
-        let info = OperationInfo {
-            operation_id: "list_wecom_employees",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200..=299 => Ok(ResponseValue::stream(response)),
-            _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-        }
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<ByteStream>, Error<ByteStream>>,
+    > + Send + 'a {
+        self.send_json(
+            format!("{}/wecom/employee/page", self.baseurl,),
+            "list_wecom_employees",
+            ::serde_json::to_vec(body),
+        )
     }
     /**List WeCom customers by cursor (企微客户列表)
 
@@ -387,30 +449,17 @@ Cursor pagination over the corp's WeCom customers (external contacts).
 Sends a `POST` request to `/wecom/customer/list`
 
 */
-    pub async fn list_wecom_customers<'a>(
+    pub fn list_wecom_customers<'a>(
         &'a self,
         body: &'a crate::generated::types::ListWecomCustomersRequest,
-    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-        let url = format!("{}/wecom/customer/list", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
-        let info = OperationInfo {
-            operation_id: "list_wecom_customers",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200..=299 => Ok(ResponseValue::stream(response)),
-            _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-        }
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<ByteStream>, Error<ByteStream>>,
+    > + Send + 'a {
+        self.send_json(
+            format!("{}/wecom/customer/list", self.baseurl,),
+            "list_wecom_customers",
+            ::serde_json::to_vec(body),
+        )
     }
     /**List WeCom customer group chats by cursor (企微客户群列表)
 
@@ -419,22 +468,56 @@ Cursor pagination over the corp's WeCom customer group chats.
 Sends a `POST` request to `/wecom/group-chat/list`
 
 */
-    pub async fn list_wecom_group_chats<'a>(
+    pub fn list_wecom_group_chats<'a>(
         &'a self,
         body: &'a crate::generated::types::ListWecomGroupChatsRequest,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<ByteStream>, Error<ByteStream>>,
+    > + Send + 'a {
+        self.send_json(
+            format!("{}/wecom/group-chat/list", self.baseurl,),
+            "list_wecom_group_chats",
+            ::serde_json::to_vec(body),
+        )
+    }
+}
+/// Items consumers will typically use such as the Client.
+#[doc(hidden)]
+pub mod prelude {
+    #[allow(unused_imports)]
+    pub use super::Client;
+}
+impl Client {
+    /// Sends `body` (already JSON) to `url` the way progenitor's
+    /// generated methods do: the `api-version` header, the hooks,
+    /// the answer as a byte stream, a non-2xx status as
+    /// `Error::ErrorResponse`. Shared by every operation
+    /// (build/shared_send.rs).
+    async fn send_json(
+        &self,
+        url: String,
+        operation_id: &'static str,
+        body: ::serde_json::Result<::std::vec::Vec<u8>>,
     ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-        let url = format!("{}/wecom/group-chat/list", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        let body = body
+            .map_err(|e| {
+                Error::InvalidRequest(
+                    format!("the request body does not encode as JSON: {e}"),
+                )
+            })?;
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
         header_map
             .append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
                 ::reqwest::header::HeaderValue::from_static(Self::api_version()),
             );
-        #[allow(unused_mut)]
-        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
-        let info = OperationInfo {
-            operation_id: "list_wecom_group_chats",
-        };
+        header_map
+            .append(
+                ::reqwest::header::CONTENT_TYPE,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            );
+        let mut request = self.client.post(url).headers(header_map).body(body).build()?;
+        let info = OperationInfo { operation_id };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;
         self.post(&result, &info).await?;
@@ -444,12 +527,6 @@ Sends a `POST` request to `/wecom/group-chat/list`
             _ => Err(Error::ErrorResponse(ResponseValue::stream(response))),
         }
     }
-}
-/// Items consumers will typically use such as the Client.
-#[doc(hidden)]
-pub mod prelude {
-    #[allow(unused_imports)]
-    pub use super::Client;
 }
 impl ClientHooks<crate::transport::Transport> for Client {
     async fn exec(
