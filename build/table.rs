@@ -418,22 +418,34 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
                 }
             }
         };
-        let form = types.page_forms.get(&result_schema);
-        let binding = if let (Some(_), Some(form)) = (&paged, form) {
-            // Its page read with the items as text, each item then by the
-            // item codec: the page's decoder is compiled once per form,
-            // not once per operation.
-            let form = format_ident!("{form}");
-            quote! {
-                crate::dynamic::DynOperation::paged::<
-                    crate::operations::#marker,
-                    crate::generated::model::#form<crate::record::RawItem>,
-                >()
+        // The dynamic table's entry (`crate::dynamic::DynOperation`), as
+        // data. A page of a generic form is read with its items as text,
+        // each item then by the item codec: the page's decoder is compiled
+        // once per form, not once per operation.
+        let op = quote! { crate::operations::#marker };
+        let result_json = match (&paged, types.page_forms.get(&result_schema)) {
+            (Some(_), Some(form)) => {
+                let form = format_ident!("{form}");
+                quote! { crate::dynamic::page_json::<#op, crate::generated::model::#form<crate::record::RawItem>> }
             }
-        } else if paged.is_some() {
-            quote! { crate::dynamic::DynOperation::paginated::<crate::operations::#marker>() }
-        } else {
-            quote! { crate::dynamic::DynOperation::plain::<crate::operations::#marker>() }
+            _ => {
+                quote! { crate::dynamic::result_json::<<#op as crate::operation::Operation>::Result> }
+            }
+        };
+        let (codec, item_fields) = match &paged {
+            Some(_) => (
+                quote! { ::std::option::Option::Some(crate::paginate::dyn_codec::<#op>()) },
+                quote! { <<#op as crate::operation::Paginated>::Item as crate::record::Record>::FIELDS },
+            ),
+            None => (quote! { ::std::option::Option::None }, quote! { &[] }),
+        };
+        let binding = quote! {
+            crate::dynamic::DynOperation {
+                spec: <#op as crate::operation::Operation>::SPEC,
+                result_json: ::std::option::Option::Some(#result_json),
+                codec: #codec,
+                item_fields: #item_fields,
+            }
         };
         let const_doc = format!("The table entry of `{id}` (POST {path}): {summary}");
         let marker_doc = format!(

@@ -387,17 +387,6 @@ fn reply_of<'a, S: DeserializeSeed<'a>>(
 /// operation ([`crate::dynamic`]).
 pub(crate) type ResultJson = fn(&str) -> serde_json::Result<Value>;
 
-/// `T` read from `text` by the decoding rule, as JSON.
-pub(crate) fn result_json<T: serde::de::DeserializeOwned + serde::Serialize>(
-    text: &str,
-) -> serde_json::Result<Value> {
-    // Through the JSON text rather than `to_value`: the records' encoders
-    // for text are compiled anyway (the CLI writes items as text), one for
-    // `Value` would be one more per record.
-    let result = serde_json::from_str::<T>(text)?;
-    serde_json::from_slice(&serde_json::to_vec(&result)?)
-}
-
 /// Calls `op` once and returns its `result`, decoded by `decode`, as JSON:
 /// the envelope classified as every call's is, its `result` handed over as
 /// text, so the code compiled per operation is `decode` alone.

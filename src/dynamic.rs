@@ -13,62 +13,32 @@ use serde_json::value::RawValue;
 use crate::call::{self, RawReply, ResultJson};
 use crate::client::Client;
 use crate::error::{Error, Reply};
-use crate::operation::{Operation, OperationSpec, Paginated};
+use crate::operation::{OperationSpec, Paginated};
 use crate::paginate::{ItemCodec, Items, ListingOptions, Page};
 use crate::record::{Cell, DynItem, Field, Record};
 
 type OnePage = BoxFuture<'static, Result<Page<DynItem>, Error>>;
+type JsonResult = serde_json::Result<Value>;
+
+/// A page form with its items as text (`NumberedPage<RawItem>`).
+pub(crate) trait PageForm: Record + DeserializeOwned + Serialize {}
+impl<P: Record + DeserializeOwned + Serialize> PageForm for P {}
 
 /// An operation chosen at run time: its table entry and its typed calls.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct DynOperation {
-    spec: &'static OperationSpec,
+    pub(crate) spec: &'static OperationSpec,
     /// `None` for an entry that is not in this build's table.
-    result_json: Option<ResultJson>,
+    pub(crate) result_json: Option<ResultJson>,
     /// How a paginated operation's items are read: the listing engines
     /// themselves are compiled once for every operation
     /// (`crate::paginate::dyn_listing`).
-    codec: Option<ItemCodec<DynItem>>,
+    pub(crate) codec: Option<ItemCodec<DynItem>>,
     /// A paginated operation's item fields (empty for any other).
-    item_fields: &'static [Field],
+    pub(crate) item_fields: &'static [Field],
 }
 
 impl DynOperation {
-    /// The entry of an operation without pagination.
-    pub const fn plain<Op: Operation>() -> Self {
-        Self {
-            spec: Op::SPEC,
-            result_json: Some(call::result_json::<Op::Result>),
-            codec: None,
-            item_fields: &[],
-        }
-    }
-
-    /// The entry of a paginated operation.
-    pub const fn paginated<Op: Paginated>() -> Self {
-        Self {
-            codec: Some(crate::paginate::dyn_codec::<Op>()),
-            item_fields: <Op::Item as Record>::FIELDS,
-            ..Self::plain::<Op>()
-        }
-    }
-
-    /// The entry of a paginated operation whose page is of a generic form
-    /// (`P` is that form with [`RawItem`]s): its single call reads the page
-    /// with the items as text, then each item by the item codec, so that
-    /// no page decoder is compiled per operation (docs/generated-code.md).
-    pub(crate) const fn paged<Op: Paginated, P>() -> Self
-    where
-        P: Record + DeserializeOwned + Serialize,
-    {
-        Self {
-            spec: Op::SPEC,
-            result_json: Some(page_json::<Op, P>),
-            codec: Some(crate::paginate::dyn_codec::<Op>()),
-            item_fields: <Op::Item as Record>::FIELDS,
-        }
-    }
-
     /// The table entry.
     pub fn spec(&self) -> &'static OperationSpec {
         self.spec
@@ -125,15 +95,6 @@ impl DynOperation {
     }
 }
 
-impl std::fmt::Debug for DynOperation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynOperation")
-            .field("operation", &self.spec.operation_id)
-            .field("paginated", &self.codec.is_some())
-            .finish()
-    }
-}
-
 /// Every operation of the spec, in its order.
 pub fn all() -> &'static [DynOperation] {
     crate::bindings::DYNAMIC
@@ -156,56 +117,43 @@ pub fn of(spec: &'static OperationSpec) -> DynOperation {
 }
 
 /// A page of `Op` read as `P` (its form, items as text), as JSON: what
-/// `call::result_json::<Op::Result>` gives, with the items read by the
+/// [`result_json`]`::<Op::Result>` gives, with the items read by the
 /// item codec of `Op`.
-fn page_json<Op: Paginated, P>(text: &str) -> serde_json::Result<Value>
-where
-    P: Record + DeserializeOwned + Serialize,
-{
+pub(crate) fn page_json<Op: Paginated, P: PageForm>(text: &str) -> JsonResult {
     page_of_form::<P>(text, Op::SPEC, crate::paginate::dyn_codec::<Op>())
 }
 
-/// [`page_json`]'s work, compiled once per page form rather than once
-/// per operation.
-fn page_of_form<P>(
+/// [`page_json`]'s work, compiled once per page form: the page as JSON,
+/// its items read again from their text, one by one, by `codec`.
+fn page_of_form<P: PageForm>(
     text: &str,
     op: &OperationSpec,
     codec: ItemCodec<DynItem>,
-) -> serde_json::Result<Value>
-where
-    P: Record + DeserializeOwned + Serialize,
-{
+) -> JsonResult {
     let page = serde_json::from_str::<P>(text)?;
     let field = op.pagination.map_or("", |p| p.items);
-    let items = match Record::get(&page, field) {
-        Some(Cell::Json(items)) => Some(items),
-        _ => None,
-    };
-    let page = serde_json::to_value(&page)?;
-    with_items(page, field, items.as_deref(), codec)
+    let mut json = serde_json::to_value(&page)?;
+    if let (Some(Cell::Json(items)), Some(object)) = (page.get(field), json.as_object_mut()) {
+        let mut decoded = Vec::new();
+        for item in serde_json::from_str::<Vec<&RawValue>>(&items)? {
+            let mut out = Vec::new();
+            (codec.decode)(item.get())?.append_json(&mut out)?;
+            decoded.push(serde_json::from_slice(&out)?);
+        }
+        object.insert(field.to_owned(), Value::Array(decoded));
+    }
+    Ok(json)
 }
 
-/// `page` with its items field `field` replaced by `items` (a JSON array's
-/// text) read by `codec` and written as the records write themselves.
-fn with_items(
-    mut page: Value,
-    field: &str,
-    items: Option<&str>,
-    codec: ItemCodec<DynItem>,
-) -> serde_json::Result<Value> {
-    let (Some(items), Some(object)) = (items, page.as_object_mut()) else {
-        return Ok(page);
-    };
-    let texts: Vec<&RawValue> = serde_json::from_str(items)?;
-    let mut out = Vec::new();
-    let mut decoded = Vec::with_capacity(texts.len());
-    for text in texts {
-        out.clear();
-        codec.decode(text.get())?.append_json(&mut out)?;
-        decoded.push(serde_json::from_slice(&out)?);
-    }
-    object.insert(field.to_owned(), Value::Array(decoded));
-    Ok(page)
+/// `T` read from `text` by the decoding rule, as JSON: the result of an
+/// operation that does not page by a generic form.
+#[allow(dead_code)] // a spec whose every operation pages by a generic form does not use it
+pub(crate) fn result_json<T: DeserializeOwned + Serialize>(text: &str) -> JsonResult {
+    // Through the JSON text rather than `to_value`: the records' encoders
+    // for text are compiled anyway (the CLI writes items as text), one for
+    // `Value` would be one more per record.
+    let result = serde_json::from_str::<T>(text)?;
+    serde_json::from_slice(&serde_json::to_vec(&result)?)
 }
 
 fn unbound() -> Error {

@@ -114,11 +114,8 @@ pub mod operations {
     // types (`crate::operation`) do not reach up to it.
     impl crate::operation::OperationSpec {
         /// The entry of `operation_id`.
-        pub fn by_id(operation_id: &str) -> Option<&'static crate::operation::OperationSpec> {
-            OPERATIONS
-                .iter()
-                .copied()
-                .find(|op| op.operation_id == operation_id)
+        pub fn by_id(id: &str) -> Option<&'static crate::operation::OperationSpec> {
+            OPERATIONS.iter().copied().find(|op| op.operation_id == id)
         }
 
         /// The entry progenitor names `method` (its `OperationInfo::operation_id`).

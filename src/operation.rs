@@ -81,40 +81,20 @@ pub struct RequestEnvelope<P> {
     pub version: Option<String>,
 }
 
-/// The derive's wire form (a `None` signer field left out). `paramContent`
-/// is encoded as a JSON value first, so that the envelope itself is
-/// written by `write_envelope`, once per encoder rather than once per `P`
-/// and encoder (the transport reads the body as a JSON map anyway, to sign
-/// it).
+/// The derive's wire form (a `None` signer field left out), written by
+/// hand so that only `paramContent` is encoded per `P`: the signer's
+/// fields go through `signer_field`, compiled once per encoder.
 impl<P: serde::Serialize> serde::Serialize for RequestEnvelope<P> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let params =
-            serde_json::to_value(&self.param_content).map_err(serde::ser::Error::custom)?;
-        write_envelope(
-            s,
-            [self.app_id.as_deref(), self.sign.as_deref()],
-            self.timestamp,
-            self.version.as_deref(),
-            &params,
-        )
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("RequestEnvelope", 5)?;
+        signer_field(&mut out, "appId", self.app_id.as_deref())?;
+        out.serialize_field("paramContent", &self.param_content)?;
+        signer_field(&mut out, "sign", self.sign.as_deref())?;
+        signer_field(&mut out, "timestamp", self.timestamp.as_ref())?;
+        signer_field(&mut out, "version", self.version.as_deref())?;
+        out.end()
     }
-}
-
-fn write_envelope<S: serde::Serializer>(
-    s: S,
-    [app_id, sign]: [Option<&str>; 2],
-    timestamp: Option<i64>,
-    version: Option<&str>,
-    params: &Value,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeStruct;
-    let mut out = s.serialize_struct("RequestEnvelope", 5)?;
-    signer_field(&mut out, "appId", app_id)?;
-    out.serialize_field("paramContent", params)?;
-    signer_field(&mut out, "sign", sign)?;
-    signer_field(&mut out, "timestamp", timestamp.as_ref())?;
-    signer_field(&mut out, "version", version)?;
-    out.end()
 }
 
 fn signer_field<M: serde::ser::SerializeStruct, V: serde::Serialize + ?Sized>(

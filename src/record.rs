@@ -751,19 +751,11 @@ impl Visitor<'_> for KeySeed {
 /// a generic form with (`NumberedPage<RawItem>`), so that the page's
 /// decoder is compiled once per form; each item is then read by its
 /// operation's item codec (`crate::dynamic`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub(crate) struct RawItem(pub(crate) Box<RawValue>);
+pub(crate) struct RawItem(Option<Box<RawValue>>);
 
-impl Default for RawItem {
-    fn default() -> Self {
-        Self(RawValue::NULL.to_owned())
-    }
-}
-
-impl FieldValue for RawItem {
-    const KIND: FieldKind = FieldKind::Custom;
-}
+impl FieldValue for RawItem {}
 
 /// A nested record is a field value like any other.
 impl<T: Record> FieldValue for T {}

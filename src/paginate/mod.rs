@@ -402,9 +402,10 @@ async fn traced<R: TraceOf>(
 /// only, and read everything else from the table entry at run time, so
 /// that the listings chosen at run time ([`dyn_listing`]) compile the
 /// engines once for [`DynItem`], not once per operation.
+#[derive(Debug)]
 pub(crate) struct ItemCodec<T> {
     /// Decodes one item from its JSON text, by the decoding rule.
-    decode: fn(&str) -> serde_json::Result<T>,
+    pub(crate) decode: fn(&str) -> serde_json::Result<T>,
     /// An integer field of an item (its id, its cursor key).
     integer: fn(&T, &str) -> Option<i64>,
 }
@@ -416,13 +417,6 @@ impl<T> Clone for ItemCodec<T> {
 }
 
 impl<T> Copy for ItemCodec<T> {}
-
-impl<T> ItemCodec<T> {
-    /// Decodes one item from its JSON text, by the decoding rule.
-    pub(crate) fn decode(&self, text: &str) -> serde_json::Result<T> {
-        (self.decode)(text)
-    }
-}
 
 impl<T: Record> ItemCodec<T> {
     /// Items as the record type itself.

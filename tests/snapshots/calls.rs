@@ -40,16 +40,43 @@ Cursor pagination over the corp's WeCom customer group chats.
 /// Every operation of the spec, in its order, for callers that
 /// choose one at run time.
 pub static DYNAMIC: &[crate::dynamic::DynOperation] = &[
-    crate::dynamic::DynOperation::paged::<
-        crate::operations::ListWecomEmployees,
-        crate::generated::model::NumberedPage<crate::record::RawItem>,
-    >(),
-    crate::dynamic::DynOperation::paged::<
-        crate::operations::ListWecomCustomers,
-        crate::generated::model::CursorPage<crate::record::RawItem>,
-    >(),
-    crate::dynamic::DynOperation::paged::<
-        crate::operations::ListWecomGroupChats,
-        crate::generated::model::CursorPage<crate::record::RawItem>,
-    >(),
+    crate::dynamic::DynOperation {
+        spec: <crate::operations::ListWecomEmployees as crate::operation::Operation>::SPEC,
+        result_json: ::std::option::Option::Some(
+            crate::dynamic::page_json::<
+                crate::operations::ListWecomEmployees,
+                crate::generated::model::NumberedPage<crate::record::RawItem>,
+            >,
+        ),
+        codec: ::std::option::Option::Some(
+            crate::paginate::dyn_codec::<crate::operations::ListWecomEmployees>(),
+        ),
+        item_fields: <<crate::operations::ListWecomEmployees as crate::operation::Paginated>::Item as crate::record::Record>::FIELDS,
+    },
+    crate::dynamic::DynOperation {
+        spec: <crate::operations::ListWecomCustomers as crate::operation::Operation>::SPEC,
+        result_json: ::std::option::Option::Some(
+            crate::dynamic::page_json::<
+                crate::operations::ListWecomCustomers,
+                crate::generated::model::CursorPage<crate::record::RawItem>,
+            >,
+        ),
+        codec: ::std::option::Option::Some(
+            crate::paginate::dyn_codec::<crate::operations::ListWecomCustomers>(),
+        ),
+        item_fields: <<crate::operations::ListWecomCustomers as crate::operation::Paginated>::Item as crate::record::Record>::FIELDS,
+    },
+    crate::dynamic::DynOperation {
+        spec: <crate::operations::ListWecomGroupChats as crate::operation::Operation>::SPEC,
+        result_json: ::std::option::Option::Some(
+            crate::dynamic::page_json::<
+                crate::operations::ListWecomGroupChats,
+                crate::generated::model::CursorPage<crate::record::RawItem>,
+            >,
+        ),
+        codec: ::std::option::Option::Some(
+            crate::paginate::dyn_codec::<crate::operations::ListWecomGroupChats>(),
+        ),
+        item_fields: <<crate::operations::ListWecomGroupChats as crate::operation::Paginated>::Item as crate::record::Record>::FIELDS,
+    },
 ];
