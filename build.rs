@@ -9,10 +9,13 @@
 //! it, never a panic; then writes to `OUT_DIR`, each file formatted Rust
 //! built with `quote!` (snapshots of them are kept in `tests/snapshots/`):
 //! - `codegen.rs`: progenitor's client and request types, over the Rust view
-//!   of the spec (`build/view.rs`);
+//!   of the spec (`build/view.rs`), lowered where it repeats itself per
+//!   operation (`build/compact.rs`: the structs' serde code;
+//!   `build/shared_send.rs`: the methods' bodies);
 //! - `model.rs`: the records of the answers, decoded by `crate::record`'s
 //!   rule (`build/model.rs`);
-//! - `operations.rs`: the operation table and the typed bindings
+//! - `operations.rs`: the operation table and the typed bindings, and
+//!   `calls.rs`: the client's calls and the dynamic table's entries
 //!   (`build/table.rs`);
 //! - `spec.json`: the normalised spec (before the Rust view), for the drift checker
 //!   and the sandbox at run time.

@@ -1,7 +1,7 @@
-//! Compact decoders for progenitor's own structs (the request parameters,
-//! and any other object schema that is not a record).
+//! Compact decoders and encoders for progenitor's own structs (the request
+//! parameters, and any other object schema that is not a record).
 //!
-//! typify derives `Deserialize` on each of them. serde's derive writes a
+//! typify derives `Deserialize` and `Serialize` on each of them. serde's derive writes a
 //! field enum, its identifier visitor and a visitor with `visit_seq` and
 //! `visit_map` per struct, compiled again for each deserializer: at 300
 //! operations these copies were about a fifth of the crate's build (the
@@ -10,13 +10,16 @@
 //! (what typify emits for plain objects) gets a decoder that is data
 //! instead: the object is read as a JSON map (one copy per deserializer,
 //! shared by every struct), then each field is taken from the map by one
-//! helper per field type. `Serialize` stays derived: it is small.
+//! helper per field type. Its encoder is data too: each field's wire name
+//! and JSON value in a list (`to_json_fields`), written as an object by one
+//! shared writer, in field order; a field typify skips when empty
+//! (`skip_serializing_if`) is left out the same way.
 //!
 //! Behaviour is serde's: unknown fields are ignored, a missing field is an
 //! error unless it is an `Option` or has a default, and a field that does
 //! not fit is named in the error (`field `pageSize`: ...`, which
 //! `operation::request_envelope` turns into `paramContent.pageSize`).
-//! Any other serde attribute keeps typify's derive.
+//! Any other serde attribute keeps typify's derives.
 
 use proc_macro2::TokenStream;
 use quote::quote;
