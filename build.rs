@@ -60,6 +60,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(shiheng_custom_spec)");
     println!("cargo::rustc-check-cfg=cfg(shiheng_import_check)");
     println!("cargo::rustc-check-cfg=cfg(shiheng_tag_selection)");
+    println!("cargo::rustc-check-cfg=cfg(shiheng_no_page_forms)");
     println!("cargo:rerun-if-env-changed=SHIHENG_IMPORT_CHECK");
     if std::env::var_os("SHIHENG_IMPORT_CHECK").is_some() {
         // .ci/import-check: compiles tests/imported_endpoint.rs, which needs
@@ -137,6 +138,11 @@ fn generate(spec_path: &Path, overlay: Option<&Path>) -> spec::Result<()> {
         },
     )
     .map_err(relocate)?;
+    if !table.reads_page_forms {
+        // A selection without such a page (say, one tag of lookups) leaves
+        // the dynamic table's page readers unused; src/lib.rs allows that.
+        println!("cargo::rustc-cfg=shiheng_no_page_forms");
+    }
     let doc = view_doc;
 
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc)

@@ -294,6 +294,9 @@ impl Types<'_> {
 pub struct Generated {
     pub table: TokenStream,
     pub calls: TokenStream,
+    /// Whether some entry reads a page by its form: a selection without
+    /// one leaves `crate::dynamic::page_json` and its helpers unused.
+    pub reads_page_forms: bool,
 }
 
 pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
@@ -301,6 +304,7 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
     let mut calls = Vec::new();
     let mut dynamic = Vec::new();
     let mut names = Vec::new();
+    let mut reads_page_forms = false;
     for (path, _, op, at) in spec::operations(doc) {
         let id = spec::str_at(op, "operationId").unwrap_or_default();
         let method = spec::field_name(id);
@@ -425,6 +429,7 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
         let op = quote! { crate::operations::#marker };
         let result_json = match (&paged, types.page_forms.get(&result_schema)) {
             (Some(_), Some(form)) => {
+                reads_page_forms = true;
                 let form = format_ident!("{form}");
                 quote! { crate::dynamic::page_json::<#op, crate::generated::model::#form<crate::record::RawItem>> }
             }
@@ -535,6 +540,7 @@ pub fn generate(doc: &Value, types: &Types<'_>) -> Result<Generated> {
         names.push(const_name);
     }
     Ok(Generated {
+        reads_page_forms,
         table: quote! {
             #(#consts)*
 

@@ -152,8 +152,7 @@ pub(crate) fn result_json<T: DeserializeOwned + Serialize>(text: &str) -> JsonRe
     // Through the JSON text rather than `to_value`: the records' encoders
     // for text are compiled anyway (the CLI writes items as text), one for
     // `Value` would be one more per record.
-    let result = serde_json::from_str::<T>(text)?;
-    serde_json::from_slice(&serde_json::to_vec(&result)?)
+    serde_json::from_slice(&serde_json::to_vec(&serde_json::from_str::<T>(text)?)?)
 }
 
 fn unbound() -> Error {
